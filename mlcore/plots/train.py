@@ -1,0 +1,214 @@
+"""Figures for the Build and Train pages: network diagram, curves, boundaries, metrics.
+
+Labels arrive already translated (``labels`` dicts), so this module stays language-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FONT = dict(size=16)
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22"]
+POS, NEG = "#d62728", "#1f77b4"  # positive weights red, negative blue (as in the live maps)
+
+
+def _layout(fig: go.Figure, height: int = 420, **kw) -> go.Figure:
+    fig.update_layout(font=FONT, height=height, margin=dict(l=50, r=20, t=50, b=45),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kw)
+    return fig
+
+
+# ---- network diagram ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiagramRecord:
+    """Nodes per layer (capped) and the edges drawn between them."""
+
+    layer_sizes: tuple[int, ...]  # true sizes
+    shown: tuple[int, ...]  # nodes drawn per layer (large layers are capped)
+    edges: tuple[tuple[int, int, int, float], ...]  # (layer, from node, to node, weight)
+    max_abs: float
+
+
+def diagram_record(weights: list[np.ndarray], max_nodes: int = 12) -> DiagramRecord:
+    """``weights[l]`` has shape (out, in) as in ``nn.Linear``."""
+    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    shown = [min(s, max_nodes) for s in sizes]
+    edges = []
+    for layer, w in enumerate(weights):
+        for j in range(shown[layer + 1]):
+            for i in range(shown[layer]):
+                edges.append((layer, i, j, float(w[j, i])))
+    max_abs = max((abs(e[3]) for e in edges), default=1.0) or 1.0
+    return DiagramRecord(tuple(sizes), tuple(shown), tuple(edges), max_abs)
+
+
+def network_diagram(weights: list[np.ndarray], layer_names: list[str], max_nodes: int = 12,
+                    height: int = 420) -> go.Figure:
+    rec = diagram_record(weights, max_nodes)
+
+    def y_of(layer: int, node: int) -> float:
+        n = rec.shown[layer]
+        return (node - (n - 1) / 2) / max(max(rec.shown) - 1, 1)
+
+    fig = go.Figure()
+    # One trace per (sign, width bucket) keeps the figure light even with hundreds of edges.
+    buckets: dict[tuple[str, int], tuple[list, list]] = {}
+    for layer, i, j, w in rec.edges:
+        width = 1 + int(round(5 * abs(w) / rec.max_abs))
+        xs, ys = buckets.setdefault((POS if w >= 0 else NEG, width), ([], []))
+        xs += [layer, layer + 1, None]
+        ys += [y_of(layer, i), y_of(layer + 1, j), None]
+    for (color, width), (xs, ys) in sorted(buckets.items(), key=lambda kv: kv[0][1]):
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=width),
+                                 opacity=0.25 + 0.1 * width, hoverinfo="skip", showlegend=False))
+    for layer, n in enumerate(rec.shown):
+        ys = [y_of(layer, k) for k in range(n)]
+        fig.add_trace(go.Scatter(x=[layer] * n, y=ys, mode="markers",
+                                 marker=dict(size=22, color="white", line=dict(width=2, color="#333")),
+                                 hovertext=[f"{layer_names[layer]} · {k + 1}" for k in range(n)],
+                                 hoverinfo="text", showlegend=False))
+        more = rec.layer_sizes[layer] - n
+        label = f"{layer_names[layer]}<br>({rec.layer_sizes[layer]})" + (f"<br>+{more}…" if more else "")
+        fig.add_annotation(x=layer, y=-0.62, text=label, showarrow=False, font=dict(size=15))
+    fig.update_xaxes(visible=False, range=[-0.4, len(rec.shown) - 0.6])
+    fig.update_yaxes(visible=False, range=[-0.75, 0.6])
+    return _layout(fig, height=height, plot_bgcolor="white")
+
+
+# ---- curves ---------------------------------------------------------------------------------
+
+
+def learning_curves(history, labels: dict[str, str], metric_label: str) -> go.Figure:
+    """Loss and metric, train vs validation, from a list of ``EpochRecord``."""
+    epochs = [r.epoch for r in history]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["loss"], metric_label))
+    series = [("train_loss", 1, PALETTE[0], labels["train"]), ("val_loss", 1, PALETTE[1], labels["val"]),
+              ("train_metric", 2, PALETTE[0], labels["train"]), ("val_metric", 2, PALETTE[1], labels["val"])]
+    for attr, col, color, name in series:
+        fig.add_trace(go.Scatter(x=epochs, y=[getattr(r, attr) for r in history], mode="lines+markers",
+                                 marker=dict(size=4), line=dict(color=color, width=3), name=name,
+                                 legendgroup=name, showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text=labels["epoch"])
+    return _layout(fig, height=380)
+
+
+def overlay_runs(runs: list[tuple[str, list]], labels: dict[str, str]) -> go.Figure:
+    """Validation loss (left) and metric (right) of several recorded runs on shared axes."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["val_loss"], labels["val_metric"]))
+    for k, (name, history) in enumerate(runs):
+        color = PALETTE[k % len(PALETTE)]
+        epochs = [r.epoch for r in history]
+        fig.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name=name, legendgroup=name,
+                                 line=dict(color=color, width=3)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=epochs, y=[r.val_metric for r in history], name=name, legendgroup=name,
+                                 showlegend=False, line=dict(color=color, width=3)), row=1, col=2)
+    fig.update_xaxes(title_text=labels["epoch"])
+    return _layout(fig, height=400)
+
+
+# ---- input-space views ----------------------------------------------------------------------
+
+
+def _class_scalar(probs: np.ndarray) -> tuple[np.ndarray, int]:
+    probs = np.asarray(probs)
+    if probs.ndim == 1 or probs.shape[1] == 1:
+        return probs.reshape(-1), 2
+    if probs.shape[1] == 2:
+        return probs[:, 1], 2
+    return probs.argmax(axis=1).astype(float), probs.shape[1]
+
+
+def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarray, np.ndarray, str]],
+                      class_names: list[str], axis_names: tuple[str, str], height: int = 520) -> go.Figure:
+    """Heatmap of P(class 1) (binary) or the predicted class (multiclass) over the plane.
+
+    ``points``: (legend name, raw X (n, 2), class ids (n,), marker symbol) per split.
+    """
+    x1, x2 = axes
+    z, k = _class_scalar(probs)
+    z = z.reshape(len(x2), len(x1))
+    fig = go.Figure()
+    if k == 2:
+        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=1, colorscale="RdBu_r", opacity=0.75,
+                                 colorbar=dict(title="P", thickness=14), hoverinfo="skip"))
+        fig.add_trace(go.Contour(x=x1, y=x2, z=z, contours=dict(start=0.5, end=0.5, coloring="none"),
+                                 line=dict(color="black", width=2), showscale=False, hoverinfo="skip"))
+    else:
+        scale = [[i / (k - 1), PALETTE[i % len(PALETTE)]] for i in range(k)]
+        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=k - 1, colorscale=scale, opacity=0.35,
+                                 showscale=False, hoverinfo="skip"))
+    for name, X, y, symbol in points:
+        for c in range(max(k, len(class_names))):
+            mask = y == c
+            if not mask.any():
+                continue
+            color = (NEG, POS)[c] if k == 2 else PALETTE[c % len(PALETTE)]
+            label = class_names[c] if c < len(class_names) else str(c)
+            fig.add_trace(go.Scatter(x=X[mask, 0], y=X[mask, 1], mode="markers", name=f"{label} · {name}",
+                                     marker=dict(color=color, symbol=symbol, size=8,
+                                                 line=dict(width=1, color="white"))))
+    fig.update_xaxes(title_text=axis_names[0], range=[x1[0], x1[-1]])
+    fig.update_yaxes(title_text=axis_names[1], range=[x2[0], x2[-1]])
+    return _layout(fig, height=height)
+
+
+def neuron_maps(axes, hidden_out: list[np.ndarray], layer_label: str, max_per_layer: int = 8) -> go.Figure:
+    """Small maps of each hidden neuron's output over the input plane (TensorFlow Playground style)."""
+    x1, x2 = axes
+    rows = len(hidden_out)
+    cols = min(max_per_layer, max(h.shape[1] for h in hidden_out))
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.04,
+                        row_titles=[layer_label.format(i=i + 1) for i in range(rows)])
+    for r, h in enumerate(hidden_out):
+        for c in range(min(cols, h.shape[1])):
+            z = h[:, c].reshape(len(x2), len(x1))
+            fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, colorscale="RdBu_r", zmid=0, showscale=False,
+                                     hoverinfo="skip"), row=r + 1, col=c + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, height=max(120, 95 * rows + 40), margin=dict(l=10, r=40, t=10, b=10))
+
+
+def fit_curve(x_grid: np.ndarray, y_grid: np.ndarray, points: list[tuple[str, np.ndarray, np.ndarray]],
+              axis_names: tuple[str, str], model_label: str, height: int = 460) -> go.Figure:
+    fig = go.Figure()
+    for k, (name, x, y) in enumerate(points):
+        fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name=name,
+                                 marker=dict(size=6, color=PALETTE[k], opacity=0.6)))
+    fig.add_trace(go.Scatter(x=x_grid, y=np.asarray(y_grid).reshape(-1), mode="lines", name=model_label,
+                             line=dict(color="black", width=4)))
+    fig.update_xaxes(title_text=axis_names[0])
+    fig.update_yaxes(title_text=axis_names[1])
+    return _layout(fig, height=height)
+
+
+# ---- metrics --------------------------------------------------------------------------------
+
+
+def confusion_matrix(cm: np.ndarray, labels: list[str], axis_labels: tuple[str, str]) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=cm, x=labels, y=labels, colorscale="Blues", showscale=False,
+                               text=cm, texttemplate="%{text}", textfont=dict(size=18)))
+    fig.update_xaxes(title_text=axis_labels[1], type="category")
+    fig.update_yaxes(title_text=axis_labels[0], type="category", autorange="reversed")
+    return _layout(fig, height=max(320, 60 * len(labels) + 120))
+
+
+def predicted_vs_actual(y_true: np.ndarray, y_pred: np.ndarray, axis_labels: tuple[str, str]) -> go.Figure:
+    lo = float(min(y_true.min(), y_pred.min()))
+    hi = float(max(y_true.max(), y_pred.max()))
+    fig = go.Figure([
+        go.Scatter(x=y_true, y=y_pred, mode="markers", marker=dict(size=7, color=PALETTE[0], opacity=0.7),
+                   showlegend=False),
+        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="black", dash="dash"),
+                   showlegend=False),
+    ])
+    fig.update_xaxes(title_text=axis_labels[0])
+    fig.update_yaxes(title_text=axis_labels[1])
+    return _layout(fig, height=420)
