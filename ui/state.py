@@ -18,6 +18,11 @@ def _defaults() -> dict:
         "data": None,  # mlcore.dataset.PreparedData currently in use
         "data_source": None,  # dict describing how it was built (for the summary and share links)
         "data_error": None,  # last MLCoreError from the Data page (shown once)
+        "model_cfg": None,  # mlcore.config.ModelConfig chosen on the Build page (None = default)
+        "train_cfg": None,  # mlcore.config.TrainConfig chosen on the Train page (None = default)
+        "controller": None,  # mlcore.jobs.TrainingController of this session
+        "runs": [],  # mlcore.runs.RunRecord list (recorded trainings)
+        "share_notices": [],  # notices from decoding a share link, shown once
     }
 
 
