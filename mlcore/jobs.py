@@ -266,6 +266,12 @@ class TrainingController:
             self._error = None
             self._state = train.init_state(self.arrays, self.model_cfg, self.train_cfg)
 
+    def adopt_weights(self, model_state: dict) -> None:
+        """Start from loaded weights: fresh optimizer state and history, same architecture."""
+        with self._lock:
+            self.reset()
+            self._state = replace(self._state, model_state=model_state)
+
     def set_train_config(self, train_cfg: TrainConfig) -> None:
         """New hyperparameters (learning rate, epochs, ...) apply from the next chunk on."""
         with self._lock:

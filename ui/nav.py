@@ -27,6 +27,8 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("home", "pages/home.py", "nav.home", ":material/home:", "home", default=True),
     PageSpec("workflow", "pages/data.py", "nav.data", ":material/table_chart:", "data"),
+    PageSpec("workflow", "pages/build.py", "nav.build", ":material/account_tree:", "build"),
+    PageSpec("workflow", "pages/train.py", "nav.train", ":material/model_training:", "train"),
 ]
 
 SECTIONS = ("home", "course", "workflow")

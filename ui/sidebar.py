@@ -28,6 +28,8 @@ def language_selector() -> None:
 
 
 def state_summary() -> None:
+    for key, params in st.session_state.pop("share_notices", None) or []:
+        st.toast(tr(key, **params), icon="🔗")
     data = st.session_state.get("data")
     box = st.sidebar.container(border=True)
     box.markdown(f"**{tr('sidebar.state')}**")

@@ -36,3 +36,32 @@ def init_state() -> None:
         ss["lang"] = lang_from_locale(locale)
     for key, value in _defaults().items():
         ss.setdefault(key, value)
+    if not ss.get("_share_checked"):
+        ss["_share_checked"] = True
+        restore_share_link()
+
+
+def restore_share_link() -> None:
+    """Apply a share link's query parameters once per session (see ``mlcore.share``)."""
+    from mlcore.errors import MLCoreError
+    from mlcore.share import decode, is_share_link
+
+    query = {key: st.query_params[key] for key in st.query_params}
+    if not is_share_link(query):
+        return
+    ss = st.session_state
+    source, model_cfg, train_cfg, notices = decode(query)
+    ss["model_cfg"], ss["train_cfg"] = model_cfg, train_cfg
+    if source is not None:
+        from mlcore.config import BuiltinConfig, SplitConfig
+        from mlcore.data import prepare_builtin
+
+        try:
+            ss["data"] = prepare_builtin(
+                BuiltinConfig(name=source["name"], n_samples=source["n_samples"], noise=source["noise"],
+                              n_classes=source["n_classes"], seed=source["seed"]),
+                SplitConfig(val_frac=source["val_frac"], test_frac=source["test_frac"], seed=source["split_seed"]),
+            )
+        except MLCoreError:
+            notices.append(("share.invalid", {"group": "data"}))
+    ss["share_notices"] = [*notices, ("share.restored", {})]

@@ -1,0 +1,230 @@
+"""Train: optimizer and training controls, Play / Pause / Step / Reset with a live view,
+validation metrics, recorded runs, save/load and share links."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
+from mlcore.errors import MLCoreError
+from ui.common import lang, show_error, tr
+from ui.training import controller, model_cfg, optimizer_title, sync_runs, train_cfg
+
+st.title(tr("train.title"))
+st.markdown(tr("train.intro"))
+
+data = st.session_state.get("data")
+if data is None:
+    st.warning(tr("common.need_data"), icon="📂")
+    st.page_link("pages/data.py", label=tr("nav.data"), icon=":material/table_chart:")
+    st.stop()
+
+from mlcore import evaluate as ev  # noqa: E402
+from mlcore.jobs import PLAYING  # noqa: E402
+from mlcore.optim import OPTIMIZER_INFO  # noqa: E402
+from mlcore.plots import train as plots  # noqa: E402
+
+# ---- configuration --------------------------------------------------------------------------
+HYPER_WIDGETS = {  # OptimConfig field -> (kind, min, max, step, format)
+    "lr": ("number", 1e-5, 10.0, None, "%.4g"),
+    "momentum": ("slider", 0.0, 0.99, 0.01, None),
+    "nesterov": ("toggle", None, None, None, None),
+    "beta1": ("slider", 0.0, 0.999, 0.001, None),
+    "beta2": ("slider", 0.9, 0.9999, 0.0001, "%.4f"),
+    "alpha": ("slider", 0.0, 0.999, 0.001, None),
+    "weight_decay": ("number", 0.0, 1.0, None, "%.4g"),
+    "eps": ("number", 1e-10, 1e-2, None, "%.1e"),
+    "trust_coef": ("number", 1e-5, 1.0, None, "%.4g"),
+}
+
+
+def _store_train_cfg(**changes) -> None:
+    current = train_cfg()
+    optim_changes = {k: v for k, v in changes.items() if k in OptimConfig.__dataclass_fields__}
+    train_changes = {k: v for k, v in changes.items() if k not in optim_changes}
+    try:
+        optim = replace(current.optim, **optim_changes) if optim_changes else current.optim
+        st.session_state["train_cfg"] = replace(current, optim=optim, **train_changes)
+    except MLCoreError as err:
+        st.session_state["_train_error"] = err
+
+
+def _on_widget(field: str, key: str, cast=None) -> None:
+    value = st.session_state[key]
+    if cast is not None and value is not None:
+        value = cast(value)
+    _store_train_cfg(**{field: value})
+
+
+def _on_optimizer() -> None:
+    _store_train_cfg(name=st.session_state["t_opt"])
+    for field in HYPER_WIDGETS:
+        st.session_state.pop(f"t_h_{field}", None)
+
+
+cfg = train_cfg()
+tab_train, tab_results, tab_optim, tab_runs, tab_save = st.tabs(
+    [tr("train.tab.train"), tr("train.tab.results"), tr("train.tab.optim"), tr("train.tab.runs"),
+     tr("train.tab.save")])
+
+ctrl, notice = controller(data)
+sync_runs(ctrl)
+
+with tab_train:
+    left, right = st.columns([4, 9], gap="large")
+    with left:
+        st.selectbox(tr("train.optimizer"), OPTIMIZERS, index=OPTIMIZERS.index(cfg.optim.name),
+                     format_func=optimizer_title, key="t_opt", on_change=_on_optimizer)
+        info = OPTIMIZER_INFO[cfg.optim.name]
+        for field in info.fields:
+            kind, lo, hi, step, fmt = HYPER_WIDGETS[field]
+            key = f"t_h_{field}"
+            value = getattr(cfg.optim, field)
+            label = tr(f"optim.field.{field}")
+            if kind == "toggle":
+                st.toggle(label, value=bool(value), key=key, on_change=_on_widget, args=(field, key))
+            elif kind == "slider":
+                st.slider(label, lo, hi, float(value), step, format=fmt, key=key, on_change=_on_widget,
+                          args=(field, key))
+            else:
+                st.number_input(label, lo, hi, float(value), format=fmt, key=key, on_change=_on_widget,
+                                args=(field, key))
+        n_train = len(data.y_train)
+        sizes = sorted({s for s in (1, 4, 8, 16, 32, 64, 128, 256) if s < n_train} | {n_train})
+        st.select_slider(tr("train.batch_size"), options=sizes,
+                         value=min(sizes, key=lambda s: abs(s - cfg.batch_size)), key="t_batch",
+                         format_func=lambda s: tr("train.full_batch", n=s) if s == n_train else str(s),
+                         on_change=_on_widget, args=("batch_size", "t_batch", int))
+        c1, c2 = st.columns(2)
+        c1.number_input(tr("train.epochs"), 1, MAX_EPOCHS, int(cfg.epochs), 10, key="t_epochs",
+                        on_change=_on_widget, args=("epochs", "t_epochs", int))
+        c2.number_input(tr("train.seed"), 0, 10_000, int(cfg.seed), 1, key="t_seed",
+                        on_change=_on_widget, args=("seed", "t_seed", int))
+        es_on = st.toggle(tr("train.early_stopping"), value=cfg.patience is not None, key="t_es",
+                          on_change=lambda: _store_train_cfg(patience=10 if st.session_state["t_es"] else None))
+        if es_on and cfg.patience is not None:
+            st.number_input(tr("train.patience"), 1, 500, int(cfg.patience), 1, key="t_patience",
+                            on_change=_on_widget, args=("patience", "t_patience", int))
+        err = st.session_state.pop("_train_error", None)
+        if err is not None:
+            show_error(err)
+        st.caption(tr("train.config_note"))
+
+    with right:
+        b1, b2, b3, b4 = st.columns(4)
+        b1.button(tr("train.play"), key="t_play", on_click=ctrl.play, icon=":material/play_arrow:",
+                  type="primary", width="stretch")
+        b2.button(tr("train.pause"), key="t_pause", on_click=ctrl.pause, icon=":material/pause:", width="stretch")
+        b3.button(tr("train.step"), key="t_step", on_click=ctrl.step, icon=":material/skip_next:",
+                  width="stretch")
+        b4.button(tr("train.reset"), key="t_reset", icon=":material/restart_alt:", width="stretch",
+                  on_click=lambda: (sync_runs(ctrl), ctrl.reset(model_cfg(), train_cfg())))
+        if notice:
+            st.info(tr(notice), icon="🔁")
+        show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (
+            data.is_2d and data.task is not Task.REGRESSION) else False
+        metric_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
+        curve_labels = {"loss": tr("train.loss"), "train": tr("split.train"), "val": tr("split.val"),
+                        "epoch": tr("train.epoch")}
+        grid = st.session_state.get("_grid", (None, None))[1]
+        started_mode = ctrl.mode
+
+        @st.fragment(run_every=0.5 if (started_mode == PLAYING or ctrl.busy) else None)
+        def live_view() -> None:
+            snap = ctrl.snapshot()
+            state = snap.state
+            status_key = "train.status.playing" if snap.mode == PLAYING else f"train.status.{state.status}"
+            st.markdown(tr("train.progress", epoch=state.epoch, total=ctrl.train_cfg.epochs,
+                           status=tr(status_key)))
+            st.progress(min(1.0, state.epoch / max(1, ctrl.train_cfg.epochs)))
+            if snap.queue_position > 0:
+                st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
+            if state.status == "diverged":
+                st.error(tr("train.diverged", epoch=state.diverged_epoch, step=state.diverged_step), icon="💥")
+            if state.status == "early_stopped":
+                st.success(tr("train.early_stopped", epoch=state.epoch), icon="🛑")
+            if snap.error is not None:
+                if isinstance(snap.error, MLCoreError):
+                    st.error(snap.error.message(lang()), icon="⚠️")
+                else:
+                    st.error(tr("train.worker_error"), icon="⚠️")
+            if state.history:
+                st.plotly_chart(plots.learning_curves(state.history, curve_labels, metric_label), key="t_curves",
+                                config={"displayModeBar": False})
+            else:
+                st.caption(tr("train.press_play"))
+            result = snap.result
+            if grid is not None and result is not None and result.grid_out is not None:
+                names = tuple(data.raw_feature_names)
+                if data.is_2d and data.task is not Task.REGRESSION:
+                    splits = [(tr("split.train"), data.raw_train, data.y_train, "circle"),
+                              (tr("split.val"), data.raw_val, data.y_val, "diamond")]
+                    if show_test and len(data.y_test):
+                        splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
+                    points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
+                    c1, c2 = st.columns([3, 2])
+                    c1.plotly_chart(plots.decision_boundary(grid.axes, result.grid_out, points,
+                                                            data.class_names or [], names),
+                                    key="t_boundary", config={"displayModeBar": False})
+                    if result.hidden_out:
+                        c2.markdown(f"**{tr('train.neuron_maps')}**")
+                        c2.plotly_chart(plots.neuron_maps(grid.hidden_axes, result.hidden_out,
+                                                          tr("train.layer_n")),
+                                        key="t_neurons", config={"displayModeBar": False})
+                elif data.is_1d and data.task is Task.REGRESSION:
+                    points = [(tr("split.train"), data.raw_train[names[0]].to_numpy(float), data.y_train),
+                              (tr("split.val"), data.raw_val[names[0]].to_numpy(float), data.y_val)]
+                    st.plotly_chart(plots.fit_curve(grid.axes[0], result.grid_out, points,
+                                                    (names[0], data.target_name), tr("train.model")),
+                                    key="t_fit", config={"displayModeBar": False})
+            if snap.mode != started_mode and not ctrl.busy:
+                st.rerun()  # training ended or paused: redraw buttons, metrics and runs
+
+        live_view()
+
+# ---- results ------------------------------------------------------------------------------------
+with tab_results:
+    snap = ctrl.snapshot()
+    if snap.result is None or snap.result.val_pred is None:
+        st.info(tr("train.no_results"), icon="ℹ️")
+    else:
+        st.caption(tr("train.results_note", epoch=snap.state.epoch))
+        report = ev.evaluate(data.task, data.y_val, snap.result.val_pred, data.class_names)
+        if isinstance(report, ev.ClassificationReport):
+            st.metric(tr("metric.accuracy"), f"{report.accuracy:.1%}")
+            c1, c2 = st.columns(2)
+            c1.dataframe([{tr("metric.class"): m.label, tr("metric.precision"): round(m.precision, 3),
+                           tr("metric.recall"): round(m.recall, 3), tr("metric.f1"): round(m.f1, 3),
+                           tr("metric.support"): m.support} for m in report.per_class],
+                         hide_index=True, width="stretch")
+            c2.plotly_chart(plots.confusion_matrix(report.confusion, list(report.labels),
+                                                   (tr("metric.true"), tr("metric.predicted"))),
+                            key="t_confusion", config={"displayModeBar": False})
+        else:
+            c1, c2, c3 = st.columns(3)
+            c1.metric(tr("metric.r2"), f"{report.r2:.3f}")
+            c2.metric(tr("metric.mae"), f"{report.mae:.4g}")
+            c3.metric(tr("metric.rmse"), f"{report.rmse:.4g}")
+            st.plotly_chart(plots.predicted_vs_actual(report.y_true, report.y_pred,
+                                                      (tr("metric.actual"), tr("metric.predicted"))),
+                            key="t_pred_actual", config={"displayModeBar": False})
+
+# ---- optimizer table ---------------------------------------------------------------------------
+with tab_optim:
+    from ui.train_panels import optimizer_table
+
+    optimizer_table(data, model_cfg())
+
+# ---- runs ----------------------------------------------------------------------------------------
+with tab_runs:
+    from ui.train_panels import runs_panel
+
+    runs_panel(metric_label)
+
+# ---- save / load / share ------------------------------------------------------------------------
+with tab_save:
+    from ui.train_panels import save_load_share
+
+    save_load_share(data, ctrl)
+
+st.info(tr("train.try"), icon="🧪")

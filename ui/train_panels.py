@@ -1,0 +1,108 @@
+"""Secondary panels of the Train page: optimizer table, recorded runs, save/load and share link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from mlcore.errors import MLCoreError
+from mlcore.runs import delete_runs
+from ui.common import show_error, tr
+from ui.training import model_cfg, optimizer_title, train_cfg
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _measured_memory(model_cfg, n_in: int, n_out: int):
+    from mlcore.optim_table import measure_memory
+
+    return measure_memory(model_cfg, n_in, n_out)
+
+
+def optimizer_table(data, cfg) -> None:
+    from mlcore.model import output_size
+    from mlcore.optim import OPTIMIZER_INFO
+
+    n_out = output_size(data.task, data.n_classes, cfg.binary_head)
+    n_params, measured = _measured_memory(cfg, data.n_features, n_out)
+    st.markdown(tr("otable.table_intro", n=n_params))
+    rows = []
+    for row in measured:
+        info = OPTIMIZER_INFO[row.name]
+        rows.append({
+            tr("optim.table.optimizer"): optimizer_title(row.name),
+            tr("optim.table.memory"): f"{row.formula} = {row.expected_bytes:,}".replace(",", " "),
+            tr("optim.table.measured"): f"{row.measured_bytes:,}".replace(",", " "),
+            tr("optim.table.tunable"): info.n_tunable,
+            tr("optim.table.strengths"): tr(info.strengths_key),
+            tr("optim.table.weaknesses"): tr(info.weaknesses_key),
+        })
+    st.dataframe(rows, hide_index=True, width="stretch", row_height=70)
+    st.caption(tr("otable.table_source"))
+
+
+def runs_panel(metric_label: str) -> None:
+    from mlcore.plots.train import overlay_runs
+
+    runs = st.session_state.get("runs") or []
+    if not runs:
+        st.info(tr("runs.empty"), icon="ℹ️")
+        return
+    labels = {r.id: r.label for r in runs}
+    chosen = st.multiselect(tr("runs.choose"), list(labels), default=[r.id for r in runs[-4:]],
+                            format_func=labels.get, key="r_chosen")
+    table = [{"#": r.id, tr("runs.col.label"): r.label, tr("runs.col.data"): r.data_name,
+              tr("runs.col.epochs"): r.epochs, tr("runs.col.status"): tr(f"train.status.{r.status}"),
+              tr("runs.col.val_loss"): round(r.final_val_loss, 4),
+              metric_label: round(r.final_val_metric, 4)} for r in runs]
+    st.dataframe(table, hide_index=True, width="stretch")
+    selected = [r for r in runs if r.id in chosen]
+    if selected:
+        st.plotly_chart(overlay_runs([(r.label, list(r.history)) for r in selected],
+                                     {"val_loss": tr("runs.val_loss"), "val_metric": metric_label,
+                                      "epoch": tr("train.epoch")}),
+                        key="r_overlay", config={"displayModeBar": False})
+
+    def _delete() -> None:
+        st.session_state["runs"] = delete_runs(st.session_state.get("runs") or [],
+                                               set(st.session_state.get("r_chosen") or []))
+        st.session_state.pop("r_chosen", None)
+
+    st.button(tr("runs.delete"), key="r_delete", on_click=_delete, disabled=not chosen,
+              icon=":material/delete:")
+
+
+def save_load_share(data, ctrl) -> None:
+    from mlcore import persist
+    from mlcore.share import encode
+
+    snap = ctrl.snapshot()
+    st.subheader(tr("save.download_title"))
+    if snap.state.epoch == 0:
+        st.caption(tr("save.untrained"))
+    payload = persist.save_model(ctrl.model_cfg, snap.state.model_state, persist.meta_for(data))
+    st.download_button(tr("save.download"), payload, file_name="mlp_lab_model.safetensors",
+                       mime="application/octet-stream", key="s_download", icon=":material/download:")
+
+    st.subheader(tr("save.upload_title"))
+    upload = st.file_uploader(tr("save.upload"), type=["safetensors"], key="s_upload")
+    if upload is not None and st.session_state.get("_loaded_model_id") != upload.file_id:
+        try:
+            loaded_cfg, model_state, _meta = persist.load_model_bytes(upload.getvalue(),
+                                                                      expected_inputs=data.n_features)
+            st.session_state["model_cfg"] = loaded_cfg
+            from ui.training import controller
+
+            new_ctrl, _ = controller(data)
+            new_ctrl.adopt_weights(model_state)
+            st.session_state["_loaded_model_id"] = upload.file_id
+            st.success(tr("save.loaded"), icon="✅")
+        except MLCoreError as err:
+            show_error(err)
+
+    st.subheader(tr("share.title"))
+    source = data.source if isinstance(data.source, dict) else {}
+    params = encode(model_cfg(), train_cfg(), source)
+    base = (st.context.url or "").split("?")[0]
+    st.code(f"{base}?{urlencode(params)}", language="text", wrap_lines=True)
+    st.caption(tr("share.help" if source.get("kind") == "builtin" else "share.csv_note"))

@@ -1,0 +1,112 @@
+"""Session-side glue for the Build and Train pages: the shared worker pool, this session's
+training controller, recorded runs and the current configs.
+
+The pool is one per server (``st.cache_resource``); the controller, runs and configs are per
+session (``st.session_state``), so two browser sessions never share or overwrite models or runs.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mlcore.config import ModelConfig, TrainConfig
+from mlcore.dataset import PreparedData
+from mlcore.runs import RunRecord, add_run, run_label
+from ui.common import tr
+
+
+@st.cache_resource(show_spinner=False)
+def worker_pool():
+    from mlcore.jobs import WorkerPool
+
+    pool = WorkerPool()
+    pool.warm_up()
+    return pool
+
+
+def model_cfg() -> ModelConfig:
+    return st.session_state.get("model_cfg") or ModelConfig()
+
+
+def train_cfg() -> TrainConfig:
+    return st.session_state.get("train_cfg") or TrainConfig()
+
+
+def arrays_for(data: PreparedData):
+    """``TrainArrays`` of the current dataset, built once per dataset object."""
+    from mlcore.train import TrainArrays
+
+    cached = st.session_state.get("_arrays")
+    if cached is not None and cached[0] is data:
+        return cached[1]
+    arrays = TrainArrays.from_prepared(data)
+    st.session_state["_arrays"] = (data, arrays)
+    return arrays
+
+
+def input_grid(data: PreparedData):
+    from mlcore.views import input_grid as make_grid
+
+    cached = st.session_state.get("_grid")
+    if cached is not None and cached[0] is data:
+        return cached[1]
+    grid = make_grid(data)
+    st.session_state["_grid"] = (data, grid)
+    return grid
+
+
+def controller(data: PreparedData):
+    """This session's controller for the current data and architecture (rebuilt when they change).
+
+    Returns (controller, notice_key or None).
+    """
+    from mlcore.jobs import TrainingController
+
+    ctrl = st.session_state.get("controller")
+    mcfg, tcfg = model_cfg(), train_cfg()
+    notice = None
+    if ctrl is not None and st.session_state.get("_controller_data") is data and ctrl.model_cfg == mcfg:
+        ctrl.set_train_config(tcfg)
+        return ctrl, None
+    if ctrl is not None:
+        sync_runs(ctrl)
+        ctrl.reset()  # drop any chunk still in flight
+        notice = "train.notice.rebuilt"
+    grid = input_grid(data)
+    ctrl = TrainingController(worker_pool(), arrays_for(data), mcfg, tcfg,
+                              views=grid.view_spec() if grid is not None else None)
+    st.session_state["controller"] = ctrl
+    st.session_state["_controller_data"] = data
+    st.session_state["_recorded"] = None
+    return ctrl, notice
+
+
+def optimizer_title(name: str) -> str:
+    return tr(f"optim.{name}.label")
+
+
+def sync_runs(ctrl) -> None:
+    """Record the controller's run once it has ended (done, early stopped or diverged)."""
+    from mlcore.jobs import FINISHED
+
+    snap = ctrl.snapshot()
+    key = (id(ctrl), snap.generation)
+    if snap.mode != FINISHED or st.session_state.get("_recorded") == key or not snap.state.history:
+        return
+    data = st.session_state.get("_controller_data")
+    arrays = ctrl.arrays
+    n_out = arrays.n_classes if arrays.n_classes > 2 else 1
+    st.session_state["_run_counter"] = st.session_state.get("_run_counter", 0) + 1
+    record = RunRecord(
+        id=st.session_state["_run_counter"],
+        label=f"#{st.session_state['_run_counter']} " + run_label(
+            ctrl.model_cfg, ctrl.train_cfg, arrays.X_train.shape[1], n_out,
+            optimizer_title(ctrl.train_cfg.optim.name)),
+        data_name=data.name if data is not None else "",
+        model_cfg=ctrl.model_cfg,
+        train_cfg=ctrl.train_cfg,
+        history=tuple(snap.state.history),
+        status=snap.state.status,
+    )
+    st.session_state["runs"] = add_run(st.session_state.get("runs") or [], record)
+    st.session_state["_recorded"] = key
