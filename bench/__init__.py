@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures (and ratios measured within one run) to stdout."""

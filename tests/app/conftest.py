@@ -1,0 +1,32 @@
+"""Helpers for Streamlit AppTest tests: a clean cache per test and ``make_app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    """Each test starts with empty ``st.cache_data``/``st.cache_resource`` (no cross-test leaks)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def make_app(lang: str, page: str | None = None, timeout: float = 90) -> AppTest:
+    """Run ``app.py`` in ``lang`` ("es"/"en"); with ``page`` ("pages/x.py"), switch to it and rerun."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["lang"] = lang
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    return at

@@ -1,0 +1,183 @@
+"""Shared helpers for the browser tests, ``scripts/screenshots.py`` and ``bench/bench_startup.py``.
+
+- ``streamlit_server()``: start ``streamlit run app.py`` headless on a free loopback port, wait for
+  ``/_stcore/health``, yield the base URL, stop the server by its process id.
+- ``launch_chromium()``: Debian's ``/usr/bin/chromium`` driven by Python playwright (no
+  downloaded browser builds: the machines have no network for that).
+- ``wait_for_app(page)``: wait until Streamlit has finished running the script.
+- ``page_heavy_imports(path)``: which heavy libraries a page imports, measured with AppTest in a
+  fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--disable-sync",
+    "--no-first-run",
+]
+HEAVY_MODULES = ("torch", "lightning", "pytorch_lightning", "shap", "optuna", "captum")
+LANG_LABELS = {"es": "Español", "en": "English"}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK)
+
+
+def _health_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().decode().strip() == "ok"
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+class StreamlitServer:
+    """A ``streamlit run app.py`` subprocess on 127.0.0.1; ``started``/``healthy`` are perf_counter times."""
+
+    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.started = self.healthy = 0.0
+        self._log = None
+
+    def start(self, timeout: float = 120) -> str:
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ]
+        env = {k: v for k, v in os.environ.items() if k != "MLPLAB_RAISE"}  # the real app, as users see it
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+            stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() ends its children too
+        )
+        deadline = self.started + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early with code {self.proc.returncode}; see {self.log_path}")
+            if _health_ok(self.url):
+                self.healthy = time.perf_counter()
+                return self.url
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"streamlit did not answer {self.url}/_stcore/health within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)  # the group we created, led by proc.pid
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+@contextlib.contextmanager
+def streamlit_server(log_path: Path | None = None, timeout: float = 120) -> Iterator[str]:
+    server = StreamlitServer(log_path=log_path)
+    try:
+        yield server.start(timeout=timeout)
+    finally:
+        server.stop()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_for_app(page, timeout_ms: float = 90_000) -> None:
+    """Wait until the app frame is there and Streamlit's "running" indicator has gone."""
+    page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
+    # The script run starts a moment after the page connects: give the status widget a chance to
+    # appear, then wait for it to disappear (it is absent when the app is idle).
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const running = document.querySelector('[data-testid="stStatusWidget"]');
+            const skeleton = document.querySelector('[data-testid="stAppSkeleton"]');
+            return app && !running && !skeleton && document.querySelector('[data-testid="stMain"] h1');
+        }""",
+        timeout=timeout_ms,
+        polling=100,
+    )
+
+
+def page_heavy_imports(page_path: str | None, lang: str = "es", timeout: float = 180) -> dict:
+    """Run app.py (then ``page_path``) with AppTest in a fresh interpreter.
+
+    Returns ``{"heavy": [...], "exception": bool, "seconds": float}`` where ``heavy`` lists the
+    modules of ``HEAVY_MODULES`` present in ``sys.modules`` afterwards.
+    """
+    code = textwrap.dedent(
+        f"""
+        import json, os, sys, time
+        os.environ["MLPLAB_RAISE"] = "1"
+        sys.path.insert(0, {str(ROOT)!r})
+        from streamlit.testing.v1 import AppTest
+        t0 = time.perf_counter()
+        at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=120)
+        at.session_state["lang"] = {lang!r}
+        at.run()
+        page = {page_path!r}
+        if page:
+            at.switch_page(page)
+            at.run()
+        seconds = time.perf_counter() - t0
+        heavy = [m for m in {HEAVY_MODULES!r} if m in sys.modules]
+        print("RESULT" + json.dumps({{"heavy": heavy, "exception": bool(at.exception),
+                                     "seconds": seconds}}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "MLPLAB_RAISE": "1"},
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return json.loads(line[len("RESULT"):])
+    raise RuntimeError(f"AppTest subprocess failed ({out.returncode}):\n{out.stderr[-3000:]}")
