@@ -26,6 +26,10 @@ class PageSpec:
 
 PAGES: list[PageSpec] = [
     PageSpec("home", "pages/home.py", "nav.home", ":material/home:", "home", default=True),
+    PageSpec("course", "pages/course_neuron.py", "nav.neuron", ":material/hub:", "neuron"),
+    PageSpec("course", "pages/course_activations.py", "nav.activations", ":material/show_chart:", "activations"),
+    PageSpec("course", "pages/course_forward.py", "nav.forward", ":material/grid_on:", "forward"),
+    PageSpec("course", "pages/course_backprop.py", "nav.backprop", ":material/keyboard_double_arrow_left:", "backprop"),
     PageSpec("workflow", "pages/data.py", "nav.data", ":material/table_chart:", "data"),
     PageSpec("workflow", "pages/build.py", "nav.build", ":material/account_tree:", "build"),
     PageSpec("workflow", "pages/train.py", "nav.train", ":material/model_training:", "train"),
