@@ -18,6 +18,8 @@ def _defaults() -> dict:
         "data": None,  # mlcore.dataset.PreparedData currently in use
         "data_source": None,  # dict describing how it was built (for the summary and share links)
         "data_error": None,  # last MLCoreError from the Data page (shown once)
+        "data_csv": None,  # mlcore.data.CsvTable last uploaded (kept when the user switches page)
+        "data_flash": None,  # (key, params) success message shown once after loading a dataset
         "model_cfg": None,  # mlcore.config.ModelConfig chosen on the Build page (None = default)
         "train_cfg": None,  # mlcore.config.TrainConfig chosen on the Train page (None = default)
         "controller": None,  # mlcore.jobs.TrainingController of this session
