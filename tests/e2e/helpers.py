@@ -129,22 +129,42 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def wait_for_app(page, timeout_ms: float = 90_000) -> None:
-    """Wait until the app frame is there and Streamlit's "running" indicator has gone."""
+def wait_for_app(page, timeout_ms: float = 90_000, settle_ms: int = 600) -> None:
+    """Wait until Streamlit has finished running the script and the page has settled.
+
+    Idle means: the app frame is there, a page title (h1) is shown, and neither the "running"
+    status widget nor the loading skeleton has been seen for ``settle_ms`` in a row (the status
+    widget only appears once a run takes a moment, so one look is not enough).
+    """
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
-    # The script run starts a moment after the page connects: give the status widget a chance to
-    # appear, then wait for it to disappear (it is absent when the app is idle).
-    page.wait_for_timeout(300)
     page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const running = document.querySelector('[data-testid="stStatusWidget"]');
-            const skeleton = document.querySelector('[data-testid="stAppSkeleton"]');
-            return app && !running && !skeleton && document.querySelector('[data-testid="stMain"] h1');
+        """(settle) => {
+            const busy = !document.querySelector('[data-testid="stMain"] h1')
+                || document.querySelector('[data-testid="stStatusWidget"]')
+                || document.querySelector('[data-testid="stAppSkeleton"]')
+                || document.querySelector('[data-stale="true"]');
+            const now = performance.now();
+            if (busy || window.__mlplabIdleSince === undefined) {
+                window.__mlplabIdleSince = busy ? undefined : now;
+                return false;
+            }
+            return now - window.__mlplabIdleSince >= settle;
         }""",
+        arg=settle_ms,
         timeout=timeout_ms,
         polling=100,
     )
+    page.evaluate("() => { window.__mlplabIdleSince = undefined; }")
+
+
+def open_in_session(page, base_url: str, spec, timeout_ms: float = 90_000) -> None:
+    """Go to ``spec``'s page through the sidebar navigation, keeping the same Streamlit session
+    (``page.goto`` would open a new session and lose what the user loaded)."""
+    href = f"{base_url}/" if spec.default else f"{base_url}/{spec.url_path}"
+    link = page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]')
+    link.click(timeout=timeout_ms)
+    page.wait_for_url(href, timeout=timeout_ms)
+    wait_for_app(page, timeout_ms=timeout_ms)
 
 
 def page_heavy_imports(page_path: str | None, lang: str = "es", timeout: float = 180) -> dict:

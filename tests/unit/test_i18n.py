@@ -130,22 +130,43 @@ def test_same_placeholders_in_both_languages():
     assert not mismatched, f"placeholders differ (es, en): {dict(list(mismatched.items())[:10])}"
 
 
+def _translate_calls_with_params() -> list[tuple[str, int, str, set[str]]]:
+    """(file, line, key, parameter names) for ``tr("key", a=..., b=...)`` calls with literal keys.
+
+    Calls that pass ``**params`` are left out: their names are not known statically.
+    """
+    calls = []
+    for path in _source_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _call_name(node) in TRANSLATE_FUNCS and node.args):
+                continue
+            first = node.args[0]
+            names = {k.arg for k in node.keywords}
+            if None in names or not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            names.discard("lang")
+            if names:
+                calls.append((path.relative_to(ROOT).as_posix(), node.lineno, first.value, names))
+    return calls
+
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_templates_with_placeholders_format_cleanly(lang):
-    """A template that takes parameters must survive ``str.format`` (no stray single braces)."""
+def test_parametrised_templates_format_with_the_parameters_the_code_passes(lang):
+    """``tr(key, n=3)`` must fill every placeholder: otherwise ``t`` shows the raw ``{...}`` text.
+
+    (LaTeX such as ``w_{k+1}`` is fine in templates that the code never formats.)
+    """
+    cat = catalogue(lang)
     broken = []
-    for key, text in catalogue(lang).items():
-        names = _placeholders(text)
-        if not names:
-            continue
+    for rel, line, key, names in _translate_calls_with_params():
+        if key not in cat:
+            continue  # reported by test_every_literal_key_used_in_code_exists
         try:
-            out = text.format(**{n: "X" for n in names})
+            cat[key].format(**{n: "X" for n in names})
         except (KeyError, IndexError, ValueError) as exc:
-            broken.append((key, repr(exc)))
-            continue
-        if any("{" + n + "}" in out for n in names):
-            broken.append((key, "placeholder left unfilled"))
-    assert not broken, f"{lang}: {broken[:10]}"
+            broken.append(f"{rel}:{line} {key}: {exc!r} (passed {sorted(names)})")
+    assert not broken, f"{lang}:\n" + "\n".join(broken)
 
 
 def test_lookup_fills_parameters_and_falls_back_to_the_key():
@@ -173,6 +194,8 @@ def test_source_scan_finds_keys():
     """Guard the scanner itself: it must see the keys that app.py and the home page use."""
     keys = {key for _, _, _, key in _all_used_keys()}
     assert {"home.title", "err.unexpected", "sidebar.no_data"} <= keys
+    with_params = {key: names for _, _, key, names in _translate_calls_with_params()}
+    assert {"name", "rows", "task"} <= with_params.get("sidebar.data_summary", set())
 
 
 def test_every_literal_key_used_in_code_exists():

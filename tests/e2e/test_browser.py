@@ -1,0 +1,106 @@
+"""Real-browser checks: every page in both languages, the language switch, the browser locale,
+a CSV upload, and a deep link on a freshly started server.
+
+The server runs as users get it (``MLPLAB_RAISE`` unset), so a failing page shows the generic
+error box; the tests look for that box, for ``stException`` and for the word "Traceback".
+Screenshots go to ``artifacts/e2e/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mlcore.i18n import t
+from tests.e2e.helpers import LANG_LABELS, streamlit_server, wait_for_app
+from ui.nav import PAGES
+
+LOCALES = {"es": "es-ES", "en": "en-US"}
+
+
+def url_for(base: str, spec) -> str:
+    return f"{base}/" if spec.default else f"{base}/{spec.url_path}"
+
+
+def assert_clean(page, where: str) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, f"{where}: st.exception shown"
+    body = page.locator('[data-testid="stApp"]').inner_text()
+    assert "Traceback" not in body, f"{where}: a traceback is visible"
+    for lang in LOCALES:
+        assert t("err.unexpected", lang) not in body, f"{where}: the page failed (generic error box)"
+
+
+def h1(page) -> str:
+    return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
+
+
+def sidebar_text(page) -> str:
+    return page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def test_fresh_server_deep_link_gets_the_app_frame(chromium_ready, new_page, artifacts):
+    """The first visitor of a freshly started server opens a page URL directly (a bookmark, or tabs
+    that reconnect after a restart): the page must still come with the sidebar and language."""
+    spec = next(s for s in PAGES if not s.default)
+    with streamlit_server(log_path=artifacts / "server-deeplink.log") as base:
+        page = new_page("en-US")
+        page.goto(url_for(base, spec))
+        wait_for_app(page)
+        page.screenshot(path=str(artifacts / f"deeplink-{spec.url_path}.png"))
+        assert_clean(page, spec.url_path)
+        assert page.get_by_role("radio", name=LANG_LABELS["en"]).count() == 1, "no language control"
+        assert t("sidebar.no_data", "en") in sidebar_text(page)
+        assert h1(page) == t(spec.title_key, "en")  # English from the browser locale
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_every_page_loads_cleanly(server_url, new_page, artifacts, lang):
+    page = new_page(LOCALES[lang])
+    failures = []
+    for spec in PAGES:
+        page.goto(url_for(server_url, spec))
+        wait_for_app(page)
+        page.screenshot(path=str(artifacts / f"{lang}-{spec.url_path}.png"), full_page=True)
+        try:
+            assert_clean(page, f"{spec.url_path} ({lang})")
+            assert h1(page), f"{spec.url_path} ({lang}): empty title"
+            assert t("sidebar.no_data", lang) in sidebar_text(page), f"{spec.url_path} ({lang}): no frame"
+        except AssertionError as exc:
+            failures.append(str(exc))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_default_language_follows_the_browser_locale(server_url, new_page, lang):
+    page = new_page(LOCALES[lang])
+    page.goto(f"{server_url}/")
+    wait_for_app(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert t("home.map", lang) in main
+    other = "en" if lang == "es" else "es"
+    assert t("home.map", other) not in main
+    checked = page.get_by_role("radio", name=LANG_LABELS[lang])
+    assert checked.get_attribute("aria-checked") == "true"
+
+
+def test_language_switch_changes_the_text_and_persists(server_url, new_page, artifacts):
+    page = new_page("en-US")
+    page.goto(f"{server_url}/")
+    wait_for_app(page)
+    assert t("home.map", "en") in page.locator('[data-testid="stMain"]').inner_text()
+
+    page.get_by_role("radio", name=LANG_LABELS["es"]).click()
+    page.get_by_text(t("home.map", "es"), exact=True).wait_for()
+    wait_for_app(page)
+    assert t("home.map", "en") not in page.locator('[data-testid="stMain"]').inner_text()
+    assert t("sidebar.no_data", "es") in sidebar_text(page)
+
+    # The choice survives navigation inside the app (same session).
+    spec = next(s for s in PAGES if not s.default)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(t(spec.title_key, "es"), exact=True).click()
+    page.wait_for_url(re.compile(rf"/{spec.url_path}$"))
+    wait_for_app(page)
+    assert h1(page) == t(spec.title_key, "es")
+    page.screenshot(path=str(artifacts / f"switched-es-{spec.url_path}.png"))
+    assert_clean(page, spec.url_path)
