@@ -111,7 +111,8 @@ class MLP(nn.Module):
             self.reset_parameters()
         else:
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(seed))
+                # the CPU generator only: torch.manual_seed would also queue a (costly) CUDA seed
+                torch.default_generator.manual_seed(int(seed))
                 self.net = self._build()
                 self.reset_parameters()
 
