@@ -107,14 +107,17 @@ class MLP(nn.Module):
         self.n_outputs = int(n_outputs)
         self.activation_positions: list[int] = []
         if seed is None:
-            self.net = self._build()
-            self.reset_parameters()
+            self._build_and_init()
         else:
             with torch.random.fork_rng(devices=[]):
                 # the CPU generator only: torch.manual_seed would also queue a (costly) CUDA seed
                 torch.default_generator.manual_seed(int(seed))
-                self.net = self._build()
-                self.reset_parameters()
+                self._build_and_init()
+
+    def _build_and_init(self) -> None:
+        self.net = self._build()  # nn.Linear draws PyTorch's default init here
+        if self.config.init != "default":
+            self.reset_parameters()
 
     def _build(self) -> nn.Sequential:
         layers: list[nn.Module] = []
