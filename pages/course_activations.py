@@ -14,12 +14,16 @@ from mlcore.course.activations import (
     linear_collapse,
 )
 from mlcore.errors import MLCoreError
+from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
-from ui.common import show_error, tr
+from ui.common import lang, show_error, tr
+
+
+LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
 
 
 def act_label(name: str) -> str:
-    return tr(f"course.act.name.{name}")
+    return t(f"course.act.name.{name}", LANG)
 
 
 st.title(tr("course.act.title"))

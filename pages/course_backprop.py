@@ -14,8 +14,9 @@ from mlcore.course.backprop import (
     param_label,
 )
 from mlcore.errors import MLCoreError
+from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import show_error, tr
+from ui.common import lang, show_error, tr
 
 W_LIMIT = 10.0  # bounds of the weight inputs
 _SEED = "course_bp_seed"  # seed of the last "new random weights" (page-local)
@@ -60,8 +61,11 @@ def _apply_update() -> None:
     ss[_STEP] = 0
 
 
+LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
+
+
 def hidden_label(name: str) -> str:
-    return tr(f"course.act.name.{name}")
+    return t(f"course.act.name.{name}", LANG)
 
 
 if _wkey(PARAMS[0]) not in st.session_state:  # first visit (or widgets reset by a page switch)
@@ -101,7 +105,7 @@ except MLCoreError as err:
 
 with right:
     st.select_slider(tr("course.bp.step"), options=list(range(len(STEPS))),
-                     format_func=lambda i: f"{i + 1}. {tr(f'course.bp.step.{STEPS[i]}')}", key=_STEP)
+                     format_func=lambda i: f"{i + 1}. {t(f'course.bp.step.{STEPS[i]}', LANG)}", key=_STEP)
     b1, b2, _ = st.columns([1, 1, 3])
     b1.button(tr("course.bp.prev"), key="course_bp_prev", on_click=_move, args=(-1,), icon=":material/arrow_back:")
     b2.button(tr("course.bp.next"), key="course_bp_next", on_click=_move, args=(1,), icon=":material/arrow_forward:")
@@ -110,6 +114,7 @@ with right:
         backprop_figure(trace, step, [tr("course.bp.layer_in"), tr("course.bp.layer_hidden"), tr("course.bp.layer_out")]),
         key="course_bp_diagram",
     )
+    st.caption(tr("course.bp.legend"))
 
 fw = trace.forward
 st.subheader(f"{step + 1}. {tr(f'course.bp.step.{STEPS[step]}')}")
@@ -133,8 +138,9 @@ elif STEPS[step] == "loss":
     st.latex(rf"\frac{{\partial L}}{{\partial \hat y}} = 2(\hat y - y) = {n(trace.dL_dyhat, 4)}")
 elif STEPS[step] in ("bwd_output", "bwd_hidden"):
     names = ("w2_1", "w2_2", "b2") if STEPS[step] == "bwd_output" else ("w1_11", "w1_12", "w1_21", "w1_22", "b1_1", "b1_2")
-    for name in names:
-        st.latex(trace.grad(name).latex_chain())
+    chain_cols = st.columns(2 if len(names) > 3 else 1)
+    for i, name in enumerate(names):
+        chain_cols[i % len(chain_cols)].latex(trace.grad(name).latex_chain())
     show = names if STEPS[step] == "bwd_output" else PARAMS
     table = pd.DataFrame(
         {

@@ -6,14 +6,18 @@ from mlcore.course import course_rows
 from mlcore.course.activations import ACTIVATIONS
 from mlcore.course.forward import MAX_K, build_network, forward_trace, time_batches
 from mlcore.errors import MLCoreError
+from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, layer_figure, timing_figure
-from ui.common import show_error, tr
+from ui.common import lang, show_error, tr
 
 _TIMING_KEY = "_course_fwd_timing_args"  # args of the last measurement asked for on this page
 
 
+LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
+
+
 def act_label(name: str) -> str:
-    return tr(f"course.act.name.{name}")
+    return t(f"course.act.name.{name}", LANG)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -116,7 +120,7 @@ if st.session_state.get(_TIMING_KEY) == args:
             key="course_fwd_timing",
         )
         t1.metric(tr("course.fwd.speedup", b=timing.batch_sizes[-1]), f"× {timing.speedup:.0f}")
-        t1.caption(tr("course.fwd.timing_note", n=timing.n_inputs, h=timing.hidden))
+        t1.caption(tr("course.fwd.timing_note", n=timing.n_inputs, h=timing.hidden, o=n_out))
 else:
     t2.caption(tr("course.fwd.measure_hint"))
 st.info(tr("course.fwd.batch_try"), icon="🧪")

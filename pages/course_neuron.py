@@ -5,12 +5,16 @@ import streamlit as st
 from mlcore.course.activations import ACTIVATIONS
 from mlcore.course.neuron import count_parameters, evaluate_neuron, neuron_surface
 from mlcore.errors import MLCoreError
+from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, network_figure, network_layout, neuron_surface_figure
-from ui.common import show_error, tr
+from ui.common import lang, show_error, tr
+
+
+LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
 
 
 def act_label(name: str) -> str:
-    return tr(f"course.act.name.{name}")
+    return t(f"course.act.name.{name}", LANG)
 
 
 st.title(tr("course.neuron.title"))
@@ -46,7 +50,7 @@ with plot:
 a = act_label(act)
 st.latex(
     rf"y = \text{{{a}}}\left({latex_number(w1, 1)} \cdot {latex_number(x1, 1)} + {latex_number(w2, 1)} \cdot "
-    rf"{latex_number(x2, 1)} + {latex_number(b, 1)}\right) = \text{{{a}}}({latex_number(ev.z, 2)}) = "
+    rf"{latex_number(x2, 1)} + {latex_number(b, 1)}\right) = \text{{{a}}}({ev.z:.2f}) = "
     rf"{latex_number(ev.y, 3)}"
 )
 st.info(tr("course.neuron.try"), icon="🧪")

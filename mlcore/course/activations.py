@@ -164,7 +164,7 @@ def _seeded_linear(n_in: int, n_out: int, seed: int, dtype=torch.float64) -> nn.
     """``nn.Linear`` with PyTorch's default init distribution U(-1/sqrt(n_in), 1/sqrt(n_in)),
     drawn from a private generator (thread-safe: never touches the global RNG)."""
     gen = torch.Generator().manual_seed(int(seed))
-    layer = nn.Linear(n_in, n_out, dtype=dtype)
+    layer = torch.nn.utils.skip_init(nn.Linear, n_in, n_out, dtype=dtype)  # no draw from the global RNG
     bound = 1.0 / np.sqrt(n_in)
     with torch.no_grad():
         layer.weight.uniform_(-bound, bound, generator=gen)

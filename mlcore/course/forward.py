@@ -40,7 +40,8 @@ def build_network(n_inputs: int, hidden: int, n_outputs: int, activation: str = 
             nn.Linear(n_inputs, hidden), get_activation(activation), nn.Linear(hidden, n_outputs)
         )
     else:
-        model = MLP(ModelConfig(hidden=(LayerSpec(int(hidden), activation),)), int(n_inputs), int(n_outputs))
+        # seed= keeps the caller's global RNG as it was; the weights are redrawn below anyway
+        model = MLP(ModelConfig(hidden=(LayerSpec(int(hidden), activation),)), int(n_inputs), int(n_outputs), seed=seed)
     for i, layer in enumerate(m for m in model.modules() if isinstance(m, nn.Linear)):
         fresh = _seeded_linear(layer.in_features, layer.out_features, seed * 101 + i, dtype=torch.float32)
         with torch.no_grad():

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 FONT = dict(size=16)
 SMALL = 14
+BP_FONT = 16  # the backprop diagram is read from the back of the room
 DIVERGING = "RdBu_r"  # negative blue, positive red, 0 white
 C_MAIN = "#1f77b4"
 C_GRAD = "#d62728"
@@ -30,6 +31,9 @@ def _base(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
         title=dict(text=title, font=dict(size=18)) if title else None,
         template="plotly_white",
     )
+    # explicit axis fonts: Streamlit's chart theme would otherwise shrink ticks below 14 px
+    fig.update_xaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
+    fig.update_yaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
     return fig
 
 
@@ -159,7 +163,7 @@ def neuron_surface_figure(
         go.Contour(
             x=surface.x1, y=surface.x2, z=surface.y, showscale=False, hoverinfo="skip",
             contours=dict(coloring="none", showlabels=True, labelfont=dict(size=SMALL, color="white")),
-            line=dict(color="rgba(255,255,255,0.5)", width=1), ncontours=8,
+            line=dict(color="rgba(255,255,255,0.5)", width=1), ncontours=8, showlegend=False,
         )
     )
     if surface.line is not None:
@@ -344,7 +348,7 @@ def timing_figure(timing, x_label: str = "batch size", y_label: str = "µs per i
                    textfont=dict(size=SMALL), hovertemplate="%{x}: %{y:.3g} µs<extra></extra>")
     )
     fig.update_xaxes(title=x_label, type="log", tickvals=list(timing.batch_sizes), ticktext=[str(b) for b in timing.batch_sizes])
-    fig.update_yaxes(title=y_label, type="log")
+    fig.update_yaxes(title=y_label, type="log", dtick=1)
     return _base(fig, height)
 
 
@@ -357,80 +361,91 @@ def _f(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}f}"
 
 
-def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 480) -> go.Figure:
-    """The 2-2-1 network with the values known at ``step`` (index into ``mlcore.course.backprop.STEPS``):
-    inputs, then hidden ``z``/``h``, then ``ŷ``, then the loss; weights on the edges, and from the
-    backward steps on, ``∂L/∂w`` in red under each weight of the layers already visited; at the
-    update step the new weight in green."""
-    diagram = network_layout((2, 2, 1))
-    fw = trace.forward
-    net = trace.net
-    fig = go.Figure(_edge_trace(diagram, width=2))
-    grads = {g.name: g for g in trace.grads}
-    show_out_grad = step >= 3
-    show_hid_grad = step >= 4
-    show_new = step >= 5
+_BP_X = {0: 0.0, 1: 1.6, 2: 2.7}  # more room for the four crossing input edges
+_GREEN = "#2ca02c"
 
-    def wlabel(name: str, show_grad: bool) -> str:
-        text = f"{_f(getattr(net, name), 2)}"
-        if show_grad:
-            text += f"<br><span style='color:{C_GRAD}'>∇ {_f(grads[name].chain)}</span>"
-        if show_new:
-            text += f"<br><span style='color:#2ca02c'>→ {_f(grads[name].new_value)}</span>"
+
+@dataclass(frozen=True)
+class BackpropLabels:
+    """What the 2-2-1 diagram writes at one step: ``edges`` by weight name (``w1_11`` ...),
+    ``hidden`` (two texts, one per hidden neuron) and ``output`` (the output neuron's text)."""
+
+    step: int
+    edges: dict
+    hidden: tuple[str, str]
+    output: str
+
+
+def backprop_labels(trace, step: int) -> BackpropLabels:
+    """Texts known at ``step`` (index into ``mlcore.course.backprop.STEPS``): forward values from
+    step 0, ŷ from 1, the loss from 2; gradients ``∇ = ∂L/∂w`` (red) of the output layer from 3 and
+    of the hidden layer from 4; at the update step (5) each parameter's ``old → new`` (green)."""
+    fw, net, ex = trace.forward, trace.net, trace.example
+    grads = {g.name: g for g in trace.grads}
+    update = step >= 5
+
+    def param(name: str, grad_from: int, prefix: str = "", sep: str = "<br>") -> str:
+        text = f"{prefix}{_f(getattr(net, name), 2)}"
+        if update:
+            return text + f" <span style='color:{_GREEN}'>→ {_f(grads[name].new_value)}</span>"
+        if step >= grad_from:
+            text += f"{sep}<span style='color:{C_GRAD}'>∇ {_f(grads[name].chain)}</span>"
         return text
 
-    # edge labels, 30 % along each edge from its source (so crossing edges don't collide)
-    for a, b in diagram.edges:
-        na, nb = diagram.nodes[a], diagram.nodes[b]
-        if na.layer == 0:
-            name = f"w1_{nb.index + 1}{na.index + 1}"
-            show = show_hid_grad
-            t = 0.3
-        else:
-            name = f"w2_{na.index + 1}"
-            show = show_out_grad
-            t = 0.45
-        fig.add_annotation(x=na.x + t * (nb.x - na.x), y=na.y + t * (nb.y - na.y), text=wlabel(name, show),
-                           showarrow=False, font=dict(size=SMALL), bgcolor="rgba(255,255,255,0.85)")
-
-    xs = [n.x for n in diagram.nodes]
-    ys = [n.y for n in diagram.nodes]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", hoverinfo="skip", showlegend=False,
-                             marker=dict(size=46, color=[_LAYER_COLOURS[0]] * 2 + [_LAYER_COLOURS[1]] * 2 + [_LAYER_COLOURS[2]],
-                                         line=dict(color="white", width=2))))
-    ex = trace.example
-    # node texts: beside the node
-    fig.add_annotation(x=0, y=0.5, text=f"x₁ = {_f(ex.x1, 2)}", xshift=-20, xanchor="right", showarrow=False, font=dict(size=SMALL + 2))
-    fig.add_annotation(x=0, y=-0.5, text=f"x₂ = {_f(ex.x2, 2)}", xshift=-20, xanchor="right", showarrow=False, font=dict(size=SMALL + 2))
+    edges = {f"w1_{i}{j}": param(f"w1_{i}{j}", 4) for i in (1, 2) for j in (1, 2)}
+    edges.update({f"w2_{i}": param(f"w2_{i}", 3) for i in (1, 2)})
+    hidden = []
     for i in range(2):
-        yv = 0.5 - i
-        bias = f"b⁽¹⁾{'₁₂'[i]} = {_f(net.b1[i], 2)}"
-        if show_hid_grad:
-            bias += f" <span style='color:{C_GRAD}'>∇ {_f(grads[f'b1_{i + 1}'].chain)}</span>"
-        if show_new:
-            bias += f" <span style='color:#2ca02c'>→ {_f(grads[f'b1_{i + 1}'].new_value)}</span>"
-        text = f"z⁽¹⁾{'₁₂'[i]} = {_f(fw.z1[i])}<br>h{'₁₂'[i]} = {_f(fw.h[i])}<br>" + bias
-        if show_hid_grad:
-            text += f"<br><span style='color:{C_GRAD}'>δ⁽¹⁾{'₁₂'[i]} = {_f(trace.delta1[i])}</span>"
-        fig.add_annotation(x=1, y=yv, text=text, yshift=28 if i == 0 else -28, yanchor="bottom" if i == 0 else "top",
-                           showarrow=False, font=dict(size=SMALL), bgcolor="rgba(255,255,255,0.85)")
-    out = f"b⁽²⁾ = {_f(net.b2, 2)}"
-    if show_out_grad:
-        out += f" <span style='color:{C_GRAD}'>∇ {_f(grads['b2'].chain)}</span>"
-    if show_new:
-        out += f" <span style='color:#2ca02c'>→ {_f(grads['b2'].new_value)}</span>"
+        sub = "₁₂"[i]
+        text = (f"z⁽¹⁾{sub} = {_f(fw.z1[i])}<br>h{sub} = {_f(fw.h[i])}<br>"
+                + param(f"b1_{i + 1}", 4, prefix=f"b⁽¹⁾{sub} = ", sep=" "))
+        if 4 <= step < 5:
+            text += f"<br><span style='color:{C_GRAD}'>δ⁽¹⁾{sub} = {_f(trace.delta1[i])}</span>"
+        hidden.append(text)
+    out = param("b2", 3, prefix="b⁽²⁾ = ", sep=" ")
     if step >= 1:
         out = f"z⁽²⁾ = {_f(fw.z2)}<br>ŷ = {_f(fw.y_hat)}<br>" + out
     if step >= 2:
         out += f"<br>y = {_f(ex.y, 2)}<br><b>L = (ŷ − y)² = {_f(fw.loss, 4)}</b>"
-    if show_out_grad:
+    if 3 <= step < 5:
         out += f"<br><span style='color:{C_GRAD}'>δ⁽²⁾ = {_f(trace.delta2)}</span>"
-    fig.add_annotation(x=2, y=0, text=out, xshift=30, xanchor="left", showarrow=False, font=dict(size=SMALL + 1),
-                       bgcolor="rgba(255,255,255,0.85)", align="left")
+    return BackpropLabels(step, edges, (hidden[0], hidden[1]), out)
+
+
+def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 560) -> go.Figure:
+    """The 2-2-1 network with the texts of ``backprop_labels(trace, step)``."""
+    base = network_layout((2, 2, 1))
+    diagram = NetworkDiagram(
+        base.layer_sizes, tuple(DiagramNode(_BP_X[n.layer], n.y, n.layer, n.index) for n in base.nodes), base.edges
+    )
+    labels = backprop_labels(trace, step)
+    fig = go.Figure(_edge_trace(diagram, width=2))
+    box = dict(showarrow=False, font=dict(size=BP_FONT), bgcolor="rgba(255,255,255,0.85)")
+    for a, b in diagram.edges:
+        na, nb = diagram.nodes[a], diagram.nodes[b]
+        if na.layer == 0:
+            name = f"w1_{nb.index + 1}{na.index + 1}"
+            t = 0.6 if na.index == nb.index else 0.32  # straight edges mid-way, crossing ones near the input
+        else:
+            name = f"w2_{na.index + 1}"
+            t = 0.45
+        fig.add_annotation(x=na.x + t * (nb.x - na.x), y=na.y + t * (nb.y - na.y), text=labels.edges[name], **box)
+    colours = [_LAYER_COLOURS[0]] * 2 + [_LAYER_COLOURS[1]] * 2 + [_LAYER_COLOURS[2]]
+    fig.add_trace(go.Scatter(x=[n.x for n in diagram.nodes], y=[n.y for n in diagram.nodes], mode="markers",
+                             hoverinfo="skip", showlegend=False,
+                             marker=dict(size=46, color=colours, line=dict(color="white", width=2))))
+    ex = trace.example
+    for y, text in ((0.5, f"x₁ = {_f(ex.x1, 2)}"), (-0.5, f"x₂ = {_f(ex.x2, 2)}")):
+        fig.add_annotation(x=0, y=y, text=text, xshift=-28, xanchor="right", showarrow=False, font=dict(size=BP_FONT + 2))
+    x_hidden = _BP_X[1]
+    fig.add_annotation(x=x_hidden, y=0.5, text=labels.hidden[0], yshift=28, yanchor="bottom", **box)
+    fig.add_annotation(x=x_hidden, y=-0.5, text=labels.hidden[1], yshift=-28, yanchor="top", **box)
+    fig.add_annotation(x=_BP_X[2], y=0, text=labels.output, xshift=30, xanchor="left", align="left",
+                       **{**box, "font": dict(size=BP_FONT + 1)})
     for layer, label in enumerate(node_titles[:3]):
-        fig.add_annotation(x=layer, y=1.55, text=f"<b>{label}</b>", showarrow=False, font=dict(size=SMALL + 1))
-    fig.update_xaxes(visible=False, range=[-0.75, 3.0])
-    fig.update_yaxes(visible=False, range=[-1.6, 1.75])
+        fig.add_annotation(x=_BP_X[layer], y=1.6, text=f"<b>{label}</b>", showarrow=False, font=dict(size=BP_FONT + 1))
+    fig.update_xaxes(visible=False, range=[-0.9, 4.1])
+    fig.update_yaxes(visible=False, range=[-1.65, 1.8])
     return _base(fig, height)
 
 
@@ -441,10 +456,13 @@ def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 
 
 def latex_number(v: float, digits: int = 2) -> str:
     """A number for LaTeX: negatives in parentheses so ``w \\cdot x`` stays readable."""
-    text = f"{v:.{digits}f}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
+    text = _plain(v, digits)
     return f"({text})" if text.startswith("-") else text
+
+
+def _plain(v: float, digits: int) -> str:
+    text = f"{v:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def latex_matrix(M, digits: int = 2) -> str:
@@ -452,5 +470,5 @@ def latex_matrix(M, digits: int = 2) -> str:
     M = np.asarray(M, dtype=float)
     if M.ndim == 1:
         M = M[:, None]
-    rows = [" & ".join(f"{v:.{digits}f}".replace("-0.00", "0.00") for v in row) for row in M]
+    rows = [" & ".join(_plain(v, digits) for v in row) for row in M]
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
