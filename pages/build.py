@@ -6,7 +6,7 @@ import streamlit as st
 
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
-from ui.common import show_error, tr
+from ui.common import fmt, show_error, tr
 from ui.training import model_cfg, train_cfg
 
 st.title(tr("build.title"))
@@ -74,7 +74,7 @@ with left:
         c1.number_input(tr("build.units", i=i + 1), min_value=1, max_value=256, value=layer.units, step=1,
                         key=f"b_units_{i}", on_change=_layers_changed)
         c2.selectbox(tr("build.activation"), ACTIVATIONS, index=ACTIVATIONS.index(layer.activation),
-                     format_func=lambda a: tr(f"model.act.{a}"), key=f"b_act_{i}", on_change=_layers_changed)
+                     format_func=fmt("model.act."), key=f"b_act_{i}", on_change=_layers_changed)
         c3.button("✕", key=f"b_remove_{i}", on_click=_remove_layer, args=(i,), help=tr("build.remove"))
     if not cfg.hidden:
         st.caption(tr("build.no_hidden"))
@@ -85,7 +85,7 @@ with left:
         show_error(err)
 
     st.subheader(tr("build.options"))
-    st.selectbox(tr("build.init"), INITS, index=INITS.index(cfg.init), format_func=lambda v: tr(f"model.init.{v}"),
+    st.selectbox(tr("build.init"), INITS, index=INITS.index(cfg.init), format_func=fmt("model.init."),
                  key="b_init", on_change=_option_changed, args=("init", "b_init"), help=tr("build.init_help"))
     st.slider(tr("build.dropout"), 0.0, 0.8, float(cfg.dropout), 0.05, key="b_dropout",
               on_change=_option_changed, args=("dropout", "b_dropout"))
@@ -96,12 +96,12 @@ with left:
                     on_change=_option_changed, args=("l1", "b_l1"))
     if data.task is Task.BINARY:
         st.radio(tr("build.binary_head"), BINARY_HEADS, index=BINARY_HEADS.index(cfg.binary_head),
-                 format_func=lambda v: tr(f"model.head.{v}"), key="b_head", horizontal=True,
+                 format_func=fmt("model.head."), key="b_head", horizontal=True,
                  on_change=_option_changed, args=("binary_head", "b_head"))
     if data.task is Task.REGRESSION:
         current = cfg.loss or "mse"
         st.radio(tr("build.loss"), REGRESSION_LOSSES, index=REGRESSION_LOSSES.index(current),
-                 format_func=lambda v: tr(f"model.loss.{v}"), key="b_loss", horizontal=True,
+                 format_func=fmt("model.loss."), key="b_loss", horizontal=True,
                  on_change=_option_changed, args=("loss", "b_loss"))
     st.info(tr(f"build.output.{data.task.value}"), icon="🎯")
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
-from ui.common import lang, show_error, tr
-from ui.training import controller, model_cfg, optimizer_title, sync_runs, train_cfg
+from ui.common import fmt, guarded, lang, show_error, tr
+from ui.training import controller, model_cfg, sync_runs, train_cfg
 
 st.title(tr("train.title"))
 st.markdown(tr("train.intro"))
@@ -74,7 +74,7 @@ with tab_train:
     left, right = st.columns([4, 9], gap="large")
     with left:
         st.selectbox(tr("train.optimizer"), OPTIMIZERS, index=OPTIMIZERS.index(cfg.optim.name),
-                     format_func=optimizer_title, key="t_opt", on_change=_on_optimizer)
+                     format_func=fmt("optim.", ".label"), key="t_opt", on_change=_on_optimizer)
         info = OPTIMIZER_INFO[cfg.optim.name]
         for field in info.fields:
             kind, lo, hi, step, fmt = HYPER_WIDGETS[field]
@@ -93,7 +93,7 @@ with tab_train:
         sizes = sorted({s for s in (1, 4, 8, 16, 32, 64, 128, 256) if s < n_train} | {n_train})
         st.select_slider(tr("train.batch_size"), options=sizes,
                          value=min(sizes, key=lambda s: abs(s - cfg.batch_size)), key="t_batch",
-                         format_func=lambda s: tr("train.full_batch", n=s) if s == n_train else str(s),
+                         format_func=lambda s, full=tr("train.full_batch", n=n_train): full if s == n_train else str(s),
                          on_change=_on_widget, args=("batch_size", "t_batch", int))
         c1, c2 = st.columns(2)
         c1.number_input(tr("train.epochs"), 1, MAX_EPOCHS, int(cfg.epochs), 10, key="t_epochs",
@@ -130,6 +130,7 @@ with tab_train:
         started_mode = ctrl.mode
 
         @st.fragment(run_every=0.5 if (started_mode == PLAYING or ctrl.busy) else None)
+        @guarded
         def live_view() -> None:
             snap = ctrl.snapshot()
             state = snap.state

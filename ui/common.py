@@ -22,6 +22,37 @@ def tr(key: str, **params) -> str:
     return t(key, lang(), **params)
 
 
+def fmt(prefix: str, suffix: str = ""):
+    """A ``format_func`` for widgets: ``value -> tr(prefix + value + suffix)``.
+
+    The language is bound when the widget is created, because Streamlit may call ``format_func``
+    outside the script run (then the session's language is not reachable).
+    """
+    language = lang()
+    return lambda value: t(f"{prefix}{value}{suffix}", language)
+
+
+def guarded(func):
+    """Run ``func`` (a fragment body) showing the generic message instead of a traceback.
+
+    Fragment reruns do not pass through app.py's guard, so fragments wrap themselves.
+    """
+    import functools
+    import os
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__name__ in {"RerunException", "StopException"} or os.environ.get("MLPLAB_RAISE"):
+                raise
+            log.exception("unhandled error in fragment %s", func.__name__)
+            st.error(tr("err.unexpected"), icon="⚠️")
+
+    return wrapper
+
+
 def show_error(err: MLCoreError) -> None:
     """Show a typed mlcore error in the user's language (never a traceback)."""
     st.error(err.message(lang()), icon="⚠️")

@@ -15,10 +15,22 @@ from mlcore.runs import RunRecord, add_run, run_label
 from ui.common import tr
 
 
-@st.cache_resource(show_spinner=False)
+def _release_pool(pool) -> None:
+    pool.shutdown()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release_pool)
 def worker_pool():
+    """One pool per server. ``MLPLAB_POOL=thread`` runs jobs on threads instead of processes
+    (AppTest tests only: the same controller code without process start-up)."""
+    import os
+
     from mlcore.jobs import WorkerPool
 
+    if os.environ.get("MLPLAB_POOL") == "thread":
+        from concurrent.futures import ThreadPoolExecutor
+
+        return WorkerPool(n_workers=2, executor=ThreadPoolExecutor(2))
     pool = WorkerPool()
     pool.warm_up()
     return pool

@@ -18,7 +18,8 @@ POS, NEG = "#d62728", "#1f77b4"  # positive weights red, negative blue (as in th
 
 
 def _layout(fig: go.Figure, height: int = 420, **kw) -> go.Figure:
-    fig.update_layout(font=FONT, height=height, margin=dict(l=50, r=20, t=50, b=45),
+    kw.setdefault("margin", dict(l=50, r=20, t=50, b=45))
+    fig.update_layout(font=FONT, height=height,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kw)
     return fig
 

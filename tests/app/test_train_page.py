@@ -1,0 +1,83 @@
+"""Build and Train pages through AppTest: build, train a few epochs, see metrics, in both languages."""
+
+import os
+
+import pytest
+
+from mlcore.config import BuiltinConfig, LayerSpec, ModelConfig, OptimConfig, SplitConfig, TrainConfig
+from mlcore.data import prepare_builtin
+from tests.app.conftest import exceptions, make_app
+
+os.environ["MLPLAB_POOL"] = "thread"  # jobs on threads: same controller code, no process start-up
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
+
+
+def _app_with(lang, data, page, epochs=3):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["data"] = data
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=epochs, batch_size=32)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_build_then_train_shows_metrics(lang, moons):
+    at = _app_with(lang, moons, "pages/build.py")
+    assert not at.exception, exceptions(at)
+    at.button(key="b_add").click().run()
+    assert len(at.session_state["model_cfg"].hidden) == 3
+    at.number_input(key="b_units_0").set_value(5).run()
+    assert at.session_state["model_cfg"].hidden[0] == LayerSpec(5, "relu")
+    at.selectbox(key="b_act_1").set_value("tanh").run()
+    assert at.session_state["model_cfg"].hidden[1].activation == "tanh"
+    assert not at.exception, exceptions(at)
+
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, exceptions(at)
+    at.button(key="t_play").click().run()
+    ctrl = at.session_state["controller"]
+    snap = ctrl.wait(120)
+    assert snap.state.epoch == 3
+    at.run()
+    assert not at.exception, exceptions(at)
+    expected = "Exactitud (accuracy)" if lang == "es" else "Accuracy"
+    assert expected in [m.label for m in at.metric]
+    assert len(at.session_state["runs"]) == 1
+
+
+def test_changing_learning_rate_while_paused_keeps_training(moons):
+    at = _app_with("en", moons, "pages/train.py", epochs=4)
+    at.button(key="t_step").click().run()
+    ctrl = at.session_state["controller"]
+    assert ctrl.wait(60).state.epoch == 1
+    at.run()
+    at.number_input(key="t_h_lr").set_value(0.2).run()
+    assert at.session_state["controller"] is ctrl  # same model: not reset
+    assert ctrl.train_cfg.optim.lr == pytest.approx(0.2)
+    at.button(key="t_step").click().run()
+    assert ctrl.wait(60).state.epoch == 2
+    assert not at.exception, exceptions(at)
+
+
+def test_divergence_message_keeps_last_finite_weights():
+    diabetes = prepare_builtin(BuiltinConfig(name="diabetes"), SplitConfig())
+    at = _app_with("en", diabetes, "pages/train.py", epochs=5)
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(name="sgd", lr=10.0), epochs=5)
+    at.run()
+    at.button(key="t_play").click().run()
+    snap = at.session_state["controller"].wait(60)
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert snap.state.status == "diverged"
+    assert any("diverged" in e.value and f"epoch {snap.state.diverged_epoch}" in e.value for e in at.error)
