@@ -87,14 +87,18 @@ def save_load_share(data, ctrl) -> None:
     st.subheader(tr("save.upload_title"))
     upload = st.file_uploader(tr("save.upload"), type=["safetensors"], key="s_upload")
     if upload is not None and st.session_state.get("_loaded_model_id") != upload.file_id:
+        from mlcore.model import output_size
+        from mlcore.train import state_to_numpy
+
         try:
-            loaded_cfg, model_state, _meta = persist.load_model_bytes(upload.getvalue(),
-                                                                      expected_inputs=data.n_features)
+            loaded_cfg, model, _meta = persist.load_model_bytes(
+                upload.getvalue(), expected_inputs=data.n_features,
+                expected_outputs=output_size(data.task, data.n_classes, model_cfg().binary_head))
             st.session_state["model_cfg"] = loaded_cfg
             from ui.training import controller
 
             new_ctrl, _ = controller(data)
-            new_ctrl.adopt_weights(model_state)
+            new_ctrl.adopt_weights(state_to_numpy(model.state_dict()))
             st.session_state["_loaded_model_id"] = upload.file_id
             st.success(tr("save.loaded"), icon="✅")
         except MLCoreError as err:

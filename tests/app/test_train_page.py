@@ -81,3 +81,26 @@ def test_divergence_message_keeps_last_finite_weights():
     assert not at.exception, exceptions(at)
     assert snap.state.status == "diverged"
     assert any("diverged" in e.value and f"epoch {snap.state.diverged_epoch}" in e.value for e in at.error)
+
+
+def test_save_then_load_model_round_trip_and_bad_file(moons):
+    from mlcore import persist
+
+    at = _app_with("en", moons, "pages/train.py", epochs=2)
+    at.button(key="t_play").click().run()
+    trained = at.session_state["controller"].wait(60).state
+    at.run()
+    payload = persist.save_model(at.session_state["controller"].model_cfg, trained.model_state)
+    at.file_uploader(key="s_upload").set_value(("model.safetensors", payload, "application/octet-stream")).run()
+    assert not at.exception, exceptions(at)
+    assert [s.value for s in at.success]
+    loaded = at.session_state["controller"].snapshot().state
+    for key, value in trained.model_state.items():
+        assert (loaded.model_state[key] == value).all()
+    # a pickle is refused with a message and the model stays
+    import pickle
+
+    at.file_uploader(key="s_upload").set_value(("evil.safetensors", pickle.dumps({"a": 1}), "application/octet-stream")).run()
+    assert not at.exception, exceptions(at)
+    assert at.error
+    assert at.session_state["controller"].snapshot().state.model_state.keys() == trained.model_state.keys()
