@@ -25,6 +25,10 @@ def _defaults() -> dict:
         "controller": None,  # mlcore.jobs.TrainingController of this session
         "runs": [],  # mlcore.runs.RunRecord list (recorded trainings)
         "share_notices": [],  # notices from decoding a share link, shown once
+        "course_noise": None,  # mlcore.course.surfaces.MinibatchNoise last trained on the Gradient page
+        "course_universal_fit": None,  # {"fit", "target", "label"} last trained on the Universal page
+        "course_universal_sweep": None,  # {"sweep", "label"}: error against N on the Universal page
+        "course_preprocess_run": None,  # mlcore.course.preprocess.ScalingComparison (Preprocess page)
     }
 
 
