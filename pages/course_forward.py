@@ -45,7 +45,8 @@ else:
     st.caption(tr("course.basics.current_data", name=rows.name, rows=rows.X.shape[0]))
 
 c1, c2, c3, c4, c5 = st.columns(5)
-k = c1.slider(tr("course.fwd.k"), 1, min(MAX_K, rows.X.shape[0]), min(3, rows.X.shape[0]), key="course_fwd_k")
+max_k = min(MAX_K, rows.X.shape[0])
+k = c1.slider(tr("course.fwd.k"), 1, max_k, min(3, max_k), key="course_fwd_k") if max_k > 1 else 1
 hidden = c2.slider(tr("course.fwd.hidden"), 1, 6, 3, key="course_fwd_hidden")
 n_out = c3.slider(tr("course.fwd.outputs"), 1, 4, 2, key="course_fwd_outputs")
 act = c4.selectbox(tr("course.fwd.activation"), ACTIVATIONS, format_func=act_label, key="course_fwd_act")

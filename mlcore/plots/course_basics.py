@@ -326,7 +326,7 @@ def layer_figure(step, titles: Sequence[str], instance_labels: Sequence[str], he
         (step.Z, step.unit_labels, instance_labels),
         (step.Y, tuple(u.replace("z", "y", 1) for u in step.unit_labels), instance_labels),
     ]
-    widths = [max(m.shape[1], 1.5) for m, _, _ in mats]
+    widths = [min(max(m.shape[1], 1.5), 10) for m, _, _ in mats]  # a very wide W must not squash the others
     fig = make_subplots(rows=1, cols=4, column_widths=[w / sum(widths) for w in widths], subplot_titles=list(titles),
                         horizontal_spacing=0.045)
     zmax = max(float(np.max(np.abs(m))) for m, _, _ in mats) or 1.0
@@ -336,7 +336,7 @@ def layer_figure(step, titles: Sequence[str], instance_labels: Sequence[str], he
         fig.update_xaxes(side="bottom", type="category", tickangle=0, row=1, col=col)
     fig.update_annotations(font=dict(size=17))
     rows = max(m.shape[0] for m, _, _ in mats)
-    return _base(fig, height or 140 + 42 * rows)
+    return _base(fig, height or 140 + min(42 * rows, 720))
 
 
 def timing_figure(timing, x_label: str = "batch size", y_label: str = "µs per instance", height: int = 420) -> go.Figure:
