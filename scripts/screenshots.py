@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
 
 from tests.e2e.helpers import (  # noqa: E402
     chromium_available,
+    full_page_screenshot,
     launch_chromium,
     open_in_session,
     streamlit_server,
@@ -31,9 +32,9 @@ from tests.e2e.helpers import (  # noqa: E402
 from ui.nav import PAGES  # noqa: E402
 
 LOCALES = {"es": "es-ES", "en": "en-US"}
-# Keys of the Data page's "load" buttons, tried in order (Streamlit gives keyed elements the CSS
+# Key of the Data page's "load" button for the built-in dataset (Streamlit gives keyed elements the CSS
 # class st-key-<key>).
-DATA_BUTTON_KEYS = ("data_load_builtin", "data_load", "data_use_builtin", "data_apply")
+DATA_BUTTON_KEYS = ("data_load",)
 
 
 def load_default_dataset(page, base_url: str) -> bool:
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 for spec in specs:
                     open_in_session(page, base, spec)
                     path = args.out / f"{lang}-{spec.url_path}.png"
-                    page.screenshot(path=str(path), full_page=True)
+                    full_page_screenshot(page, path)
                     print(f"[{lang}] {spec.url_path:<22} -> {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
                 ctx.close()
         finally:

@@ -11,6 +11,17 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _full_error_details():
+    """.streamlit/config.toml hides error details from students; tests want the real message."""
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")
+    yield
+    config.set_option("client.showErrorDetails", before)
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
     """Each test starts with empty ``st.cache_data``/``st.cache_resource`` (no cross-test leaks)."""
@@ -30,3 +41,12 @@ def make_app(lang: str, page: str | None = None, timeout: float = 90) -> AppTest
         at.switch_page(page)
         at.run()
     return at
+
+
+def exceptions(at: AppTest) -> str:
+    """The app's exceptions as readable text (message plus the last stack lines) for assertions."""
+    parts = []
+    for exc in at.exception:
+        stack = "".join(exc.stack_trace[-4:]) if exc.stack_trace else ""
+        parts.append(f"{exc.message}\n{stack}")
+    return "\n".join(parts)

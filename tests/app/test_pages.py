@@ -15,7 +15,7 @@ import pytest
 from mlcore.config import Task
 from mlcore.dataset import PreparedData
 from mlcore.i18n import LANGS, catalogue, t
-from tests.app.conftest import make_app
+from tests.app.conftest import exceptions, make_app
 from ui.nav import PAGES
 
 PAGE_IDS = [spec.url_path for spec in PAGES]
@@ -52,7 +52,7 @@ def tiny_dataset(name: str = "mini_moons") -> PreparedData:
 @pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 def test_page_renders(spec, lang):
     at = make_app(lang, None if spec.default else spec.path)
-    assert not at.exception, f"{spec.path} ({lang}): {[e.value for e in at.exception]}"
+    assert not at.exception, f"{spec.path} ({lang}):\n{exceptions(at)}"
     assert len(at.title) >= 1 and at.title[0].value.strip(), f"{spec.path} ({lang}) has no st.title"
     assert t("err.unexpected", lang) not in [e.value for e in at.error]
     known = set(catalogue(lang))
@@ -82,13 +82,13 @@ def test_language_switch_in_the_sidebar_persists_across_pages():
     at = make_app("es")
     assert at.markdown[0].value == t("home.intro", "es")
     at.segmented_control(key="_lang_widget").set_value("en").run()
-    assert not at.exception
+    assert not at.exception, exceptions(at)
     assert at.session_state["lang"] == "en"
     assert at.markdown[0].value == t("home.intro", "en")
     other = next((s for s in PAGES if not s.default), None)
     if other is not None:
         at.switch_page(other.path).run()
-        assert not at.exception
+        assert not at.exception, exceptions(at)
         assert at.session_state["lang"] == "en"
         assert at.segmented_control(key="_lang_widget").value == "en"
 
@@ -105,10 +105,10 @@ def test_every_run_goes_through_the_app_frame(spec):
     """
     at = make_app("en")
     at.run()  # a plain rerun (what any widget change does)
-    assert not at.exception
+    assert not at.exception, exceptions(at)
     assert at.segmented_control(key="_lang_widget").value == "en"
     at.switch_page(spec.path).run()
-    assert not at.exception
+    assert not at.exception, exceptions(at)
     assert at.segmented_control(key="_lang_widget").value == "en"
     assert any(c.value == t("sidebar.no_data", "en") for c in at.sidebar.caption)
 
@@ -123,7 +123,7 @@ def test_default_language_comes_from_the_browser_locale(locale, expected):
     at = AppTest.from_file(APP, default_timeout=90)
     at.context = {"locale": locale}
     at.run()
-    assert not at.exception
+    assert not at.exception, exceptions(at)
     assert at.session_state["lang"] == expected
     assert at.markdown[0].value == t("home.intro", expected)
 
@@ -134,7 +134,7 @@ def test_sidebar_summary_shows_the_loaded_dataset(lang):
     assert t("sidebar.no_data", lang) in [c.value for c in at.sidebar.caption]
     at.session_state["data"] = tiny_dataset()
     at.run()
-    assert not at.exception
+    assert not at.exception, exceptions(at)
     summary = " ".join(m.value for m in at.sidebar.markdown)
     assert "mini_moons" in summary
     assert "20" in summary  # rows
@@ -149,7 +149,7 @@ def test_pages_render_with_a_dataset_loaded(spec):
     at = make_app("es")
     at.session_state["data"] = tiny_dataset()
     at.switch_page(spec.path).run()
-    assert not at.exception, f"{spec.path}: {[e.value for e in at.exception]}"
+    assert not at.exception, f"{spec.path}:\n{exceptions(at)}"
     assert "mini_moons" in " ".join(m.value for m in at.sidebar.markdown)
 
 
@@ -163,5 +163,5 @@ def test_builtin_dataset_from_mlcore_shows_in_the_sidebar():
     at = make_app("en")
     at.session_state["data"] = data
     at.run()
-    assert not at.exception
+    assert not at.exception, exceptions(at)
     assert data.name in " ".join(m.value for m in at.sidebar.markdown)

@@ -129,17 +129,23 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def wait_for_app(page, timeout_ms: float = 90_000, settle_ms: int = 600) -> None:
+def wait_for_app(page, timeout_ms: float = 90_000, settle_ms: int = 500) -> None:
     """Wait until Streamlit has finished running the script and the page has settled.
 
-    Idle means: the app frame is there, a page title (h1) is shown, and neither the "running"
-    status widget nor the loading skeleton has been seen for ``settle_ms`` in a row (the status
-    widget only appears once a run takes a moment, so one look is not enough).
+    Streamlit marks its root: ``[data-testid="stApp"]`` carries ``data-test-script-state``
+    ("running", "notRunning", ...) and ``data-test-connection-state``. Idle means: connected, not
+    running, a page title (h1) shown, no "running" status widget and no stale (dimmed) element, for
+    ``settle_ms`` in a row (a click starts its rerun a moment later, so one look is not enough).
     """
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
+    page.evaluate("() => { window.__mlplabIdleSince = undefined; }")
     page.wait_for_function(
         """(settle) => {
-            const busy = !document.querySelector('[data-testid="stMain"] h1')
+            const app = document.querySelector('[data-testid="stApp"]');
+            const busy = !app
+                || app.getAttribute('data-test-script-state') !== 'notRunning'
+                || (app.getAttribute('data-test-connection-state') || 'CONNECTED') !== 'CONNECTED'
+                || !document.querySelector('[data-testid="stMain"] h1')
                 || document.querySelector('[data-testid="stStatusWidget"]')
                 || document.querySelector('[data-testid="stAppSkeleton"]')
                 || document.querySelector('[data-stale="true"]');
@@ -154,7 +160,28 @@ def wait_for_app(page, timeout_ms: float = 90_000, settle_ms: int = 600) -> None
         timeout=timeout_ms,
         polling=100,
     )
-    page.evaluate("() => { window.__mlplabIdleSince = undefined; }")
+
+
+def full_page_screenshot(page, path, max_height: int = 12_000) -> None:
+    """Screenshot the whole page. Streamlit scrolls inside its main block, not the document, so
+    playwright's ``full_page`` sees only the viewport: grow the viewport to the content's height,
+    shoot, then put it back."""
+    size = page.viewport_size or {"width": 1600, "height": 1000}
+    height = page.evaluate(
+        """() => Math.max(
+            ...['[data-testid="stMain"]', '[data-testid="stMainBlockContainer"]',
+                '[data-testid="stSidebarContent"]', '[data-testid="stAppViewContainer"]']
+              .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+    )
+    height = int(min(max(height, size["height"]), max_height))
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(400)  # let charts re-layout to the new size
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if height > size["height"]:
+            page.set_viewport_size(size)
 
 
 def open_in_session(page, base_url: str, spec, timeout_ms: float = 90_000) -> None:
