@@ -180,7 +180,7 @@ def dead_relu_scan(
     shifts: np.ndarray | None = None,
 ) -> DeadReluScan:
     """Fraction of dead ReLU units in a random layer on the rows ``X`` as the biases shift."""
-    X = np.asarray(X, dtype=np.float64)
+    X = np.array(X, dtype=np.float64)  # a writable copy (torch.from_numpy below)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ConfigError("err.course.basics.rows", value=X.shape[0] if X.ndim == 2 else 0)
     if shifts is None:

@@ -147,7 +147,7 @@ def forward_trace(model: nn.Module, rows: np.ndarray) -> ForwardTrace:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        out = model(torch.from_numpy(rows)).reshape(k, -1).double().numpy().T
+        out = model(torch.tensor(rows)).reshape(k, -1).double().numpy().T  # a copy: rows may be read-only
     model.train(was_training)
     return ForwardTrace(tuple(steps), tuple(f"#{i + 1}" for i in range(k)), out)
 
