@@ -109,7 +109,9 @@ def activation_curve(
     """Sample ``f(x)`` and ``f'(x)``; ``f'`` comes from autograd through the torch module."""
     check_activation(name)
     if not x_max > x_min or n < 2:
-        raise ConfigError("err.course.basics.range", name="x", value=f"[{x_min}, {x_max}]", low="x_min", high="x_max")
+        raise ConfigError(
+            "err.course.basics.range", name="x", value=f"[{x_min}, {x_max}]", low="x_min", high="x_max"
+        )
     if not 0.0 <= threshold <= 1.0:
         raise ConfigError("err.course.basics.range", name="threshold", value=threshold, low=0, high=1)
     act = get_activation(name)
@@ -247,7 +249,8 @@ def linear_collapse(
 ) -> LinearCollapse:
     """Compose two random linear layers (weights rounded to 1 decimal so they read well)."""
     check_activation(activation)
-    for name, value, high in (("n_in", n_in, 8), ("n_hidden", n_hidden, 8), ("n_out", n_out, 8), ("k", k, 64)):
+    limits = (("n_in", n_in, 8), ("n_hidden", n_hidden, 8), ("n_out", n_out, 8), ("k", k, 64))
+    for name, value, high in limits:
         if not 1 <= int(value) <= high:
             raise ConfigError("err.course.basics.range", name=name, value=value, low=1, high=high)
     first = _seeded_linear(n_in, n_hidden, seed)

@@ -32,12 +32,20 @@ STEPS = ("fwd_hidden", "fwd_output", "loss", "bwd_output", "bwd_hidden", "update
 
 _LATEX = {
     "w1_11": "w^{(1)}_{11}", "w1_12": "w^{(1)}_{12}", "w1_21": "w^{(1)}_{21}", "w1_22": "w^{(1)}_{22}",
-    "b1_1": "b^{(1)}_{1}", "b1_2": "b^{(1)}_{2}", "w2_1": "w^{(2)}_{1}", "w2_2": "w^{(2)}_{2}", "b2": "b^{(2)}",
+    "b1_1": "b^{(1)}_{1}", "b1_2": "b^{(1)}_{2}",
+    "w2_1": "w^{(2)}_{1}", "w2_2": "w^{(2)}_{2}", "b2": "b^{(2)}",
 }
 _UNICODE = {
     "w1_11": "w⁽¹⁾₁₁", "w1_12": "w⁽¹⁾₁₂", "w1_21": "w⁽¹⁾₂₁", "w1_22": "w⁽¹⁾₂₂",
     "b1_1": "b⁽¹⁾₁", "b1_2": "b⁽¹⁾₂", "w2_1": "w⁽²⁾₁", "w2_2": "w⁽²⁾₂", "b2": "b⁽²⁾",
 }
+
+
+def _finite(value) -> bool:
+    """A real number (not a bool), finite and at most 1e6 in size."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isfinite(value) and abs(value) <= 1e6
 
 
 def _num(v: float, digits: int) -> str:
@@ -73,7 +81,7 @@ class TinyNet:
     def __post_init__(self) -> None:
         for name in PARAMS:
             value = getattr(self, name)
-            if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= 1e6):
+            if not _finite(value):
                 raise ConfigError("err.course.basics.number", name=name, value=value)
             object.__setattr__(self, name, float(value))
 
@@ -110,7 +118,7 @@ class Example:
     def __post_init__(self) -> None:
         for name in ("x1", "x2", "y"):
             value = getattr(self, name)
-            if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= 1e6):
+            if not _finite(value):
                 raise ConfigError("err.course.basics.number", name=name, value=value)
             object.__setattr__(self, name, float(value))
 
@@ -231,8 +239,14 @@ def forward(net: TinyNet, example: Example, hidden: str, output: str) -> Forward
 def autograd_gradients(net: TinyNet, example: Example, hidden: str, output: str) -> dict[str, float]:
     """``dL/dp`` for every parameter from torch autograd, with torch's own modules and MSELoss."""
     _check(hidden, output)
-    params = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in net.as_dict().items()}
-    W1 = torch.stack([torch.stack([params["w1_11"], params["w1_12"]]), torch.stack([params["w1_21"], params["w1_22"]])])
+    params = {
+        name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        for name, value in net.as_dict().items()
+    }
+    W1 = torch.stack([
+        torch.stack([params["w1_11"], params["w1_12"]]),
+        torch.stack([params["w1_21"], params["w1_22"]]),
+    ])
     b1 = torch.stack([params["b1_1"], params["b1_2"]])
     W2 = torch.stack([params["w2_1"], params["w2_2"]])
     x = torch.tensor([example.x1, example.x2], dtype=torch.float64)
@@ -243,7 +257,9 @@ def autograd_gradients(net: TinyNet, example: Example, hidden: str, output: str)
     return {name: float(g) for name, g in zip(PARAMS, grads)}
 
 
-def backprop_trace(net: TinyNet, example: Example, hidden: str = "sigmoid", output: str = "sigmoid", lr: float = 0.5) -> BackpropTrace:
+def backprop_trace(
+    net: TinyNet, example: Example, hidden: str = "sigmoid", output: str = "sigmoid", lr: float = 0.5
+) -> BackpropTrace:
     """Forward values, loss, chain-rule gradients (with autograd beside them) and the update."""
     _check(hidden, output)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0.0 < lr <= 10.0):
@@ -261,10 +277,14 @@ def backprop_trace(net: TinyNet, example: Example, hidden: str = "sigmoid", outp
         f_w2 = Factor(rf"\frac{{\partial z^{{(2)}}}}{{\partial h_{i}}}", float(net.W2[i - 1]))
         f_h = Factor(rf"\frac{{\partial h_{i}}}{{\partial z^{{(1)}}_{i}}}", float(dh_dz1[i - 1]))
         for j in (1, 2):
-            f_in = Factor(rf"\frac{{\partial z^{{(1)}}_{i}}}{{\partial w^{{(1)}}_{{{i}{j}}}}}", float(example.x[j - 1]))
+            f_in = Factor(
+                rf"\frac{{\partial z^{{(1)}}_{i}}}{{\partial w^{{(1)}}_{{{i}{j}}}}}", float(example.x[j - 1])
+            )
             chains[f"w1_{i}{j}"] = (f_L, f_out, f_w2, f_h, f_in)
-        chains[f"b1_{i}"] = (f_L, f_out, f_w2, f_h, Factor(rf"\frac{{\partial z^{{(1)}}_{i}}}{{\partial b^{{(1)}}_{i}}}", 1.0))
-        chains[f"w2_{i}"] = (f_L, f_out, Factor(rf"\frac{{\partial z^{{(2)}}}}{{\partial w^{{(2)}}_{i}}}", float(fw.h[i - 1])))
+        f_b1 = Factor(rf"\frac{{\partial z^{{(1)}}_{i}}}{{\partial b^{{(1)}}_{i}}}", 1.0)
+        chains[f"b1_{i}"] = (f_L, f_out, f_w2, f_h, f_b1)
+        f_w2_own = Factor(rf"\frac{{\partial z^{{(2)}}}}{{\partial w^{{(2)}}_{i}}}", float(fw.h[i - 1]))
+        chains[f"w2_{i}"] = (f_L, f_out, f_w2_own)
     chains["b2"] = (f_L, f_out, Factor(r"\frac{\partial z^{(2)}}{\partial b^{(2)}}", 1.0))
 
     auto = autograd_gradients(net, example, hidden, output)

@@ -25,11 +25,14 @@ MAX_K = 8
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
-def build_network(n_inputs: int, hidden: int, n_outputs: int, activation: str = "relu", seed: int = 0) -> nn.Module:
+def build_network(
+    n_inputs: int, hidden: int, n_outputs: int, activation: str = "relu", seed: int = 0
+) -> nn.Module:
     """A ``n_inputs-hidden-n_outputs`` network, the project's ``mlcore.model.MLP`` when available
     (else an equivalent ``nn.Sequential``), with seeded PyTorch-default weights, in eval mode."""
     check_activation(activation)
-    for name, value, high in (("n_inputs", n_inputs, 4096), ("hidden", hidden, 512), ("n_outputs", n_outputs, 64)):
+    limits = (("n_inputs", n_inputs, 4096), ("hidden", hidden, 512), ("n_outputs", n_outputs, 64))
+    for name, value, high in limits:
         if not 1 <= int(value) <= high:
             raise ConfigError("err.course.basics.range", name=name, value=value, low=1, high=high)
     try:
@@ -41,7 +44,8 @@ def build_network(n_inputs: int, hidden: int, n_outputs: int, activation: str = 
         )
     else:
         # seed= keeps the caller's global RNG as it was; the weights are redrawn below anyway
-        model = MLP(ModelConfig(hidden=(LayerSpec(int(hidden), activation),)), int(n_inputs), int(n_outputs), seed=seed)
+        config = ModelConfig(hidden=(LayerSpec(int(hidden), activation),))
+        model = MLP(config, int(n_inputs), int(n_outputs), seed=seed)
     for i, layer in enumerate(m for m in model.modules() if isinstance(m, nn.Linear)):
         fresh = _seeded_linear(layer.in_features, layer.out_features, seed * 101 + i, dtype=torch.float32)
         with torch.no_grad():

@@ -77,7 +77,9 @@ class NeuronSurface:
     line: tuple[np.ndarray, np.ndarray] | None
 
 
-def decision_line(w1: float, w2: float, b: float, lim: float, n: int = 101) -> tuple[np.ndarray, np.ndarray] | None:
+def decision_line(
+    w1: float, w2: float, b: float, lim: float, n: int = 101
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Points of ``w1 x1 + w2 x2 + b = 0`` within ``[-lim, lim]^2`` (None when there are none)."""
     if w1 == 0 and w2 == 0:
         return None
@@ -92,7 +94,9 @@ def decision_line(w1: float, w2: float, b: float, lim: float, n: int = 101) -> t
     return xs[inside], ys[inside]
 
 
-def neuron_surface(w1: float, w2: float, b: float, activation: str, lim: float = 3.0, n: int = 61) -> NeuronSurface:
+def neuron_surface(
+    w1: float, w2: float, b: float, activation: str, lim: float = 3.0, n: int = 61
+) -> NeuronSurface:
     check_activation(activation)
     if not (lim > 0 and 2 <= n <= 401):
         raise ConfigError("err.course.basics.range", name="n", value=n, low=2, high=401)
