@@ -166,7 +166,7 @@ def loss_and_grad(name: str, point) -> tuple[float, np.ndarray]:
     w = torch.tensor(point, dtype=torch.float64, requires_grad=True)
     value = get_surface(name).loss(w)
     (grad,) = torch.autograd.grad(value, w)
-    return float(value), grad.numpy().copy()
+    return float(value.detach()), grad.numpy().copy()
 
 
 @dataclass(frozen=True)
