@@ -1,0 +1,136 @@
+"""The Data page through Streamlit's AppTest: built-in loading, CSV upload, errors that keep the
+current dataset, and widget values that survive a page switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlcore.config import Task
+from mlcore.i18n import LANGS, t
+from tests.app.conftest import make_app
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "csv"
+PAGE = "pages/data.py"
+
+
+def fixture(folder: str, name: str) -> tuple[str, bytes, str]:
+    return (name, (FIXTURES / folder / name).read_bytes(), "text/csv")
+
+
+def errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_page_renders_and_loads_a_builtin(lang):
+    at = make_app(lang, PAGE)
+    assert not at.exception
+    assert at.title[0].value == t("data.title", lang)
+    assert t("data.none", lang) in [i.value for i in at.info]
+    at.selectbox(key="data_builtin").set_value("blobs").run()
+    at.slider(key="data_n_classes").set_value(4).run()
+    at.slider(key="data_n_samples").set_value(200).run()
+    at.button(key="data_load").click().run()
+    assert not at.exception and not errors(at)
+    data = at.session_state["data"]
+    assert data.name == "blobs" and data.n_rows == 200
+    assert data.n_classes == 4 and data.task is Task.MULTICLASS
+    assert at.session_state["data_source"]["n_classes"] == 4
+    assert t("data.loaded", lang, name="blobs", rows=200, features=2) in [s.value for s in at.success]
+    assert [m.label for m in at.metric] == [t(f"data.counts.{s}", lang) for s in ("train", "val", "test")]
+
+
+def test_digits_show_the_image_grid_and_controls_that_do_not_apply_are_hidden():
+    at = make_app("en", PAGE)
+    at.selectbox(key="data_builtin").set_value("digits").run()
+    keys = {s.key for s in at.slider}
+    assert "data_noise" not in keys and "data_n_samples" not in keys
+    at.button(key="data_load").click().run()
+    assert not at.exception
+    assert at.session_state["data"].image_shape == (8, 8)
+    assert t("data.digits", "en") in [tab.label for tab in at.tabs]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_upload_good_csv_then_a_bad_one_keeps_the_dataset(lang):
+    at = make_app(lang, PAGE)
+    at.radio(key="data_source_kind").set_value("upload").run()
+    assert t("data.upload.hint", lang) in [i.value for i in at.info]
+    at.file_uploader(key="data_upload").set_value(fixture("good", "spanish_excel.csv")).run()
+    assert not at.exception and not errors(at)
+    # sensible defaults: last column is the target, every other usable column a feature
+    assert at.selectbox(key="data_target").value == "Vendido"
+    features = at.multiselect(key="data_features").value
+    assert features == ["Año", "Ciudad", "Categoría", "Precio (€)", "Superficie m²"]
+    at.button(key="data_apply").click().run()
+    assert not at.exception and not errors(at)
+    good = at.session_state["data"]
+    assert good.name == "spanish_excel" and good.class_names == ["no", "sí"]
+    infos = [i.value for i in at.info]
+    assert t("data.note.decimal_comma", lang) in infos  # the reading notes are shown
+
+    at.file_uploader(key="data_upload").set_value(fixture("bad", "ragged.csv")).run()
+    assert not at.exception
+    expected = t("err.csv.ragged", lang, line=4, expected=3, found=4, n_bad=1)
+    assert expected in errors(at)
+    kept = at.session_state["data"]
+    assert kept.name == "spanish_excel" and kept.source == good.source
+    assert (kept.X_train == good.X_train).all()
+
+
+def test_bad_choice_shows_a_translated_error_and_keeps_the_previous_dataset():
+    at = make_app("es", PAGE)
+    at.button(key="data_load").click().run()
+    assert at.session_state["data"].name == "moons"
+    at.radio(key="data_source_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").set_value(fixture("bad", "single_class.csv")).run()
+    assert not at.exception and not errors(at)  # the file itself reads fine
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    assert t("err.data.single_class", "es", target="clase", value="si") in errors(at)
+    assert at.session_state["data"].name == "moons"
+
+
+def test_empty_feature_choice_is_an_error_not_a_crash():
+    at = make_app("en", PAGE)
+    at.radio(key="data_source_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").set_value(fixture("good", "string_target.csv")).run()
+    at.multiselect(key="data_features").set_value([]).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception
+    assert t("err.data.no_features", "en", target="especie") in errors(at)
+    assert at.session_state["data"] is None
+
+
+def test_choices_survive_a_page_switch():
+    at = make_app("en", PAGE)
+    at.selectbox(key="data_builtin").set_value("spiral").run()
+    at.slider(key="data_noise").set_value(0.35).run()
+    at.slider(key="data_val_frac").set_value(0.3).run()
+    at.button(key="data_load").click().run()
+    assert at.session_state["data"].name == "spiral"
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.selectbox(key="data_builtin").value == "spiral"
+    assert at.slider(key="data_noise").value == pytest.approx(0.35)
+    assert at.slider(key="data_val_frac").value == pytest.approx(0.3)
+
+
+def test_uploaded_table_survives_a_page_switch():
+    at = make_app("en", PAGE)
+    at.radio(key="data_source_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").set_value(fixture("good", "dates.csv")).run()
+    at.checkbox(key="data_date_parts").check().run()
+    at.button(key="data_apply").click().run()
+    assert at.session_state["data"].raw_feature_names[:2] == ["fecha_year", "fecha_month"]
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.radio(key="data_source_kind").value == "upload"
+    captions = [c.value for c in at.caption]
+    assert t("data.upload.kept", "en", filename="dates.csv", rows=30, cols=3) in captions
+    assert at.checkbox(key="data_date_parts").value is True  # re-derived from the dataset's source
+    assert at.selectbox(key="data_target").value == "demanda"
