@@ -27,8 +27,9 @@ it behaves like any LightningModule: one optimizer step per batch of your DataLo
 overhead for a float32 CPU run of a tiny model, about 1 ms per call each: metrics are not sent
 through ``self.log`` but kept in ``self.epoch_log`` (a plain dict), and the backward pass is a
 plain ``loss.backward()`` instead of ``self.manual_backward`` (so the ``on_before_backward`` /
-``on_after_backward`` hooks are not called) and the optimizer is stepped directly, not through
-Lightning's wrapper (so ``trainer.global_step`` stays 0). Leave it False in your own Trainer.
+``on_after_backward`` hooks are not called), the optimizer is stepped directly, not through
+Lightning's wrapper (so ``trainer.global_step`` stays 0), and CPU batches are not walked by
+``transfer_batch_to_device``. Leave it False in your own Trainer.
 
 A non-finite loss stops the step at once, before the bad update: ``self.diverged_step`` holds the
 1-based index of that mini-batch within the epoch and ``trainer.should_stop`` is set.
@@ -83,7 +84,8 @@ class MLPSystem(L.LightningModule):
         lean: bool = False,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["model", "lean"])
+        if not lean:  # for checkpoints; inspecting the signature costs ~1 ms, useless in lean runs
+            self.save_hyperparameters(ignore=["model", "lean"])
         self.model_cfg = model_cfg
         self.optim_cfg = optim_cfg
         self.task = Task(task)
@@ -119,6 +121,11 @@ class MLPSystem(L.LightningModule):
             l1 = cfg.l1 * sum(w.abs().sum() for w in self._weights)
             total = l1 if total is None else total + l1
         return total
+
+    def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
+        if self.lean and device.type == "cpu":  # already on the CPU: skip Lightning's collection walk
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     # ---- steps --------------------------------------------------------------------------------
     def on_train_epoch_start(self) -> None:

@@ -276,6 +276,7 @@ def test_evaluate_accuracy_with_a_logit_head():
     assert acc == pytest.approx(0.75)
 
 
+@pytest.mark.filterwarnings("ignore:.*LeafSpec")  # a deprecation inside Lightning itself
 def test_system_drops_into_a_plain_lightning_trainer():
     arrays = blobs()
     system = MLPSystem(SMALL, OptimConfig("adam", lr=0.05), 2, 2, "binary", seed=0)
