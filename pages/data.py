@@ -179,7 +179,7 @@ def _builtin_controls() -> None:
     if st.button(tr("data.load"), key="data_load", type="primary", icon=":material/download:"):
         ss = st.session_state
         try:
-            with st.spinner(tr("data.load")):
+            with st.spinner(tr("data.loading")):
                 data = _builtin(name, int(ss["data_n_samples"]), float(ss["data_noise"]),
                                 int(ss["data_n_classes"]), int(ss["data_seed"]), float(ss["data_val_frac"]),
                                 float(ss["data_test_frac"]), int(ss["data_split_seed"]))
@@ -269,7 +269,7 @@ def _table_pickers(table) -> None:
                 scale=bool(ss["data_scale"]),
                 impute_numeric=ss["data_impute"], date_parts=bool(ss.get("data_date_parts", False)),
             )
-            with st.spinner(tr("data.apply")):
+            with st.spinner(tr("data.loading")):
                 data = prepare_table(table, choice, _split())
         except MLCoreError as err:
             show_error(err)

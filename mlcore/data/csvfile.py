@@ -147,7 +147,7 @@ def _sniff_separator(text: str) -> str:
 
 
 def _is_blank(row: list[str]) -> bool:
-    return all(not cell.strip() for cell in row)
+    return not any(row) or not "".join(row).strip()
 
 
 def _looks_numeric(cell: str) -> bool:
@@ -158,13 +158,12 @@ def _looks_numeric(cell: str) -> bool:
     return True
 
 
-def _rows(text: str, sep: str):
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise DataError("err.csv.malformed", line=reader.line_num + 1, detail=str(exc)) from None
+def _reader(text: str, sep: str):
+    return csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+
+
+def _malformed(reader, exc: csv.Error) -> DataError:
+    return DataError("err.csv.malformed", line=reader.line_num + 1, detail=str(exc))
 
 
 def _fit_row(row: list[str], width: int) -> list[str] | None:
@@ -293,20 +292,24 @@ def read_csv_bytes(raw: bytes, filename: str = "data.csv", *, max_rows: int = MA
     width = 0
     n_rows = 0
     ragged: list[tuple[int, int]] = []
-    for line, row in _rows(text, sep):
-        if _is_blank(row):
-            continue
-        if header is None:
-            header = [cell.strip().lstrip("\ufeff") for cell in row]
-            while len(header) > 1 and not header[-1]:  # trailing separator on the header line
-                header.pop()
-            width = len(header)
-            has_header = not all(_looks_numeric(c) for c in header if c) or not any(header)
-            if has_header:
+    reader = _reader(text, sep)  # plain loops over the C reader: this runs once per row of big files
+    try:
+        for row in reader:
+            if _is_blank(row):
                 continue
-        if _fit_row(row, width) is None:
-            ragged.append((line, len(row)))
-        n_rows += 1
+            if header is None:
+                header = [cell.strip().lstrip("\ufeff") for cell in row]
+                while len(header) > 1 and not header[-1]:  # trailing separator on the header line
+                    header.pop()
+                width = len(header)
+                has_header = not all(_looks_numeric(c) for c in header if c) or not any(header)
+                if has_header:
+                    continue
+            if len(row) != width and _fit_row(row, width) is None:
+                ragged.append((reader.line_num, len(row)))
+            n_rows += 1
+    except csv.Error as exc:
+        raise _malformed(reader, exc) from None
     if header is None:
         raise DataError("err.csv.empty", size=len(raw))
     if width < 2:
@@ -340,15 +343,16 @@ def read_csv_bytes(raw: bytes, filename: str = "data.csv", *, max_rows: int = MA
     lines: list[int] = []
     i = 0
     first = has_header
-    for line, row in _rows(text, sep):
+    reader = _reader(text, sep)
+    for row in reader:  # already parsed once without error
         if _is_blank(row):
             continue
         if first:
             first = False
             continue
         if keep is None or keep[i]:
-            rows.append(_fit_row(row, width))
-            lines.append(line)
+            rows.append(row if len(row) == width else _fit_row(row, width))
+            lines.append(reader.line_num)
         i += 1
     del text
     raw_df = pd.DataFrame(rows, columns=range(width), dtype="str")
