@@ -23,9 +23,12 @@ shared read-only in behaviour), controllers live in each session's state.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
+import types
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -35,6 +38,26 @@ import numpy as np
 from mlcore.config import ModelConfig, TrainConfig
 
 CHUNK_SECONDS = 0.3
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _neutral_main():
+    """Start worker processes without re-running the caller's ``__main__``.
+
+    ``spawn`` re-executes ``sys.modules["__main__"]`` in each new worker. Under Streamlit that is
+    the running page script (Streamlit installs it as ``__main__``), which would run the app in a
+    bare worker. While processes may start, ``__main__`` is a blank module instead.
+    """
+    with _MAIN_LOCK:
+        original = sys.modules.get("__main__")
+        stub = types.ModuleType("__main__")
+        sys.modules["__main__"] = stub
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is stub:
+                sys.modules["__main__"] = original
 
 
 # ----------------------------------------------------------------------------------------------
@@ -166,7 +189,8 @@ class WorkerPool:
                 ticket, fn, args = self._queue.popleft()
                 self._running += 1
             try:
-                inner = self._executor.submit(fn, *args)
+                with _neutral_main():  # a submit may start a worker process
+                    inner = self._executor.submit(fn, *args)
             except Exception as exc:  # executor broken or shut down
                 with self._lock:
                     self._running -= 1

@@ -12,6 +12,26 @@ from mlcore.i18n import LANGS, t
 log = logging.getLogger("mlplab")
 
 
+def _leave_mpa_v1() -> None:
+    """Make sure every page runs inside app.py's frame.
+
+    Streamlit still has the old multipage mode for apps with a ``pages/`` folder: until some
+    session has run ``st.navigation``, a visitor who lands directly on ``/data`` gets
+    ``pages/data.py`` run on its own (no language switch, no sidebar summary, no wide layout).
+    The first page script that imports this module switches the server to ``st.navigation``
+    mode and reruns, so app.py builds the frame. It runs once per server process.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_mpa_v1()
+
+
 def lang() -> str:
     value = st.session_state.get("lang")
     return value if value in LANGS else "es"
