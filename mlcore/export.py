@@ -17,8 +17,7 @@ import inspect
 import textwrap
 
 from mlcore.config import ModelConfig, Task, TrainConfig
-from mlcore.model import _KAIMING_NONLINEARITY, _LEAKY_SLOPE
-from mlcore.system import loss_name
+from mlcore.model import _KAIMING_NONLINEARITY, _LEAKY_SLOPE, loss_name
 
 __all__ = ["export_code"]
 

@@ -32,6 +32,7 @@ __all__ = [
     "param_table",
     "count_params",
     "layer_outputs",
+    "loss_name",
 ]
 
 # Display names a learner recognises (used by the repr and the parameter table).
@@ -86,6 +87,16 @@ def output_size(task: Task, n_classes: int, binary_head: str = "logit") -> int:
     if n_classes < 2:
         raise ConfigError("err.model.n_classes", value=n_classes)
     return int(n_classes)
+
+
+def loss_name(task: Task, model_cfg: ModelConfig, n_outputs: int) -> str:
+    """The loss that fits this task and output head: ``"ce"`` (cross-entropy: multiclass, binary
+    "softmax" head), ``"bce"`` (binary "logit" head), or for regression ``model_cfg.loss`` or
+    ``"mse"``. Applied by :class:`mlcore.system.MLPSystem`."""
+    task = Task(task)
+    if task is Task.REGRESSION:
+        return model_cfg.loss or "mse"
+    return "bce" if n_outputs == 1 else "ce"
 
 
 class MLP(nn.Module):

@@ -44,18 +44,10 @@ import torch
 from torch import nn
 
 from mlcore.config import ModelConfig, OptimConfig, Task
-from mlcore.model import MLP
+from mlcore.model import MLP, loss_name
 from mlcore.optim import make_optimizer
 
-__all__ = ["MLPSystem", "loss_name"]
-
-
-def loss_name(task: Task, model_cfg: ModelConfig, n_outputs: int) -> str:
-    """``"ce"`` | ``"bce"`` | ``"mse"`` | ``"mae"`` | ``"huber"`` for this task and head."""
-    task = Task(task)
-    if task is Task.REGRESSION:
-        return model_cfg.loss or "mse"
-    return "bce" if n_outputs == 1 else "ce"
+__all__ = ["MLPSystem", "loss_name", "make_loss"]  # loss_name lives in mlcore.model (no Lightning needed)
 
 
 def make_loss(name: str) -> nn.Module:

@@ -170,7 +170,10 @@ def _optim_to_torch(obj: Any) -> Any:
     return obj
 
 
-def _load_weights(model: MLP, model_state: dict) -> None:
+def _load_weights(model: MLP, model_state: Any) -> None:
+    """Copy ``model_state`` (a state dict of numpy arrays or tensors, or a module) into ``model``."""
+    if isinstance(model_state, torch.nn.Module):
+        model_state = model_state.state_dict()
     tensors = {k: torch.as_tensor(np.asarray(v) if not isinstance(v, torch.Tensor) else v) for k, v in model_state.items()}
     try:
         model.load_state_dict(tensors)
