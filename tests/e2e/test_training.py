@@ -1,0 +1,72 @@
+"""Real browser: train on moons with Play, Pause and Step, and check that the curve grows."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.e2e.helpers import open_in_session, wait_for_app
+from ui.nav import PAGES
+
+SPEC = {p.url_path: p for p in PAGES}
+EPOCH = re.compile(r"Epoch (\d+) / (\d+)")
+
+
+def _epoch(page) -> int:
+    label = page.locator('strong:has-text("Epoch ")')
+    if not label.count():
+        return 0
+    match = EPOCH.search(label.first.inner_text())
+    return int(match.group(1)) if match else 0
+
+
+def _curve_points(page) -> int:
+    """Number of points of the train-loss line in the live curve figure."""
+    return page.evaluate(
+        """() => {
+            const plot = document.querySelector('.st-key-t_curves .js-plotly-plot')
+                || [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.length === 4);
+            return plot && plot.data ? plot.data[0].x.length : 0;
+        }"""
+    )
+
+
+def _wait_until(predicate, timeout: float = 60.0, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def test_play_pause_step_grows_the_curve(server_url, new_page, artifacts):
+    page = new_page("en-US")
+    page.goto(f"{server_url}/data")
+    wait_for_app(page)
+    page.locator(".st-key-data_load button").click()
+    wait_for_app(page)
+    open_in_session(page, server_url, SPEC["build"])
+    open_in_session(page, server_url, SPEC["train"])
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    page.locator(".st-key-t_play button").click()
+    assert _wait_until(lambda: _epoch(page) >= 3, timeout=90), "training did not start"
+    page.locator(".st-key-t_pause button").click()
+    assert _wait_until(lambda: "paused" in page.locator('strong:has-text("Epoch ")').first.locator("xpath=..").inner_text())
+    wait_for_app(page)
+    paused_at = _epoch(page)
+    points = _curve_points(page)
+    assert points == paused_at > 0
+    time.sleep(1.5)
+    assert _epoch(page) == paused_at  # pause really stops
+
+    page.locator(".st-key-t_step button").click()
+    assert _wait_until(lambda: _epoch(page) == paused_at + 1, timeout=30)
+    assert _wait_until(lambda: _curve_points(page) == paused_at + 1, timeout=30)
+
+    page.locator(".st-key-t_play button").click()
+    assert _wait_until(lambda: _epoch(page) > paused_at + 3, timeout=60)
+    assert _wait_until(lambda: _curve_points(page) > paused_at + 3, timeout=30)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(artifacts / "train-playing.png"), full_page=True)
