@@ -95,14 +95,7 @@ def test_language_switch_in_the_sidebar_persists_across_pages():
 
 @pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 def test_every_run_goes_through_the_app_frame(spec):
-    """Reruns and page switches still run app.py: language control and state summary stay.
-
-    This fails when Streamlit treats the app as an old-style "pages/ directory" app, where a
-    request for a page URL runs that page file alone (no sidebar, no session defaults): with a
-    folder named ``pages/`` next to app.py it does so until the first run of app.py has called
-    ``st.navigation``, which in AppTest is only the first run, and on a real server lasts from start
-    until someone opens the root URL (so the first deep link after a restart gets no frame).
-    """
+    """Reruns and page switches still run app.py: language control and state summary stay."""
     at = make_app("en")
     at.run()  # a plain rerun (what any widget change does)
     assert not at.exception, exceptions(at)
