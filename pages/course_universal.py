@@ -70,7 +70,7 @@ with st.container(border=True):
     st.markdown(f"**{tr('course.universal.theorem_title')}**")
     st.markdown(tr("course.universal.theorem"))
     st.latex(r"\left| f(x) - c - \sum_{j=1}^{N} v_j\, a(w_j x + b_j) \right| < \varepsilon"
-             r"\quad \text{for all } x \in [\alpha, \beta]")
+             r"\quad \forall\, x \in [\alpha, \beta]")
 st.markdown(tr("course.universal.promises"))
 
 # ---- controls -------------------------------------------------------------------------------

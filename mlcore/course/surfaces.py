@@ -360,8 +360,9 @@ class Race:
         return next(p for p in self.paths if p.method == method)
 
     def ranking(self) -> list[OptimPath]:
-        """Paths from best to worst final loss (diverged ones last)."""
-        return sorted(self.paths, key=lambda p: (p.diverged, p.final_loss))
+        """Paths from the closest to the furthest final point from a minimum (diverged ones last)."""
+        surface = get_surface(self.surface)
+        return sorted(self.paths, key=lambda p: (p.diverged, p.distance_to_minimum(surface)))
 
 
 def race(

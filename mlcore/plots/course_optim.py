@@ -196,7 +196,7 @@ def loss_gap_figure(paths: Sequence, labels: Mapping[str, str], min_value: float
         fig.add_trace(go.Scatter(
             x=np.arange(len(gap)), y=gap, mode="lines", name=labels.get(path.method, path.method),
             line=dict(color=METHOD_COLORS.get(path.method, COLORS[0]), width=3)))
-    fig.update_yaxes(type="log", title_text=y_label, exponentformat="power")
+    fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=2)
     fig.update_xaxes(title_text=x_label)
     return _base(fig, height, title)
 
@@ -270,7 +270,7 @@ def width_sweep_figure(sweep, *, train_label: str, truth_label: str, x_label: st
                                  marker=dict(size=10)))
     fig.update_xaxes(type="log", title_text=x_label, tickvals=list(sweep.widths),
                      ticktext=[str(w) for w in sweep.widths])
-    fig.update_yaxes(type="log", title_text=y_label, exponentformat="power")
+    fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=1)
     return _base(fig, height, title)
 
 
@@ -290,8 +290,8 @@ def scaling_curves_figure(cmp, *, raw_title: str, scaled_title: str, x_label: st
         fig.add_trace(go.Scatter(x=np.arange(len(loss)), y=loss, mode="lines+markers", showlegend=False,
                                  line=dict(color=color, width=3), marker=dict(size=4)), row=1, col=col)
         fig.update_xaxes(title_text=x_label, row=1, col=col)
-    fig.update_yaxes(type="log", title_text=y_label, row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", title_text=y_label, dtick=1, exponentformat="power", row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
     return _base(fig, height)
 
 
@@ -304,7 +304,8 @@ def slice_figure(raw, scaled, *, raw_title: str, scaled_title: str, optimum_labe
         top = sl.min_loss + 3.0
         fig.add_trace(go.Contour(
             x=sl.w1s, y=sl.w2s, z=np.minimum(sl.z, top), colorscale="Blues_r", showscale=False,
-            contours=dict(start=sl.min_loss, end=top, size=0.15), line=dict(width=1),
+            contours=dict(start=sl.min_loss, end=top, size=0.25, coloring="fill"),
+            line=dict(width=0.5, color="rgba(255,255,255,0.7)"),
             hovertemplate="w₁=%{x:.3g}<br>w₂=%{y:.3g}<br>L=%{z:.3f}<extra></extra>"), row=1, col=col)
         fig.add_trace(go.Scatter(x=[sl.center[0]], y=[sl.center[1]], mode="markers", name=optimum_label,
                                  showlegend=col == 1,

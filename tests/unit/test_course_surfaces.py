@@ -197,6 +197,9 @@ def test_race_ranking_puts_diverged_paths_last():
     ranked = result.ranking()
     flags = [p.diverged for p in ranked]
     assert flags == sorted(flags) and flags[-1]
+    surface = S.get_surface("quadratic")
+    dist = [p.distance_to_minimum(surface) for p in ranked if not p.diverged]
+    assert dist == sorted(dist) and len(dist) >= 2
     assert result.path("sgd").diverged
 
 
