@@ -12,33 +12,6 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _navigation_app_like_the_server():
-    """Make AppTest run app.py on every run, as the real server does.
-
-    With a folder named ``pages/`` next to app.py, Streamlit starts in its old "pages directory"
-    mode, where a request for a page hash runs that page file alone. On the real server the first
-    run of app.py calls ``st.navigation``, which switches the (process-wide) flag off for good, so
-    every later run, deep links and reconnects after a restart included, goes through app.py
-    (checked in the browser: tests/e2e). AppTest instead resets the flag before *every* run, so
-    each rerun of a page whose file name equals its URL path (home, data, build, train) would run
-    the page without app.py: no sidebar, no language control. Here the flag is switched off after
-    AppTest resets it, as on the server.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class _NavigationPagesManager(PagesManager):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(app_test, "PagesManager", _NavigationPagesManager)
-        yield
-    PagesManager.uses_pages_directory = None
-
-
-@pytest.fixture(autouse=True, scope="session")
 def _full_error_details():
     """.streamlit/config.toml hides error details from students; tests want the real message."""
     from streamlit import config
