@@ -90,6 +90,7 @@ class MLPSystem(L.LightningModule):
         self.automatic_optimization = False  # one step per mini-batch, several per training_step
         self._weights = [lin.weight for lin in self.model.linears]
         self.diverged_step: int | None = None
+        self._epoch_steps = 0
         self._reset_sums("train")
         self._reset_sums("val")
 
@@ -127,6 +128,7 @@ class MLPSystem(L.LightningModule):
         """Reset the epoch's sums and divergence flag (called by ``on_train_epoch_start``; call it
         yourself if one ``training_step`` is a whole epoch, as :mod:`mlcore.train` does)."""
         self.diverged_step = None
+        self._epoch_steps = 0  # optimizer steps taken so far this epoch
         self._reset_sums("train")
 
     def training_step(self, batch, batch_idx: int):
@@ -136,14 +138,14 @@ class MLPSystem(L.LightningModule):
         size = self.batch_size or len(x)
         penalised = self.model_cfg.l2 > 0 or self.model_cfg.l1 > 0
         loss_sum = 0.0
-        for step, start in enumerate(range(0, len(x), size), start=1):
+        for start in range(0, len(x), size):
             xb, yb = x[start : start + size], y[start : start + size]
             out = self.model(xb)
             loss = self.data_loss(out, yb)
             objective = loss + self.penalty() if penalised else loss
             value = objective.item()  # one cheap sync per step: the divergence check
             if not math.isfinite(value):
-                self.diverged_step = step
+                self.diverged_step = self._epoch_steps + 1
                 self.trainer.should_stop = True
                 break
             opt.zero_grad(set_to_none=True)
@@ -152,6 +154,7 @@ class MLPSystem(L.LightningModule):
             else:
                 self.manual_backward(objective)
             opt.step()
+            self._epoch_steps += 1
             loss_sum += (loss.item() if penalised else value) * len(yb)
             self._accumulate("train", out.detach(), yb)
         self._sums["train"]["loss"] += loss_sum

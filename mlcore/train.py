@@ -18,7 +18,11 @@ Resumability: the torch RNG state (dropout) is restored at the start of each cal
 end of each epoch; the optimizer state is reloaded and the hyperparameters of the *current*
 ``OptimConfig`` are applied on top, so a learning rate changed between two calls takes effect at
 once without resetting anything. ``advance(2)`` then ``advance(3)`` gives exactly the weights and
-history of ``advance(5)``.
+history of ``advance(5)``. Switching to another optimizer between calls starts it with a fresh
+state (the old one's moments mean nothing to it); the weights are kept.
+
+``advance`` sets the process's torch RNG state while it runs (restored afterwards) and Lightning's
+``deterministic=True`` mode: run it in one thread per process, as the worker pool does.
 
 Divergence: a non-finite loss stops training at the step where it happens, before the update. The
 weights kept are the last finite ones (those before the bad step; if they were already non-finite,

@@ -290,3 +290,20 @@ def test_system_drops_into_a_plain_lightning_trainer():
     assert {"train_loss", "train_metric", "val_loss", "val_metric"} <= set(metrics)
     assert trainer.global_step == 3 * math.ceil(len(arrays.y_train) / 16)  # one step per batch
     assert float(metrics["val_metric"]) >= 0.8
+
+
+@pytest.mark.filterwarnings("ignore:.*LeafSpec", "ignore:.*val_dataloader")
+def test_system_reports_the_diverging_step_within_the_epoch_with_a_dataloader():
+    X = torch.ones(12, 1)
+    y = torch.ones(12)
+    system = MLPSystem(ModelConfig(hidden=()), OptimConfig("sgd", lr=1.0), 1, 1, Task.REGRESSION, seed=0)
+    with torch.no_grad():
+        system.model.linears[0].weight.fill_(1.0)
+        system.model.linears[0].bias.zero_()
+    # batches of 4: steps 1 and 2 see finite losses, the third batch holds an inf input
+    X[9, 0] = float("inf")
+    trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_progress_bar=False,
+                        enable_checkpointing=False, enable_model_summary=False)
+    trainer.fit(system, DataLoader(TensorDataset(X, y), batch_size=4))
+    assert system.diverged_step == 3 and trainer.should_stop
+    assert trainer.global_step == 2
