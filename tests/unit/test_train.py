@@ -307,3 +307,25 @@ def test_system_reports_the_diverging_step_within_the_epoch_with_a_dataloader():
     trainer.fit(system, DataLoader(TensorDataset(X, y), batch_size=4))
     assert system.diverged_step == 3 and trainer.should_stop
     assert trainer.global_step == 2
+
+
+def test_switching_optimizer_between_calls_keeps_weights_and_starts_fresh_state():
+    arrays = blobs()
+    s1 = advance(arrays, SMALL, tcfg("adam", epochs=3), init_state(arrays, SMALL, tcfg("adam", epochs=3)))
+    assert s1.optim_name == "adam"
+    sgd = tcfg("sgd", lr=1e-9, epochs=3)
+    s2 = advance(arrays, SMALL, sgd, s1)
+    assert s2.optim_name == "sgd" and s2.epoch == 2 and "exp_avg" not in str(s2.optim_state)
+    for k, v in weights(s1).items():  # a ~0 learning rate: the weights stayed where Adam left them
+        np.testing.assert_allclose(weights(s2)[k], v, atol=1e-7)
+
+
+def test_weights_of_another_architecture_are_a_training_error():
+    from mlcore.errors import TrainingError
+
+    arrays = blobs()
+    state = init_state(arrays, SMALL, tcfg())
+    bigger = ModelConfig(hidden=(LayerSpec(7, "tanh"),), binary_head="softmax")
+    with pytest.raises(TrainingError, match="do not fit this network") as info:
+        advance(arrays, bigger, tcfg(), state)
+    assert info.value.key == "err.train.state_mismatch"
