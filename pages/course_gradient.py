@@ -221,8 +221,11 @@ def noise_tab() -> None:
         )
         cols = st.columns(len(noise.curves))
         for col, label, curve in zip(cols, curve_labels, noise.curves):
-            col.markdown(tr("course.gradient.noise_summary", label=label, updates=curve.updates,
-                            loss=num(float(curve.loss[-1]))))
+            if curve.diverged_at is not None:
+                col.warning(tr("course.gradient.noise_diverged", label=label, updates=curve.diverged_at), icon="💥")
+            else:
+                col.markdown(tr("course.gradient.noise_summary", label=label, updates=curve.updates,
+                                loss=num(float(curve.loss[-1]))))
     st.info(tr("course.gradient.try_noise"), icon="🧪")
 
 

@@ -241,12 +241,11 @@ class OptimPath:
 
 def _escaped(surface: Surface, point: np.ndarray) -> bool:
     """Not finite, or further than ``ESCAPE`` window sizes from the window's centre."""
-    if not np.all(np.isfinite(point)):
+    x, y = point.tolist()
+    if not (math.isfinite(x) and math.isfinite(y)):
         return True
-    for value, (low, high) in zip(point, (surface.x_range, surface.y_range)):
-        if abs(value - (low + high) / 2.0) > ESCAPE * (high - low):
-            return True
-    return False
+    (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+    return abs(x - (x0 + x1) / 2.0) > ESCAPE * (x1 - x0) or abs(y - (y0 + y1) / 2.0) > ESCAPE * (y1 - y0)
 
 
 def _losses(surface: Surface, points: list[np.ndarray]) -> np.ndarray:
@@ -407,6 +406,7 @@ class NoiseCurve:
     epochs: np.ndarray  # (updates + 1,) epochs seen (0 first)
     loss: np.ndarray  # (updates + 1,) loss on the whole training set after each update
     batch_loss: np.ndarray  # (updates,) loss on the mini-batch each update used
+    diverged_at: int | None = None  # the update after which the loss was no longer finite (it stops there)
 
     @property
     def updates(self) -> int:
@@ -479,13 +479,15 @@ def minibatch_noise(
     curves = []
     for b in batch_sizes:
         size = n if b is None else min(int(b), n)
+        per_epoch = math.ceil(n / size)
         model = torch.nn.Linear(d, n_out)
         model.load_state_dict(initial)
         optimizer = make_race_optimizer(model.parameters(), OptimConfig(name="sgd", lr=lr))
         gen = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             full = [float(loss_fn(model(xt), yt))]
-        batch_losses = []
+        batch_losses: list[float] = []
+        diverged_at = None
         for _ in range(epochs):
             order = torch.randperm(n, generator=gen) if size < n else torch.arange(n)
             for start in range(0, n, size):
@@ -497,12 +499,17 @@ def minibatch_noise(
                 batch_losses.append(float(loss.detach()))
                 with torch.no_grad():
                     full.append(float(loss_fn(model(xt), yt)))
+                if not math.isfinite(full[-1]):
+                    diverged_at = len(batch_losses)
+                    break
+            if diverged_at is not None:
+                break
         updates = len(batch_losses)
         curves.append(
             NoiseCurve(
                 size, b is None or size == n,
-                np.linspace(0.0, float(epochs), updates + 1),
-                np.array(full), np.array(batch_losses),
+                np.arange(updates + 1) / per_epoch,
+                np.array(full), np.array(batch_losses), diverged_at,
             )
         )
     return MinibatchNoise(

@@ -212,11 +212,13 @@ def minibatch_figure(noise, labels: Sequence[str], *, x_label: str = "epoch", y_
         color = COLORS[i % len(COLORS)]
         name = labels[i] if i < len(labels) else str(curve.batch_size)
         if show_batch_loss and not curve.full_batch:
+            batch = np.asarray(curve.batch_loss, dtype=float)
             fig.add_trace(go.Scatter(
-                x=curve.epochs[1:], y=curve.batch_loss, mode="lines", name=f"{name} · {batch_label}",
+                x=curve.epochs[1:], y=np.where(np.isfinite(batch), batch, np.nan), mode="lines", name=f"{name} · {batch_label}",
                 line=dict(color=color, width=1), opacity=0.25, legendgroup=name, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=curve.epochs, y=curve.loss, mode="lines", name=name, legendgroup=name,
-                                 line=dict(color=color, width=3)))
+        loss = np.asarray(curve.loss, dtype=float)
+        fig.add_trace(go.Scatter(x=curve.epochs, y=np.where(np.isfinite(loss), loss, np.nan), mode="lines",
+                                 name=name, legendgroup=name, line=dict(color=color, width=3)))
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=y_label, rangemode="tozero")
     return _base(fig, height, title)

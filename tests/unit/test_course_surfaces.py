@@ -267,6 +267,20 @@ def test_regression_rows_are_subsampled_and_reported():
     assert noise.curves[0].loss[-1] < noise.curves[0].loss[0]
 
 
+def test_a_too_high_rate_stops_the_curve_where_the_loss_stops_being_finite():
+    rng = np.random.default_rng(0)
+    X = (100 * rng.normal(size=(30, 2))).astype(np.float32)  # unscaled features: SGD at 2.0 explodes
+    y = X.sum(axis=1).astype(np.float32)
+    noise = S.minibatch_noise(X, y, Task.REGRESSION, batch_sizes=(1, None), epochs=50, lr=2.0)
+    for curve in noise.curves:
+        assert curve.diverged_at is not None and curve.updates == curve.diverged_at
+        assert not np.isfinite(curve.loss[-1]) and np.all(np.isfinite(curve.loss[:-1]))
+        assert len(curve.epochs) == len(curve.loss)
+    fig = minibatch_figure(noise, ["1", "full"], show_batch_loss=False)
+    assert [t.name for t in fig.data] == ["1", "full"]
+    assert all(np.isnan(t.y[-1]) and np.isfinite(t.y[0]) for t in fig.data)  # drawn as a gap, not a spike
+
+
 def test_minibatch_noise_rejects_bad_input():
     X, y = _toy_classes()
     with pytest.raises(ConfigError, match="number of epochs is 0"):
