@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite: bash scripts/test.sh [pytest args...]
 #
-# 1. creates .venv (python3 -m venv) when it is missing and installs requirements-dev.txt with pip
+# 1. creates .venv (python3 -m venv) when it is missing and installs requirements-dev.txt with pip (quietly: errors only)
 #    (pip, not uv: the machines hold the torch==2.13.0 CPU wheel locally and pip finds it);
 # 2. installs Debian's chromium for the browser tests when /usr/bin/chromium is missing (sudo when
 #    not root); if that fails the e2e tests skip locally but fail under CI=true;
@@ -23,7 +23,7 @@ STAMP="$VENV/.mlplab-requirements.sha256"
 WANT="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" ]]; then
     echo "== installing requirements-dev.txt"
-    "$PY" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    "$PY" -m pip install -qq --disable-pip-version-check -r requirements-dev.txt  # -qq: errors only
     echo "$WANT" > "$STAMP"
 fi
 
