@@ -7,7 +7,7 @@ import streamlit as st
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, show_error, tr
-from ui.training import model_cfg, train_cfg
+from ui.training import model_cfg, train_cfg, worker_pool
 
 st.title(tr("build.title"))
 st.markdown(tr("build.intro"))
@@ -22,6 +22,7 @@ from mlcore import model as mlmodel  # noqa: E402  (torch: only pages that need 
 from mlcore.export import export_code  # noqa: E402
 from mlcore.plots.train import network_diagram  # noqa: E402
 
+worker_pool()  # start the training workers now (torch loads in them), before the first Play
 cfg = model_cfg()
 LAYER_KEYS = ("b_units_", "b_act_")
 

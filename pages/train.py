@@ -57,7 +57,11 @@ def _on_widget(field: str, key: str, cast=None) -> None:
 
 
 def _on_optimizer() -> None:
-    _store_train_cfg(name=st.session_state["t_opt"])
+    name = st.session_state["t_opt"]
+    changes = {"name": name}
+    if name == "adamw" and train_cfg().optim.weight_decay == 0.0:
+        changes["weight_decay"] = 0.01  # AdamW with no decay is exactly Adam
+    _store_train_cfg(**changes)
     for field in HYPER_WIDGETS:
         st.session_state.pop(f"t_h_{field}", None)
 
@@ -127,9 +131,9 @@ with tab_train:
         curve_labels = {"loss": tr("train.loss"), "train": tr("split.train"), "val": tr("split.val"),
                         "epoch": tr("train.epoch")}
         grid = st.session_state.get("_grid", (None, None))[1]
-        started_mode = ctrl.mode
+        polling = ctrl.mode == PLAYING or ctrl.busy
 
-        @st.fragment(run_every=0.5 if (started_mode == PLAYING or ctrl.busy) else None)
+        @st.fragment(run_every=0.5 if polling else None)
         @guarded
         def live_view() -> None:
             snap = ctrl.snapshot()
@@ -178,8 +182,8 @@ with tab_train:
                     st.plotly_chart(plots.fit_curve(grid.axes[0], result.grid_out, points,
                                                     (names[0], data.target_name), tr("train.model")),
                                     key="t_fit", config={"displayModeBar": False})
-            if snap.mode != started_mode and not ctrl.busy:
-                st.rerun()  # training ended or paused: redraw buttons, metrics and runs
+            if polling and snap.mode != PLAYING and not ctrl.busy:
+                st.rerun()  # nothing left to poll: redraw metrics and runs, and stop polling
 
         live_view()
 

@@ -30,7 +30,7 @@ def worker_pool():
     if os.environ.get("MLPLAB_POOL") == "thread":
         from concurrent.futures import ThreadPoolExecutor
 
-        return WorkerPool(n_workers=2, executor=ThreadPoolExecutor(2))
+        return WorkerPool(n_workers=1, executor=ThreadPoolExecutor(1))
     pool = WorkerPool()
     pool.warm_up()
     return pool

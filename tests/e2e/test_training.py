@@ -49,6 +49,10 @@ def test_play_pause_step_grows_the_curve(server_url, new_page, artifacts):
     open_in_session(page, server_url, SPEC["build"])
     open_in_session(page, server_url, SPEC["train"])
     assert page.locator('[data-testid="stException"]').count() == 0
+    epochs = page.locator(".st-key-t_epochs input")
+    epochs.fill("3000")
+    epochs.press("Enter")  # long enough that Pause lands mid-run
+    wait_for_app(page)
 
     page.locator(".st-key-t_play button").click()
     assert _wait_until(lambda: _epoch(page) >= 3, timeout=90), "training did not start"

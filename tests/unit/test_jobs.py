@@ -32,7 +32,9 @@ def _cfg(epochs=6, lr=0.05, seed=0):
 
 @pytest.fixture
 def pool():
-    p = WorkerPool(n_workers=2, executor=ThreadPoolExecutor(2))
+    # One thread: train.advance sets process-wide torch state, so (like the app's worker
+    # processes) each executor runs one job at a time. The real process pool is tested below.
+    p = WorkerPool(n_workers=1, executor=ThreadPoolExecutor(1))
     yield p
     p.shutdown()
 
@@ -143,16 +145,22 @@ def test_views_are_computed_in_the_worker(pool):
     assert snap.result.hidden_out[0].shape == (10, 8)
 
 
-def test_real_process_pool_trains():
-    p = WorkerPool(n_workers=1)
+def test_real_process_pool_two_sessions_at_once():
+    """Two sessions training at the same time in the app's process pool get their own results."""
+    p = WorkerPool(n_workers=2)
     try:
-        arrays, cfg = _arrays(), _cfg(epochs=2)
-        ctrl = TrainingController(p, arrays, MODEL, cfg)
-        ctrl.play()
-        snap = ctrl.wait(timeout=120)
-        assert snap.error is None and snap.state.epoch == 2
-        reference = train.fit(arrays, MODEL, cfg)
-        for key, value in reference.model_state.items():
-            torch.testing.assert_close(snap.state.model_state[key], value)
+        other_model = ModelConfig(hidden=(LayerSpec(4, "relu"),))
+        a_arrays, b_arrays = _arrays(0), _arrays(1)
+        a = TrainingController(p, a_arrays, MODEL, _cfg(epochs=3, seed=1))
+        b = TrainingController(p, b_arrays, other_model, _cfg(epochs=2, seed=2))
+        a.play()
+        b.play()
+        sa, sb = a.wait(timeout=180), b.wait(timeout=180)
+        assert sa.error is None and sb.error is None
+        assert (sa.state.epoch, sb.state.epoch) == (3, 2)
+        for snap, reference in ((sa, train.fit(a_arrays, MODEL, _cfg(epochs=3, seed=1))),
+                                (sb, train.fit(b_arrays, other_model, _cfg(epochs=2, seed=2)))):
+            for key, value in reference.model_state.items():
+                torch.testing.assert_close(snap.state.model_state[key], value)
     finally:
         p.shutdown()
