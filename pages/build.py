@@ -6,17 +6,13 @@ import streamlit as st
 
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, show_error, tr
+from ui.common import fmt, require_data, show_error, tr
 from ui.training import model_cfg, train_cfg, worker_pool
 
 st.title(tr("build.title"))
 st.markdown(tr("build.intro"))
 
-data = st.session_state.get("data")
-if data is None:
-    st.warning(tr("common.need_data"), icon="📂")
-    st.page_link("pages/data.py", label=tr("nav.data"), icon=":material/table_chart:")
-    st.stop()
+data = require_data()
 
 from mlcore import model as mlmodel  # noqa: E402  (torch: only pages that need it import it)
 from mlcore.export import export_code  # noqa: E402

@@ -9,7 +9,7 @@ from mlcore.course import surfaces as S
 from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure
 from mlcore.i18n import t
-from ui.common import lang, show_error, tr
+from ui.common import lang, number_formatter, show_error, tr
 
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.09, 0.1, 0.11, 0.2, 0.3, 0.5,
               0.8, 1.0, 1.1, 1.5, 2.0)
@@ -21,10 +21,7 @@ ARRIVED = 0.05  # distance to a minimum that counts as "arrived" in the race tab
 LANG = lang()  # format functions below use it: AppTest may call them outside a script run
 
 
-def num(value: float, digits: int = 3) -> str:
-    """A short number with the language's decimal separator."""
-    text = f"{value:.{digits}g}"
-    return text.replace(".", ",") if LANG == "es" else text
+num = number_formatter()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

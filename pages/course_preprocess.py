@@ -13,7 +13,7 @@ from mlcore.course.preprocess import (
 from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import feature_scales_figure, scaling_curves_figure, slice_figure
 from mlcore.i18n import t
-from ui.common import lang, show_error, tr
+from ui.common import lang, number_formatter, show_error, tr
 
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam")
 LR_OPTIONS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
@@ -24,9 +24,7 @@ SEED = 0
 LANG = lang()  # format functions below use it: AppTest may call them outside a script run
 
 
-def num(value: float, digits: int = 3) -> str:
-    text = f"{value:.{digits}g}"
-    return text.replace(".", ",") if LANG == "es" else text
+num = number_formatter()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

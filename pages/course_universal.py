@@ -18,7 +18,7 @@ from mlcore.course.universal import (
 from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import universal_figure, width_sweep_figure
 from mlcore.i18n import t
-from ui.common import lang, show_error, tr
+from ui.common import lang, number_formatter, show_error, tr
 
 DATASET = "__data__"  # the target choice "current dataset"
 WIDTH_OPTIONS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128)
@@ -29,9 +29,7 @@ SEED = 0
 LANG = lang()  # format functions below use it: AppTest may call them outside a script run
 
 
-def num(value: float, digits: int = 3) -> str:
-    text = f"{value:.{digits}g}"
-    return text.replace(".", ",") if LANG == "es" else text
+num = number_formatter()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

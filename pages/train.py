@@ -7,17 +7,13 @@ import streamlit as st
 
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, guarded, lang, show_error, tr
+from ui.common import fmt, guarded, lang, require_data, show_error, tr
 from ui.training import controller, model_cfg, sync_runs, train_cfg
 
 st.title(tr("train.title"))
 st.markdown(tr("train.intro"))
 
-data = st.session_state.get("data")
-if data is None:
-    st.warning(tr("common.need_data"), icon="📂")
-    st.page_link("pages/data.py", label=tr("nav.data"), icon=":material/table_chart:")
-    st.stop()
+data = require_data()
 
 from mlcore import evaluate as ev  # noqa: E402
 from mlcore.jobs import PLAYING  # noqa: E402

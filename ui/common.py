@@ -52,6 +52,20 @@ def fmt(prefix: str, suffix: str = ""):
     return lambda value: t(f"{prefix}{value}{suffix}", language)
 
 
+def number_formatter():
+    """``num(value, digits=3)``: a number with the session language's decimal mark (1,5 / 1.5).
+
+    The language is bound now, so ``num`` also works as a widget ``format_func``.
+    """
+    comma = lang() == "es"
+
+    def num(value: float, digits: int = 3) -> str:
+        text = f"{value:.{digits}g}"
+        return text.replace(".", ",") if comma else text
+
+    return num
+
+
 def guarded(func):
     """Run ``func`` (a fragment body) showing the generic message instead of a traceback.
 
@@ -71,6 +85,16 @@ def guarded(func):
             st.error(tr("err.unexpected"), icon="⚠️")
 
     return wrapper
+
+
+def require_data():
+    """The session's dataset; without one, point to the Data page and stop this page here."""
+    data = st.session_state.get("data")
+    if data is None:
+        st.warning(tr("common.need_data"), icon="📂")
+        st.page_link("pages/data.py", label=tr("nav.data"), icon=":material/table_chart:")
+        st.stop()
+    return data
 
 
 def show_error(err: MLCoreError) -> None:

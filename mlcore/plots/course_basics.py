@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-FONT = dict(size=16)
-SMALL = 14
+from mlcore.plots.style import FONT, SMALL, base_layout
+
 BP_FONT = 16  # the backprop diagram is read from the back of the room
 DIVERGING = "RdBu_r"  # negative blue, positive red, 0 white
 C_MAIN = "#1f77b4"
@@ -24,17 +24,7 @@ C_EDGE = "rgba(90,90,90,0.55)"
 
 
 def _base(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        font=FONT,
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
-        title=dict(text=title, font=dict(size=18)) if title else None,
-        template="plotly_white",
-    )
-    # explicit axis fonts: Streamlit's chart theme would otherwise shrink ticks below 14 px
-    fig.update_xaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
-    fig.update_yaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
-    return fig
+    return base_layout(fig, height, title)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-FONT = dict(size=16)
-SMALL = 14
+from mlcore.plots.style import FONT, SMALL, base_layout
+
 MAX_FRAMES = 30
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 METHOD_COLORS = {"gd": "#d62728", "sgd": COLORS[0], "momentum": COLORS[1], "adagrad": COLORS[2],
@@ -31,18 +31,7 @@ SURFACE_SCALE = [[0.0, "#ffffff"], [0.35, "#d9e6f2"], [1.0, "#6b8fb3"]]
 
 
 def _base(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        font=FONT,
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
-        title=dict(text=title, font=dict(size=18)) if title else None,
-        template="plotly_white",
-        legend=dict(font=dict(size=SMALL)),
-    )
-    fig.update_xaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
-    fig.update_yaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
-    fig.update_annotations(font=dict(size=17))
-    return fig
+    return base_layout(fig, height, title, legend_size=SMALL, annotation_size=17)
 
 
 # ----------------------------------------------------------------------------------------------
