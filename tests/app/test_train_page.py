@@ -104,3 +104,40 @@ def test_save_then_load_model_round_trip_and_bad_file(moons):
     assert not at.exception, exceptions(at)
     assert at.error
     assert at.session_state["controller"].snapshot().state.model_state.keys() == trained.model_state.keys()
+
+
+def test_share_link_restores_dataset_architecture_and_training():
+    from mlcore.share import encode
+    from tests.app.conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    model = ModelConfig(hidden=(LayerSpec(12, "tanh"),), init="xavier")
+    train = TrainConfig(optim=OptimConfig(name="rmsprop", lr=0.003), batch_size=16, epochs=7)
+    source = {"kind": "builtin", "name": "circles", "n_samples": 240, "noise": 0.1, "n_classes": 3, "seed": 5,
+              "val_frac": 0.25, "test_frac": 0.0, "split_seed": 1}
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "es"
+    at.query_params.update(encode(model, train, source))
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert at.session_state["model_cfg"] == model
+    assert at.session_state["train_cfg"] == train
+    data = at.session_state["data"]
+    assert data.name and data.source["name"] == "circles" and data.n_rows == 240
+    assert len(data.y_val) == 60 and len(data.y_test) == 0
+
+
+def test_tampered_share_link_keeps_defaults_without_error():
+    from tests.app.conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.query_params.update({"arch": "999999:relu", "opt": "adam", "lr": "abc", "ds": "nope"})
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert at.session_state["model_cfg"] == ModelConfig()
+    assert at.session_state["train_cfg"] == TrainConfig()
+    assert at.session_state["data"] is None
+    notices = [toast.value for toast in at.toast]
+    assert any("'model'" in n for n in notices) and any("'data'" in n for n in notices), notices
