@@ -106,7 +106,7 @@ class StreamlitServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)  # the group we created, led by proc.pid
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=5)  # a live training pool can hold up a clean exit
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
