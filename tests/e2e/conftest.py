@@ -17,6 +17,7 @@ ARTIFACTS = ROOT / "artifacts" / "e2e"
 VIEWPORT = {"width": 1600, "height": 1000}
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m "not e2e" deselects
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
     here = Path(__file__).parent
     for item in items:
