@@ -163,7 +163,7 @@ with tab_train:
                     if show_test and len(data.y_test):
                         splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
                     points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
-                    c1, c2 = st.columns([3, 2])
+                    c1, c2 = st.columns([4, 3])
                     c1.plotly_chart(plots.decision_boundary(grid.axes, result.grid_out, points,
                                                             data.class_names or [], names),
                                     key="t_boundary", config={"displayModeBar": False})

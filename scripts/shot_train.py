@@ -31,7 +31,7 @@ def main() -> None:
     with streamlit_server() as url, sync_playwright() as p:
         browser = launch_chromium(p)
         for lang, locale in (("es", "es-ES"), ("en", "en-US")):
-            page = browser.new_context(locale=locale, viewport={"width": 1600, "height": 1000}).new_page()
+            page = browser.new_context(locale=locale, viewport={"width": 1600, "height": 2000}).new_page()
             page.goto(f"{url}/data")
             wait_for_app(page)
             page.locator(".st-key-data_load button").click()

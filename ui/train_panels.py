@@ -37,7 +37,7 @@ def optimizer_table(data, cfg) -> None:
             tr("optim.table.strengths"): tr(info.strengths_key),
             tr("optim.table.weaknesses"): tr(info.weaknesses_key),
         })
-    st.dataframe(rows, hide_index=True, width="stretch", row_height=70)
+    st.table(rows)
     st.caption(tr("otable.table_source"))
 
 

@@ -20,8 +20,8 @@ POS, NEG = "#d62728", "#1f77b4"  # positive weights red, negative blue (as in th
 
 def _layout(fig: go.Figure, height: int = 420, **kw) -> go.Figure:
     kw.setdefault("margin", dict(l=50, r=20, t=50, b=45))
-    fig.update_layout(font=FONT, height=height,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kw)
+    kw.setdefault("legend", dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    fig.update_layout(font=FONT, height=height, **kw)
     return fig
 
 
@@ -98,7 +98,7 @@ def learning_curves(history, labels: dict[str, str], metric_label: str) -> go.Fi
                                  marker=dict(size=4), line=dict(color=color, width=3), name=name,
                                  legendgroup=name, showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title_text=labels["epoch"])
-    return _layout(fig, height=380)
+    return _layout(fig, height=400, margin=dict(l=50, r=20, t=40, b=40))
 
 
 def overlay_runs(runs: list[tuple[str, list]], labels: dict[str, str]) -> go.Figure:
@@ -138,10 +138,11 @@ def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarra
     z = z.reshape(len(x2), len(x1))
     fig = go.Figure()
     if k == 2:
-        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=1, colorscale="RdBu_r", opacity=0.75,
+        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=1, colorscale="RdBu_r", opacity=0.55,
                                  colorbar=dict(title="P", thickness=14), hoverinfo="skip"))
         fig.add_trace(go.Contour(x=x1, y=x2, z=z, contours=dict(start=0.5, end=0.5, coloring="none"),
-                                 line=dict(color="black", width=2), showscale=False, hoverinfo="skip"))
+                                 line=dict(color="black", width=2), showscale=False, hoverinfo="skip",
+                                 showlegend=False))
     else:
         scale = [[i / (k - 1), PALETTE[i % len(PALETTE)]] for i in range(k)]
         fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=k - 1, colorscale=scale, opacity=0.35,
@@ -161,21 +162,32 @@ def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarra
     return _layout(fig, height=height)
 
 
-def neuron_maps(axes, hidden_out: list[np.ndarray], layer_label: str, max_per_layer: int = 8) -> go.Figure:
-    """Small maps of each hidden neuron's output over the input plane (TensorFlow Playground style)."""
+def neuron_maps(axes, hidden_out: list[np.ndarray], layer_label: str, max_per_layer: int = 8,
+                per_row: int = 4) -> go.Figure:
+    """Small maps of each hidden neuron's output over the input plane (TensorFlow Playground style).
+
+    Each layer shows up to ``max_per_layer`` neurons, ``per_row`` maps to a row.
+    """
     x1, x2 = axes
-    rows = len(hidden_out)
-    cols = min(max_per_layer, max(h.shape[1] for h in hidden_out))
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.04,
-                        row_titles=[layer_label.format(i=i + 1) for i in range(rows)])
-    for r, h in enumerate(hidden_out):
-        for c in range(min(cols, h.shape[1])):
-            z = h[:, c].reshape(len(x2), len(x1))
-            fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, colorscale="RdBu_r", zmid=0, showscale=False,
-                                     hoverinfo="skip"), row=r + 1, col=c + 1)
+    cells = []  # (grid row, grid col, layer, neuron)
+    row = 0
+    titles = []
+    for layer, h in enumerate(hidden_out):
+        count = min(max_per_layer, h.shape[1])
+        for k in range(count):
+            cells.append((row + k // per_row, k % per_row, layer, k))
+        layer_rows = -(-count // per_row)
+        titles += [layer_label.format(i=layer + 1)] + [""] * (layer_rows - 1)
+        row += layer_rows
+    fig = make_subplots(rows=max(row, 1), cols=per_row, horizontal_spacing=0.02, vertical_spacing=0.03,
+                        row_titles=titles or None)
+    for r, c, layer, k in cells:
+        z = hidden_out[layer][:, k].reshape(len(x2), len(x1))
+        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, colorscale="RdBu_r", zmid=0, showscale=False,
+                                 hoverinfo="skip"), row=r + 1, col=c + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _layout(fig, height=max(120, 95 * rows + 40), margin=dict(l=10, r=40, t=10, b=10))
+    return _layout(fig, height=max(140, 105 * row + 20), margin=dict(l=5, r=40, t=10, b=5))
 
 
 def fit_curve(x_grid: np.ndarray, y_grid: np.ndarray, points: list[tuple[str, np.ndarray, np.ndarray]],
