@@ -185,6 +185,14 @@ def _load_weights(model: MLP, model_state: Any) -> None:
         raise TrainingError("err.train.state_mismatch", detail=str(err).splitlines()[0]) from None
 
 
+def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing the (read-only) array's memory: training only reads it, so torch's
+    warning about non-writable arrays does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
+
+
 def _rng_numpy() -> np.ndarray:
     return torch.get_rng_state().numpy().copy()
 
@@ -332,8 +340,8 @@ def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -
     system = MLPSystem(model_cfg, train_cfg.optim, model.n_inputs, model.n_outputs, arrays.task,
                        batch_size=train_cfg.batch_size, model=model, lean=True)
     optim_state = state.optim_state if state.optim_name == train_cfg.optim.name else None
-    X_train, y_train = torch.from_numpy(arrays.X_train), torch.from_numpy(arrays.y_train)
-    X_val, y_val = torch.from_numpy(arrays.X_val), torch.from_numpy(arrays.y_val)
+    X_train, y_train, X_val, y_val = (_read_only_tensor(a) for a in (arrays.X_train, arrays.y_train,
+                                                                      arrays.X_val, arrays.y_val))
     steps_per_epoch = math.ceil(len(y_train) / train_cfg.batch_size)
 
     class Recorder(L.Callback):

@@ -141,3 +141,20 @@ def test_tampered_share_link_keeps_defaults_without_error():
     assert at.session_state["data"] is None
     notices = [toast.value for toast in at.toast]
     assert any("'model'" in n for n in notices) and any("'data'" in n for n in notices), notices
+
+
+@pytest.mark.parametrize("name, metric", [("sin", "R²"), ("spiral", "Accuracy"), ("digits", "Accuracy")])
+def test_training_views_for_regression_multiclass_and_many_features(name, metric):
+    """1-D regression draws the fitted curve, 3-class 2-D data the boundary, 64 features neither."""
+    data = prepare_builtin(BuiltinConfig(name=name, n_samples=150, n_classes=3), SplitConfig())
+    at = _app_with("en", data, "pages/train.py", epochs=2)
+    at.button(key="t_play").click().run()
+    assert at.session_state["controller"].wait(120).state.epoch == 2
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert metric in [m.label for m in at.metric]
+    result = at.session_state["controller"].snapshot().result
+    if name == "digits":
+        assert result.grid_out is None
+    else:
+        assert result.grid_out is not None
