@@ -38,6 +38,7 @@ import numpy as np
 from mlcore.config import ModelConfig, TrainConfig
 
 CHUNK_SECONDS = 0.3
+IDLE_PAUSE_SECONDS = 600.0  # Play pauses itself when nobody has looked for this long
 _MAIN_LOCK = threading.Lock()
 
 
@@ -249,6 +250,7 @@ class TrainingController:
         self._error: BaseException | None = None
         self._stop_after_chunk = False
         self._generation = 0  # bumps on reset: results of older chunks are dropped
+        self._last_seen = time.monotonic()
 
     # ---- commands ---------------------------------------------------------------------------
     def play(self) -> None:
@@ -305,8 +307,13 @@ class TrainingController:
                 self._state = replace(self._state, status="paused")
 
     # ---- queries ----------------------------------------------------------------------------
+    def touch(self) -> None:
+        """Someone is looking at this session (any page run): keep playing."""
+        self._last_seen = time.monotonic()
+
     def snapshot(self) -> Snapshot:
         with self._lock:
+            self._last_seen = time.monotonic()
             position = self.pool.position(self._ticket) if self._ticket is not None else 0
             return Snapshot(self._mode, self._state, self._result, position, self._error, self._generation)
 
@@ -361,6 +368,8 @@ class TrainingController:
             if self._finished_state():
                 self._mode = FINISHED
                 finished = True
+            elif self._mode == PLAYING and time.monotonic() - self._last_seen > IDLE_PAUSE_SECONDS:
+                self._mode = PAUSED  # the browser was closed: free the shared workers
             elif self._mode == PLAYING and not self._stop_after_chunk:
                 self._submit(max_epochs=self._remaining(), max_seconds=CHUNK_SECONDS)
             else:

@@ -30,6 +30,9 @@ def language_selector() -> None:
 def state_summary() -> None:
     for key, params in st.session_state.pop("share_notices", None) or []:
         st.toast(tr(key, **params), icon="🔗")
+    controller = st.session_state.get("controller")
+    if controller is not None:
+        controller.touch()  # this session is still open: its training may keep playing
     data = st.session_state.get("data")
     box = st.sidebar.container(border=True)
     box.markdown(f"**{tr('sidebar.state')}**")

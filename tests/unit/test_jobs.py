@@ -4,6 +4,7 @@ Most tests run the pool on threads (same code path, no process start-up); one te
 real process pool that the app uses.
 """
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -164,3 +165,17 @@ def test_real_process_pool_two_sessions_at_once():
                 torch.testing.assert_close(snap.state.model_state[key], value)
     finally:
         p.shutdown()
+
+
+def test_play_pauses_itself_when_nobody_looks(pool, monkeypatch):
+    import mlcore.jobs as jobs
+
+    monkeypatch.setattr(jobs, "IDLE_PAUSE_SECONDS", 0.0)
+    ctrl = TrainingController(pool, _arrays(), MODEL, _cfg(epochs=3000))  # more than one 0.3 s chunk
+    ctrl.play()
+    deadline = time.monotonic() + 60
+    while ctrl.busy or ctrl.mode == "playing":  # poll without snapshot(): nobody is looking
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert ctrl.mode == PAUSED
+    assert 0 < ctrl._state.epoch < 3000
