@@ -118,7 +118,7 @@ with tab_train:
         b3.button(tr("train.step"), key="t_step", on_click=ctrl.step, icon=":material/skip_next:",
                   width="stretch")
         b4.button(tr("train.reset"), key="t_reset", icon=":material/restart_alt:", width="stretch",
-                  on_click=lambda: (sync_runs(ctrl), ctrl.reset(model_cfg(), train_cfg())))
+                  on_click=lambda: (sync_runs(ctrl, leaving=True), ctrl.reset(model_cfg(), train_cfg())))
         if notice:
             st.info(tr(notice), icon="🔁")
         show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (

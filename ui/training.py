@@ -81,7 +81,7 @@ def controller(data: PreparedData):
         ctrl.set_train_config(tcfg)
         return ctrl, None
     if ctrl is not None:
-        sync_runs(ctrl)
+        sync_runs(ctrl, leaving=True)
         ctrl.reset()  # drop any chunk still in flight
         notice = "train.notice.rebuilt"
     grid = input_grid(data)
@@ -97,13 +97,16 @@ def optimizer_title(name: str) -> str:
     return tr(f"optim.{name}.label")
 
 
-def sync_runs(ctrl) -> None:
-    """Record the controller's run once it has ended (done, early stopped or diverged)."""
+def sync_runs(ctrl, leaving: bool = False) -> None:
+    """Record the controller's run once: when it has ended (done, early stopped or diverged), or,
+    with ``leaving``, when it is about to be reset or replaced after at least one epoch."""
     from mlcore.jobs import FINISHED
 
     snap = ctrl.snapshot()
     key = (id(ctrl), snap.generation)
-    if snap.mode != FINISHED or st.session_state.get("_recorded") == key or not snap.state.history:
+    if st.session_state.get("_recorded") == key or not snap.state.history:
+        return
+    if snap.mode != FINISHED and not leaving:
         return
     data = st.session_state.get("_controller_data")
     arrays = ctrl.arrays

@@ -158,3 +158,16 @@ def test_training_views_for_regression_multiclass_and_many_features(name, metric
         assert result.grid_out is None
     else:
         assert result.grid_out is not None
+
+
+def test_reset_after_some_epochs_records_the_run(moons):
+    at = _app_with("en", moons, "pages/train.py", epochs=50)
+    at.button(key="t_step").click().run()
+    at.session_state["controller"].wait(60)
+    at.run()
+    assert at.session_state["runs"] == []  # paused, not ended: nothing recorded yet
+    at.button(key="t_reset").click().run()
+    runs = at.session_state["runs"]
+    assert len(runs) == 1 and runs[0].epochs == 1 and runs[0].status == "paused"
+    assert at.session_state["controller"].snapshot().state.epoch == 0
+    assert not at.exception, exceptions(at)
