@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mlcore.plots.style import FONT
+from mlcore.plots.style import FONT, SMALL
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22"]
@@ -22,6 +22,9 @@ def _layout(fig: go.Figure, height: int = 420, **kw) -> go.Figure:
     kw.setdefault("margin", dict(l=50, r=20, t=50, b=45))
     kw.setdefault("legend", dict(orientation="h", yanchor="top", y=-0.18, x=0))
     fig.update_layout(font=FONT, height=height, **kw)
+    # explicit axis fonts: Streamlit's chart theme would otherwise shrink tick labels
+    fig.update_xaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
+    fig.update_yaxes(tickfont=dict(size=SMALL), title_font=dict(size=FONT["size"]))
     return fig
 
 
