@@ -101,6 +101,7 @@ with tab_train:
         c2.number_input(tr("train.seed"), 0, 10_000, int(cfg.seed), 1, key="t_seed",
                         on_change=_on_widget, args=("seed", "t_seed", int))
         es_on = st.toggle(tr("train.early_stopping"), value=cfg.patience is not None, key="t_es",
+                          help=tr("train.early_stopping.help"),
                           on_change=lambda: _store_train_cfg(patience=10 if st.session_state["t_es"] else None))
         if es_on and cfg.patience is not None:
             st.number_input(tr("train.patience"), 1, 500, int(cfg.patience), 1, key="t_patience",

@@ -49,8 +49,14 @@ def runs_panel(metric_label: str) -> None:
         st.info(tr("runs.empty"), icon="ℹ️")
         return
     labels = {r.id: r.label for r in runs}
-    chosen = st.multiselect(tr("runs.choose"), list(labels), default=[r.id for r in runs[-4:]],
-                            format_func=labels.get, key="r_chosen")
+    seen = st.session_state.get("_runs_seen")
+    if seen is None or "r_chosen" not in st.session_state:
+        st.session_state["r_chosen"] = [r.id for r in runs[-4:]]
+    elif set(seen) != set(labels):  # new runs join the overlay; deleted ones leave it
+        kept = [i for i in st.session_state["r_chosen"] if i in labels]
+        st.session_state["r_chosen"] = kept + [i for i in labels if i not in seen]
+    st.session_state["_runs_seen"] = list(labels)
+    chosen = st.multiselect(tr("runs.choose"), list(labels), format_func=labels.get, key="r_chosen")
     table = [{"#": r.id, tr("runs.col.label"): r.label, tr("runs.col.data"): r.data_name,
               tr("runs.col.epochs"): r.epochs, tr("runs.col.status"): tr(f"train.status.{r.status}"),
               tr("runs.col.val_loss"): round(r.final_val_loss, 4),

@@ -171,3 +171,20 @@ def test_reset_after_some_epochs_records_the_run(moons):
     assert len(runs) == 1 and runs[0].epochs == 1 and runs[0].status == "paused"
     assert at.session_state["controller"].snapshot().state.epoch == 0
     assert not at.exception, exceptions(at)
+
+
+def test_new_runs_join_the_overlay_and_delete_removes_them(moons):
+    at = _app_with("en", moons, "pages/train.py", epochs=2)
+    at.button(key="t_play").click().run()
+    at.session_state["controller"].wait(60)
+    at.run()
+    assert at.multiselect(key="r_chosen").value == [1]
+    at.button(key="t_reset").click().run()
+    at.button(key="t_play").click().run()
+    at.session_state["controller"].wait(60)
+    at.run()
+    assert at.multiselect(key="r_chosen").value == [1, 2]
+    at.multiselect(key="r_chosen").set_value([1]).run()
+    at.button(key="r_delete").click().run()
+    assert [r.id for r in at.session_state["runs"]] == [2]
+    assert not at.exception, exceptions(at)
