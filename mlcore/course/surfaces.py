@@ -277,6 +277,21 @@ def _start(surface: Surface, start) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
 
 
+def _follow(surface: Surface, first: np.ndarray, step, steps: int) -> tuple[np.ndarray, int | None]:
+    """Points ``first, step(), step(), ...``, stopping at the first point that is not finite or
+    lies more than ``ESCAPE`` window sizes away: (points, that step or None). The escaping point
+    is kept when it is finite, so the drawn path shows where it went."""
+    points = [first]
+    for k in range(1, steps + 1):
+        point = step()
+        if _escaped(surface, point):
+            if np.all(np.isfinite(point)):
+                points.append(point)
+            return np.array(points), k
+        points.append(point)
+    return np.array(points), None
+
+
 def gradient_descent(name: str, lr: float, steps: int, start=None) -> OptimPath:
     """Plain gradient descent ``w <- w - lr * grad L(w)`` from the surface's start point.
 
@@ -286,21 +301,17 @@ def gradient_descent(name: str, lr: float, steps: int, start=None) -> OptimPath:
     surface = get_surface(name)
     lr, steps = _check_lr(lr), _check_steps(steps)
     w = _start(surface, start)
-    points = [w.numpy().copy()]
-    diverged_at = None
-    for k in range(1, steps + 1):
+
+    def step() -> np.ndarray:
+        nonlocal w
         w.requires_grad_(True)
         (grad,) = torch.autograd.grad(surface.loss(w), w)
         with torch.no_grad():
             w = (w - lr * grad).detach()
-        point = w.numpy().copy()
-        if _escaped(surface, point):
-            diverged_at = k
-            if np.all(np.isfinite(point)):
-                points.append(point)
-            break
-        points.append(point)
-    return OptimPath("gd", lr, steps, np.array(points), _losses(surface, points), diverged_at)
+        return w.numpy().copy()
+
+    points, diverged_at = _follow(surface, w.numpy().copy(), step, steps)
+    return OptimPath("gd", lr, steps, points, _losses(surface, points), diverged_at)
 
 
 RACE_TRUST_COEF = 1.0  # LARS's eta: with one tensor a step is lr * eta * ||w|| along g / ||g||
@@ -332,20 +343,15 @@ def optimizer_path(name: str, method: str, lr: float, steps: int, start=None) ->
     lr, steps = _check_lr(lr), _check_steps(steps)
     param = torch.nn.Parameter(_start(surface, start))
     optimizer = make_race_optimizer([param], race_config(method, lr))
-    points = [param.detach().numpy().copy()]
-    diverged_at = None
-    for k in range(1, steps + 1):
+
+    def step() -> np.ndarray:
         optimizer.zero_grad()
         surface.loss(param).backward()
         optimizer.step()
-        point = param.detach().numpy().copy()
-        if _escaped(surface, point):
-            diverged_at = k
-            if np.all(np.isfinite(point)):
-                points.append(point)
-            break
-        points.append(point)
-    return OptimPath(method, lr, steps, np.array(points), _losses(surface, points), diverged_at)
+        return param.detach().numpy().copy()
+
+    points, diverged_at = _follow(surface, param.detach().numpy().copy(), step, steps)
+    return OptimPath(method, lr, steps, points, _losses(surface, points), diverged_at)
 
 
 @dataclass(frozen=True)
