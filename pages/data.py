@@ -44,6 +44,7 @@ from mlcore.plots.data import (
     target_histogram_figure,
 )
 from ui.common import lang, page_header, show_error, show_notes, tr
+from ui.training import worker_pool
 
 SEP_KEYS = {",": "data.sep.comma", ";": "data.sep.semicolon", "\t": "data.sep.tab", "|": "data.sep.pipe"}
 TASK_CHOICES = ("auto", "classification", "regression")
@@ -141,6 +142,7 @@ def _store(data) -> None:
     st.session_state["data_source"] = dict(data.source)
     st.session_state["data_flash"] = ("data.loaded", {"name": data.name, "rows": data.n_rows,
                                                       "features": data.n_features})
+    worker_pool()  # start the training workers (torch loads in them, not here) before the first Play
     st.rerun()
 
 

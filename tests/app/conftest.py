@@ -22,6 +22,14 @@ def _full_error_details():
     config.set_option("client.showErrorDetails", before)
 
 
+@pytest.fixture(autouse=True)
+def _training_on_threads(monkeypatch):
+    """AppTest pages run training jobs on a thread (``ui.training.worker_pool``): the same
+    controller code without starting worker processes in every test. The process pool has its
+    own unit test, and the browser tests run the real server with processes."""
+    monkeypatch.setenv("MLPLAB_POOL", "thread")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _navigation_mode():
     """Run every AppTest run through app.py, as the server does.

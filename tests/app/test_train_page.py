@@ -1,14 +1,10 @@
 """Build and Train pages through AppTest: build, train a few epochs, see metrics, in both languages."""
 
-import os
-
 import pytest
 
 from mlcore.config import BuiltinConfig, LayerSpec, ModelConfig, OptimConfig, SplitConfig, TrainConfig
 from mlcore.data import prepare_builtin
 from tests.app.conftest import exceptions, make_app
-
-os.environ["MLPLAB_POOL"] = "thread"  # jobs on threads: same controller code, no process start-up
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,8 @@ class StreamlitServer:
             "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",
         ]
-        env = {k: v for k, v in os.environ.items() if k != "MLPLAB_RAISE"}  # the real app, as users see it
+        # the real app, as users see it: no test switches (re-raising, training on threads)
+        env = {k: v for k, v in os.environ.items() if k not in ("MLPLAB_RAISE", "MLPLAB_POOL")}
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
