@@ -8,6 +8,7 @@ import streamlit as st
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, guarded, lang, require_data, show_error, tr
+from ui.train_panels import live_figures
 from ui.training import controller, model_cfg, sync_runs, train_cfg
 
 st.title(tr("train.title"))
@@ -125,8 +126,6 @@ with tab_train:
         show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (
             data.is_2d and data.task is not Task.REGRESSION) else False
         metric_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
-        curve_labels = {"loss": tr("train.loss"), "train": tr("split.train"), "val": tr("split.val"),
-                        "epoch": tr("train.epoch")}
         grid = st.session_state.get("_grid", (None, None))[1]
         polling = ctrl.mode == PLAYING or ctrl.busy
 
@@ -150,35 +149,20 @@ with tab_train:
                     st.error(snap.error.message(lang()), icon="⚠️")
                 else:
                     st.error(tr("train.worker_error"), icon="⚠️")
-            if state.history:
-                st.plotly_chart(plots.learning_curves(state.history, curve_labels, metric_label), key="t_curves",
-                                config={"displayModeBar": False})
+            figs = live_figures(data, snap, grid, show_test, metric_label)
+            chart = {"config": {"displayModeBar": False}}
+            if "curves" in figs:
+                st.plotly_chart(figs["curves"], key="t_curves", **chart)
             else:
                 st.caption(tr("train.press_play"))
-            result = snap.result
-            if grid is not None and result is not None and result.grid_out is not None:
-                names = tuple(data.raw_feature_names)
-                if data.is_2d and data.task is not Task.REGRESSION:
-                    splits = [(tr("split.train"), data.raw_train, data.y_train, "circle"),
-                              (tr("split.val"), data.raw_val, data.y_val, "diamond")]
-                    if show_test and len(data.y_test):
-                        splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
-                    points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
-                    c1, c2 = st.columns([4, 3])
-                    c1.plotly_chart(plots.decision_boundary(grid.axes, result.grid_out, points,
-                                                            data.class_names or [], names),
-                                    key="t_boundary", config={"displayModeBar": False})
-                    if result.hidden_out:
-                        c2.markdown(f"**{tr('train.neuron_maps')}**")
-                        c2.plotly_chart(plots.neuron_maps(grid.hidden_axes, result.hidden_out,
-                                                          tr("train.layer_n")),
-                                        key="t_neurons", config={"displayModeBar": False})
-                elif data.is_1d and data.task is Task.REGRESSION:
-                    points = [(tr("split.train"), data.raw_train[names[0]].to_numpy(float), data.y_train),
-                              (tr("split.val"), data.raw_val[names[0]].to_numpy(float), data.y_val)]
-                    st.plotly_chart(plots.fit_curve(grid.axes[0], result.grid_out, points,
-                                                    (names[0], data.target_name), tr("train.model")),
-                                    key="t_fit", config={"displayModeBar": False})
+            if "boundary" in figs:
+                c1, c2 = st.columns([4, 3])
+                c1.plotly_chart(figs["boundary"], key="t_boundary", **chart)
+                if "neurons" in figs:
+                    c2.markdown(f"**{tr('train.neuron_maps')}**")
+                    c2.plotly_chart(figs["neurons"], key="t_neurons", **chart)
+            if "fit" in figs:
+                st.plotly_chart(figs["fit"], key="t_fit", **chart)
             if polling and snap.mode != PLAYING and not ctrl.busy:
                 st.rerun()  # nothing left to poll: redraw metrics and runs, and stop polling
 

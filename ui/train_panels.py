@@ -8,7 +8,7 @@ import streamlit as st
 
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
-from ui.common import show_error, tr
+from ui.common import lang, show_error, tr
 from ui.training import model_cfg, optimizer_title, train_cfg
 
 
@@ -17,6 +17,47 @@ def _measured_memory(model_cfg, n_in: int, n_out: int):
     from mlcore.optim_table import measure_memory
 
     return measure_memory(model_cfg, n_in, n_out)
+
+
+def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
+    """The live view's figures for this snapshot, built once per new training state.
+
+    The live view polls twice a second; between two chunks nothing changes, so the figures of
+    the last state are kept in the session and reused (30 sessions polling would otherwise keep
+    the server busy rebuilding identical figures).
+    """
+    from mlcore.config import Task
+    from mlcore.plots import train as plots
+
+    state, result = snap.state, snap.result
+    key = (snap.generation, state.epoch, id(result), show_test, lang(), metric_label)
+    cached = st.session_state.get("_live_figs")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    figs = {}
+    if state.history:
+        labels = {"loss": tr("train.loss"), "train": tr("split.train"), "val": tr("split.val"),
+                  "epoch": tr("train.epoch")}
+        figs["curves"] = plots.learning_curves(state.history, labels, metric_label)
+    if grid is not None and result is not None and result.grid_out is not None:
+        names = tuple(data.raw_feature_names)
+        if data.is_2d and data.task is not Task.REGRESSION:
+            splits = [(tr("split.train"), data.raw_train, data.y_train, "circle"),
+                      (tr("split.val"), data.raw_val, data.y_val, "diamond")]
+            if show_test and len(data.y_test):
+                splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
+            points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
+            figs["boundary"] = plots.decision_boundary(grid.axes, result.grid_out, points,
+                                                       data.class_names or [], names)
+            if result.hidden_out:
+                figs["neurons"] = plots.neuron_maps(grid.hidden_axes, result.hidden_out, tr("train.layer_n"))
+        elif data.is_1d and data.task is Task.REGRESSION:
+            points = [(tr("split.train"), data.raw_train[names[0]].to_numpy(float), data.y_train),
+                      (tr("split.val"), data.raw_val[names[0]].to_numpy(float), data.y_val)]
+            figs["fit"] = plots.fit_curve(grid.axes[0], result.grid_out, points, (names[0], data.target_name),
+                                          tr("train.model"))
+    st.session_state["_live_figs"] = (key, figs)
+    return figs
 
 
 def optimizer_table(data, cfg) -> None:

@@ -90,17 +90,30 @@ def network_diagram(weights: list[np.ndarray], layer_names: list[str], max_nodes
 # ---- curves ---------------------------------------------------------------------------------
 
 
+def _two_panels(fig: go.Figure, titles: tuple[str, str], x_title: str) -> go.Figure:
+    """Side-by-side panels on plain axes (``make_subplots`` costs ~20 ms a call, too much for a
+    figure the live view rebuilds every update)."""
+    fig.update_layout(xaxis=dict(domain=[0.0, 0.46], title_text=x_title),
+                      xaxis2=dict(domain=[0.54, 1.0], anchor="y2", title_text=x_title),
+                      yaxis2=dict(anchor="x2"))
+    for x, title in ((0.23, titles[0]), (0.77, titles[1])):
+        fig.add_annotation(x=x, y=1.0, xref="paper", yref="paper", yanchor="bottom", text=title,
+                           showarrow=False, font=dict(size=FONT["size"]))
+    return fig
+
+
 def learning_curves(history, labels: dict[str, str], metric_label: str) -> go.Figure:
     """Loss and metric, train vs validation, from a list of ``EpochRecord``."""
-    epochs = [r.epoch for r in history]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["loss"], metric_label))
-    series = [("train_loss", 1, PALETTE[0], labels["train"]), ("val_loss", 1, PALETTE[1], labels["val"]),
-              ("train_metric", 2, PALETTE[0], labels["train"]), ("val_metric", 2, PALETTE[1], labels["val"])]
-    for attr, col, color, name in series:
-        fig.add_trace(go.Scatter(x=epochs, y=[getattr(r, attr) for r in history], mode="lines+markers",
+    epochs = np.array([r.epoch for r in history], dtype=np.int32)
+    fig = go.Figure()
+    series = [("train_loss", "", PALETTE[0], labels["train"]), ("val_loss", "", PALETTE[1], labels["val"]),
+              ("train_metric", "2", PALETTE[0], labels["train"]), ("val_metric", "2", PALETTE[1], labels["val"])]
+    for attr, axis, color, name in series:
+        values = np.array([getattr(r, attr) for r in history], dtype=np.float32)
+        fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers",
                                  marker=dict(size=4), line=dict(color=color, width=3), name=name,
-                                 legendgroup=name, showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(title_text=labels["epoch"])
+                                 legendgroup=name, showlegend=not axis, xaxis=f"x{axis}", yaxis=f"y{axis}"))
+    _two_panels(fig, (labels["loss"], metric_label), labels["epoch"])
     return _layout(fig, height=400, margin=dict(l=50, r=20, t=40, b=40))
 
 
@@ -127,23 +140,32 @@ def _class_scalar(probs: np.ndarray) -> tuple[np.ndarray, int]:
         return probs.reshape(-1), 2
     if probs.shape[1] == 2:
         return probs[:, 1], 2
-    return probs.argmax(axis=1).astype(float), probs.shape[1]
+    return probs.argmax(axis=1), probs.shape[1]
+
+
+def boundary_grid(probs: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """(z, number of classes): P(class 1) in whole percent for two classes, else the predicted
+    class, as ``uint8``: the live view resends this grid every update, and one byte per cell
+    keeps it small (plotly sends numpy arrays as typed binary)."""
+    z, k = _class_scalar(probs)
+    if k == 2:
+        z = np.rint(np.clip(z, 0.0, 1.0) * 100)
+    return z.reshape(shape).astype(np.uint8), k
 
 
 def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarray, np.ndarray, str]],
                       class_names: list[str], axis_names: tuple[str, str], height: int = 520) -> go.Figure:
-    """Heatmap of P(class 1) (binary) or the predicted class (multiclass) over the plane.
+    """Heatmap of P(class 1) in % (binary) or the predicted class (multiclass) over the plane.
 
     ``points``: (legend name, raw X (n, 2), class ids (n,), marker symbol) per split.
     """
     x1, x2 = axes
-    z, k = _class_scalar(probs)
-    z = z.reshape(len(x2), len(x1))
+    z, k = boundary_grid(probs, (len(x2), len(x1)))
     fig = go.Figure()
     if k == 2:
-        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=1, colorscale="RdBu_r", opacity=0.55,
-                                 colorbar=dict(title="P", thickness=14), hoverinfo="skip"))
-        fig.add_trace(go.Contour(x=x1, y=x2, z=z, contours=dict(start=0.5, end=0.5, coloring="none"),
+        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, zmin=0, zmax=100, colorscale="RdBu_r", opacity=0.55,
+                                 colorbar=dict(title="P %", thickness=14), hoverinfo="skip"))
+        fig.add_trace(go.Contour(x=x1, y=x2, z=z, contours=dict(start=50, end=50, coloring="none"),
                                  line=dict(color="black", width=2), showscale=False, hoverinfo="skip",
                                  showlegend=False))
     else:
@@ -165,32 +187,60 @@ def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarra
     return _layout(fig, height=height)
 
 
+GAP = -128  # int8 value of the cells between tiles
+# -128 (gap) white; -100 blue; 0 near-white; 100 red (RdBu-like, on the int8 range -128..100)
+_MOSAIC_SCALE = [[0.0, "white"], [27 / 228, "white"], [28 / 228, "#2166ac"], [128 / 228, "#f7f7f7"],
+                 [1.0, "#b2182b"]]
+
+
+@dataclass(frozen=True)
+class NeuronMosaic:
+    """Every hidden neuron's map tiled into one image (one heatmap trace is far cheaper to build
+    and send than one subplot per neuron). Each map is scaled to [-100, 100] by its own largest
+    absolute value and flipped so its top row is the largest x2 (the mosaic is drawn top-down);
+    ``GAP`` cells (drawn white) separate the tiles. One byte per cell keeps the
+    live updates small."""
+
+    z: np.ndarray  # int8 (rows, cols); GAP marks the cells between tiles
+    tiles: tuple[tuple[int, int, int, int], ...]  # (layer, neuron, first row, first column)
+    layer_rows: tuple[int, ...]  # first mosaic row of each layer
+
+
+def neuron_mosaic(hidden_out: list[np.ndarray], shape: tuple[int, int], max_per_layer: int = 8,
+                  per_row: int = 4, gap: int = 2) -> NeuronMosaic:
+    h, w = shape
+    tiles, layer_rows = [], []
+    row = 0
+    for layer, out in enumerate(hidden_out):
+        count = min(max_per_layer, out.shape[1])
+        layer_rows.append(row)
+        for k in range(count):
+            tiles.append((layer, k, row + (k // per_row) * (h + gap), (k % per_row) * (w + gap)))
+        row += -(-count // per_row) * (h + gap)
+    z = np.full((max(row - gap, h), per_row * (w + gap) - gap), GAP, dtype=np.int8)
+    for layer, k, r, c in tiles:
+        values = hidden_out[layer][:, k].reshape(h, w)[::-1]  # top row = largest x2, as in a plot
+        scale = float(np.max(np.abs(values))) or 1.0
+        z[r:r + h, c:c + w] = np.round(100 * values / scale)
+    return NeuronMosaic(z, tuple(tiles), tuple(layer_rows))
+
+
 def neuron_maps(axes, hidden_out: list[np.ndarray], layer_label: str, max_per_layer: int = 8,
                 per_row: int = 4) -> go.Figure:
-    """Small maps of each hidden neuron's output over the input plane (TensorFlow Playground style).
-
-    Each layer shows up to ``max_per_layer`` neurons, ``per_row`` maps to a row.
-    """
+    """Small maps of each hidden neuron's output over the input plane (TensorFlow Playground
+    style): red where the neuron fires positively, blue negatively, each on its own scale."""
     x1, x2 = axes
-    cells = []  # (grid row, grid col, layer, neuron)
-    row = 0
-    titles = []
-    for layer, h in enumerate(hidden_out):
-        count = min(max_per_layer, h.shape[1])
-        for k in range(count):
-            cells.append((row + k // per_row, k % per_row, layer, k))
-        layer_rows = -(-count // per_row)
-        titles += [layer_label.format(i=layer + 1)] + [""] * (layer_rows - 1)
-        row += layer_rows
-    fig = make_subplots(rows=max(row, 1), cols=per_row, horizontal_spacing=0.02, vertical_spacing=0.03,
-                        row_titles=titles or None)
-    for r, c, layer, k in cells:
-        z = hidden_out[layer][:, k].reshape(len(x2), len(x1))
-        fig.add_trace(go.Heatmap(x=x1, y=x2, z=z, colorscale="RdBu_r", zmid=0, showscale=False,
-                                 hoverinfo="skip"), row=r + 1, col=c + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, height=max(140, 105 * row + 20), margin=dict(l=5, r=40, t=10, b=5))
+    mosaic = neuron_mosaic(hidden_out, (len(x2), len(x1)), max_per_layer, per_row)
+    fig = go.Figure(go.Heatmap(z=mosaic.z, colorscale=_MOSAIC_SCALE, zmin=GAP, zmax=100, showscale=False,
+                               hoverinfo="skip"))
+    for layer, first in enumerate(mosaic.layer_rows):
+        fig.add_annotation(x=mosaic.z.shape[1] + 1, y=first + len(x2) / 2, text=layer_label.format(i=layer + 1),
+                           showarrow=False, textangle=90, xanchor="left", font=dict(size=SMALL))
+    fig.update_xaxes(visible=False, range=[-0.5, mosaic.z.shape[1] + 6])
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    rows = mosaic.z.shape[0] / max(len(x2), 1)
+    return _layout(fig, height=int(max(140, 110 * rows + 20)), margin=dict(l=5, r=5, t=10, b=5),
+                   plot_bgcolor="white")
 
 
 def fit_curve(x_grid: np.ndarray, y_grid: np.ndarray, points: list[tuple[str, np.ndarray, np.ndarray]],
