@@ -134,18 +134,29 @@ class WorkerPool:
 
     def __init__(self, n_workers: int | None = None, executor: Any | None = None) -> None:
         self.n_workers = n_workers or max(1, min(os.cpu_count() or 1, 4))
-        if executor is None:
-            import multiprocessing as mp
-
-            executor = ProcessPoolExecutor(max_workers=self.n_workers,
-                                           mp_context=mp.get_context("spawn"),
-                                           initializer=_worker_init)
-        self._executor = executor
+        self._own_executor = executor is None  # then a broken pool is replaced, not kept
+        self._executor = executor if executor is not None else self._new_executor()
         self._lock = threading.Lock()
         self._queue: deque[tuple[Ticket, Callable, tuple]] = deque()
         self._running = 0
         self._next_id = 0
         self._warm = False
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        import multiprocessing as mp
+
+        return ProcessPoolExecutor(max_workers=self.n_workers, mp_context=mp.get_context("spawn"),
+                                   initializer=_worker_init)
+
+    def _replace_if_broken(self, exc: BaseException) -> None:
+        """A worker that died (killed, out of memory) breaks the whole executor; the class keeps
+        training: that one job fails, and the next ones get a fresh executor."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._own_executor and isinstance(exc, BrokenProcessPool):
+            with self._lock:
+                broken, self._executor = self._executor, self._new_executor()
+            broken.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, fn: Callable, *args) -> Ticket:
         with self._lock:
@@ -195,6 +206,7 @@ class WorkerPool:
             except Exception as exc:  # executor broken or shut down
                 with self._lock:
                     self._running -= 1
+                self._replace_if_broken(exc)
                 ticket.future.set_exception(exc)
                 continue
             inner.add_done_callback(lambda f, t=ticket: self._finished(t, f))
@@ -204,6 +216,7 @@ class WorkerPool:
             self._running -= 1
         exc = inner.exception()
         if exc is not None:
+            self._replace_if_broken(exc)
             ticket.future.set_exception(exc)
         else:
             ticket.future.set_result(inner.result())

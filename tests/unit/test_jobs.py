@@ -179,3 +179,21 @@ def test_play_pauses_itself_when_nobody_looks(pool, monkeypatch):
         time.sleep(0.01)
     assert ctrl.mode == PAUSED
     assert 0 < ctrl._state.epoch < 3000
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)  # a worker killed mid-job (as by the out-of-memory killer)
+
+
+def test_a_dead_worker_fails_one_job_and_the_pool_recovers():
+    from concurrent.futures.process import BrokenProcessPool
+
+    p = WorkerPool(n_workers=1)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            p.submit(_die).future.result(timeout=120)
+        assert p.submit(pow, 2, 10).future.result(timeout=120) == 1024
+    finally:
+        p.shutdown()
