@@ -25,8 +25,9 @@ def _curve_points(page) -> int:
     return page.evaluate(
         """() => {
             const plot = document.querySelector('.st-key-t_curves .js-plotly-plot')
-                || [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.length === 4);
-            return plot && plot.data ? plot.data[0].x.length : 0;
+                || [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullData && p._fullData.length === 4);
+            if (!plot || !plot._fullData || !plot._fullData.length) return 0;
+            return plot._fullData[0].x.length;  // decoded (typed arrays travel base64-encoded)
         }"""
     )
 
