@@ -341,7 +341,7 @@ class TrainingController:
             return self._ticket is not None
 
     def wait(self, timeout: float = 60.0) -> Snapshot:
-        """Block until no chunk is in flight and not playing (for tests and scripts)."""
+        """Block until no chunk is in flight and not playing, or ``timeout`` passes; then snapshot."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

@@ -21,6 +21,8 @@ from mlcore.jobs import PLAYING  # noqa: E402
 from mlcore.optim import OPTIMIZER_INFO  # noqa: E402
 from mlcore.plots import train as plots  # noqa: E402
 
+SETTLE_SECONDS = 3.0  # longest wait in a Pause/Step click for the chunk in flight
+
 # ---- configuration --------------------------------------------------------------------------
 HYPER_WIDGETS = {  # OptimConfig field -> (kind, min, max, step, format)
     "lr": ("number", 1e-5, 10.0, None, "%.4g"),
@@ -116,8 +118,12 @@ with tab_train:
         b1, b2, b3, b4 = st.columns(4)
         b1.button(tr("train.play"), key="t_play", on_click=ctrl.play, icon=":material/play_arrow:",
                   type="primary", width="stretch")
-        b2.button(tr("train.pause"), key="t_pause", on_click=ctrl.pause, icon=":material/pause:", width="stretch")
-        b3.button(tr("train.step"), key="t_step", on_click=ctrl.step, icon=":material/skip_next:",
+        # Pause and Step wait (briefly) for the chunk in flight, so the page redraws already
+        # settled instead of polling until the chunk ends and then forcing a full rerun.
+        b2.button(tr("train.pause"), key="t_pause", on_click=lambda: (ctrl.pause(), ctrl.wait(SETTLE_SECONDS)),
+                  icon=":material/pause:", width="stretch")
+        b3.button(tr("train.step"), key="t_step", on_click=lambda: (ctrl.step(), ctrl.wait(SETTLE_SECONDS)),
+                  icon=":material/skip_next:",
                   width="stretch")
         b4.button(tr("train.reset"), key="t_reset", icon=":material/restart_alt:", width="stretch",
                   on_click=lambda: (sync_runs(ctrl, leaving=True), ctrl.reset(model_cfg(), train_cfg())))
