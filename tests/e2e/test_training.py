@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.helpers import open_in_session, wait_for_app
+from tests.e2e.helpers import ROOT, open_in_session, wait_for_app
 from ui.nav import PAGES
 
 SPEC = {p.url_path: p for p in PAGES}
+ROOT_ARTIFACTS = ROOT / "artifacts" / "e2e"
 EPOCH = re.compile(r"Epoch (\d+) / (\d+)")
 
 
@@ -75,3 +76,26 @@ def test_play_pause_step_grows_the_curve(server_url, new_page, artifacts):
     assert _wait_until(lambda: _curve_points(page) > paused_at + 3, timeout=30)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(artifacts / "train-playing.png"), full_page=True)
+
+
+def test_share_link_opens_the_same_setup(server_url, new_page):
+    """A teacher's link restores dataset, architecture and optimizer in a fresh browser session."""
+    from urllib.parse import urlencode
+
+    from mlcore.config import LayerSpec, ModelConfig, OptimConfig, TrainConfig
+    from mlcore.share import encode
+
+    query = encode(ModelConfig(hidden=(LayerSpec(6, "tanh"),)), TrainConfig(optim=OptimConfig(name="rmsprop")),
+                   {"kind": "builtin", "name": "circles", "n_samples": 300, "noise": 0.1, "n_classes": 3,
+                    "seed": 0, "val_frac": 0.2, "test_frac": 0.2, "split_seed": 0})
+    page = new_page("en-US")
+    page.goto(f"{server_url}/train?{urlencode(query)}")
+    wait_for_app(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "circles" in sidebar and "300 rows" in sidebar
+    page.screenshot(path=str(ROOT_ARTIFACTS / "share-link.png"), full_page=True)
+    assert "RMSprop" in page.locator(".st-key-t_opt").evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
+    open_in_session(page, server_url, SPEC["build"])
+    assert page.locator(".st-key-b_units_0 input").input_value() == "6"
+    assert page.locator(".st-key-b_units_1").count() == 0
