@@ -9,7 +9,7 @@ from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, guarded, lang, require_data, show_error, tr
 from ui.train_panels import live_figures
-from ui.training import controller, model_cfg, sync_runs, train_cfg
+from ui.training import controller, input_grid, model_cfg, sync_runs, train_cfg
 
 st.title(tr("train.title"))
 st.markdown(tr("train.intro"))
@@ -132,7 +132,7 @@ with tab_train:
         show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (
             data.is_2d and data.task is not Task.REGRESSION) else False
         metric_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
-        grid = st.session_state.get("_grid", (None, None))[1]
+        grid = input_grid(data)
         polling = ctrl.mode == PLAYING or ctrl.busy
 
         @st.fragment(run_every=0.5 if polling else None)

@@ -51,7 +51,3 @@ def state_summary() -> None:
             test=len(data.y_test),
         )
     )
-    extra = st.session_state.get("_sidebar_extra")
-    if extra:
-        for line in extra:
-            box.caption(line)

@@ -44,27 +44,28 @@ def train_cfg() -> TrainConfig:
     return st.session_state.get("train_cfg") or TrainConfig()
 
 
-def arrays_for(data: PreparedData):
-    """``TrainArrays`` of the current dataset, built once per dataset object."""
-    from mlcore.train import TrainArrays
-
-    cached = st.session_state.get("_arrays")
+def _per_dataset(key: str, data: PreparedData, build):
+    """``build(data)``, computed once per dataset object and kept in this session."""
+    cached = st.session_state.get(key)
     if cached is not None and cached[0] is data:
         return cached[1]
-    arrays = TrainArrays.from_prepared(data)
-    st.session_state["_arrays"] = (data, arrays)
-    return arrays
+    value = build(data)
+    st.session_state[key] = (data, value)
+    return value
+
+
+def arrays_for(data: PreparedData):
+    """``TrainArrays`` of the current dataset (what the worker processes receive)."""
+    from mlcore.train import TrainArrays
+
+    return _per_dataset("_arrays", data, TrainArrays.from_prepared)
 
 
 def input_grid(data: PreparedData):
+    """The grid over the input plane or line for the live views (None beyond 2 inputs)."""
     from mlcore.views import input_grid as make_grid
 
-    cached = st.session_state.get("_grid")
-    if cached is not None and cached[0] is data:
-        return cached[1]
-    grid = make_grid(data)
-    st.session_state["_grid"] = (data, grid)
-    return grid
+    return _per_dataset("_grid", data, make_grid)
 
 
 def controller(data: PreparedData):
