@@ -85,9 +85,12 @@ def controller(data: PreparedData):
         sync_runs(ctrl, leaving=True)
         ctrl.reset()  # drop any chunk still in flight
         notice = "train.notice.rebuilt"
+    from ui.jobs import session_alive, session_owner
+
     grid = input_grid(data)
     ctrl = TrainingController(worker_pool(), arrays_for(data), mcfg, tcfg,
-                              views=grid.view_spec() if grid is not None else None)
+                              views=grid.view_spec() if grid is not None else None,
+                              owner=session_owner(), alive=session_alive())
     st.session_state["controller"] = ctrl
     st.session_state["_controller_data"] = data
     st.session_state["_recorded"] = None
