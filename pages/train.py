@@ -135,7 +135,9 @@ with tab_train:
         grid = input_grid(data)
         polling = ctrl.mode == PLAYING or ctrl.busy
 
-        @st.fragment(run_every=0.5 if polling else None)
+        from ui.jobs import poll_interval
+
+        @st.fragment(run_every=poll_interval() if polling else None)
         @guarded
         def live_view() -> None:
             snap = ctrl.snapshot()
