@@ -30,6 +30,7 @@ PAGES: list[PageSpec] = [
     PageSpec("course", "pages/course_activations.py", "nav.activations", ":material/show_chart:", "activations"),
     PageSpec("course", "pages/course_forward.py", "nav.forward", ":material/grid_on:", "forward"),
     PageSpec("course", "pages/course_gradient.py", "nav.gradient", ":material/trending_down:", "gradient"),
+    PageSpec("course", "pages/course_losses.py", "nav.losses", ":material/target:", "losses"),
     PageSpec("course", "pages/course_backprop.py", "nav.backprop", ":material/keyboard_double_arrow_left:", "backprop"),
     PageSpec("course", "pages/course_universal.py", "nav.universal", ":material/functions:", "universal"),
     PageSpec("course", "pages/course_preprocess.py", "nav.preprocess", ":material/straighten:", "preprocess"),
