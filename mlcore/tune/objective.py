@@ -1,0 +1,336 @@
+"""The objective of a study, run with Optuna's ask-and-tell interface in bounded chunks.
+
+:class:`TuneJob` is a ``ChunkJob`` (see :mod:`mlcore.jobs`): on the server it asks the study for a
+trial, builds the trial's k fold members (:func:`mlcore.evaluate.folds.fold_members`), and hands
+the worker pool one chunk at a time (:func:`trial_chunk`: all k folds advanced together by a few
+epochs, about ``CHUNK_SECONDS`` of work). Between chunks it reports the MEAN over the folds of the
+chosen metric at each new epoch (one report per epoch, so step numbers are unique: Optuna ignores a
+second report at the same step), asks the pruner, and finally tells the result:
+
+- COMPLETE with the mean over folds at the last epoch;
+- PRUNED when ``trial.should_prune()`` says so (the epochs it did not train are counted);
+- FAIL with its reason (``fail_reason`` user attribute) when a fold diverges or training fails;
+  the study goes on with the next trial.
+
+``request_stop()`` ends the job after the running trial, so every trial in the storage is
+finished (none is left RUNNING) and every completed one is kept.
+
+A study carries everything a headless worker needs to rebuild this objective in its user
+attributes (:func:`study_attrs`): the data arrays (compressed), the settings and the session's
+base configs.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from mlcore.config import LayerSpec, ModelConfig, OptimConfig, Task, TrainConfig
+from mlcore.errors import ConfigError, MLCoreError
+from mlcore.tune.space import SearchSpace, suggest
+
+try:  # the coordinator's job mechanism; until it lands, TuneJob is a plain class with the same API
+    from mlcore.jobs import ChunkJob as _Base  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    _Base = object
+
+CHUNK_SECONDS = 0.3
+MAX_EPOCHS_PER_CHUNK = 50
+METRICS = ("score", "loss")  # score: accuracy (classification) or R² (regression), maximised
+ATTR_SETTINGS, ATTR_DATA, ATTR_SOURCE = "mlplab_settings", "mlplab_arrays", "mlplab_source"
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    """Everything that defines a study's objective and search (stored with the study)."""
+
+    space: SearchSpace = SearchSpace()
+    sampler: str = "tpe"
+    pruner: str = "median"
+    metric: str = "score"
+    k: int = 3
+    seed: int = 0
+    model_cfg: ModelConfig = ModelConfig()
+    train_cfg: TrainConfig = TrainConfig(epochs=30)
+
+    def __post_init__(self) -> None:
+        from mlcore.tune.choices import PRUNERS, SAMPLERS
+
+        if self.sampler not in SAMPLERS:
+            raise ConfigError("err.tune.sampler", value=self.sampler, allowed=", ".join(SAMPLERS))
+        if self.pruner not in PRUNERS:
+            raise ConfigError("err.tune.pruner", value=self.pruner, allowed=", ".join(PRUNERS))
+        if self.metric not in METRICS:
+            raise ConfigError("err.tune.metric", value=self.metric, allowed=", ".join(METRICS))
+        if not 1 <= int(self.k) <= 10:
+            raise ConfigError("err.eval.k_range", value=self.k, low=1, high=10)
+
+    @property
+    def direction(self) -> str:
+        return "maximize" if self.metric == "score" else "minimize"
+
+    @property
+    def max_epochs(self) -> int:
+        return self.space.max_epochs(self.train_cfg)
+
+    def sampler_and_pruner(self, seed: int | None = None):
+        """(sampler, pruner, notices) for this study; ``seed`` overrides the sampler seed (a second
+        worker process should not replay the first one's random draws)."""
+        from mlcore.tune.choices import make_pruner, make_sampler
+
+        sampler, notices = make_sampler(self.sampler, self.space, self.seed if seed is None else seed)
+        return sampler, make_pruner(self.pruner, self.max_epochs), notices
+
+    # ---- (de)serialisation into study user attributes (JSON) -------------------------------
+    def to_dict(self) -> dict:
+        return {"space": self.space.to_dict(), "sampler": self.sampler, "pruner": self.pruner,
+                "metric": self.metric, "k": int(self.k), "seed": int(self.seed),
+                "model_cfg": asdict(self.model_cfg), "train_cfg": asdict(self.train_cfg)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TuneSettings:
+        m = dict(d["model_cfg"])
+        m["hidden"] = tuple(LayerSpec(**h) for h in m["hidden"])
+        t = dict(d["train_cfg"])
+        t["optim"] = OptimConfig(**t["optim"])
+        return cls(space=SearchSpace.from_dict(d["space"]), sampler=d["sampler"], pruner=d["pruner"],
+                   metric=d["metric"], k=int(d["k"]), seed=int(d["seed"]), model_cfg=ModelConfig(**m),
+                   train_cfg=TrainConfig(**t))
+
+
+def encode_arrays(arrays) -> str:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, X_train=arrays.X_train, y_train=arrays.y_train, X_val=arrays.X_val,
+                        y_val=arrays.y_val, meta=np.array([arrays.n_classes]), task=np.array(arrays.task.value))
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def decode_arrays(text: str):
+    from mlcore.train import TrainArrays
+
+    with np.load(io.BytesIO(base64.b64decode(text))) as z:
+        return TrainArrays(z["X_train"], z["y_train"], z["X_val"], z["y_val"], Task(str(z["task"])),
+                           int(z["meta"][0]))
+
+
+def study_attrs(settings: TuneSettings, arrays, source: dict | None = None) -> dict:
+    """The user attributes a study needs so that any worker can rebuild its objective."""
+    return {ATTR_SETTINGS: settings.to_dict(), ATTR_DATA: encode_arrays(arrays), ATTR_SOURCE: dict(source or {})}
+
+
+def from_study(study) -> tuple[TuneSettings, object]:
+    """(settings, arrays) stored with ``study``; ``ConfigError('err.tune.not_mlplab')`` otherwise."""
+    attrs = study.user_attrs
+    if ATTR_SETTINGS not in attrs or ATTR_DATA not in attrs:
+        raise ConfigError("err.tune.not_mlplab", name=study.study_name)
+    return TuneSettings.from_dict(attrs[ATTR_SETTINGS]), decode_arrays(attrs[ATTR_DATA])
+
+
+# ------------------------------------------------------------------------------------------------
+# Worker side
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkOutcome:
+    states: list | None
+    seconds: float
+    error: str | None = None
+
+
+def trial_chunk(members, states, max_epochs: int) -> ChunkOutcome:
+    """Advance every fold of one trial by ``max_epochs`` epochs (``states`` None: start them).
+    Training errors come back as a value, so the server records the trial as failed."""
+    from mlcore import batched
+
+    start = time.perf_counter()
+    try:
+        if states is None:
+            states = batched.init_many(members)
+        states = batched.advance_many(members, states, max_epochs=max_epochs)
+    except MLCoreError as err:
+        return ChunkOutcome(None, time.perf_counter() - start, err.message("en"))
+    except Exception as err:  # a torch failure: the trial fails, the study goes on
+        return ChunkOutcome(None, time.perf_counter() - start, f"{type(err).__name__}: {err}")
+    return ChunkOutcome(states, time.perf_counter() - start)
+
+
+# ------------------------------------------------------------------------------------------------
+# Server side
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Running:
+    trial: object
+    members: list
+    model_cfg: ModelConfig
+    train_cfg: TrainConfig
+    states: list | None = None
+    reported: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+class TuneJob(_Base):
+    """Runs ``n_trials`` trials of ``study`` (ask-and-tell), one bounded chunk at a time.
+
+    ``study`` must have been created or loaded with the settings' sampler and pruner.
+    """
+
+    def __init__(self, study, settings: TuneSettings, arrays, n_trials: int, *, grid_size: int | None = None) -> None:
+        self.study = study
+        self.settings = settings
+        self.arrays = arrays
+        self.n_trials = max(0, int(n_trials))
+        if settings.sampler == "grid":
+            from mlcore.tune.choices import GRID_POINTS
+
+            left = (grid_size if grid_size is not None else settings.space.grid_size(GRID_POINTS)) - len(study.trials)
+            self.n_trials = min(self.n_trials, max(0, left))
+        self.finished = 0  # trials this job told
+        self.told: list[int] = []  # their numbers
+        self.current: _Running | None = None
+        self.stop_requested = False
+        self.epochs_per_chunk = 2
+        self.overhead = 0.0  # server seconds in ask / report / should_prune / tell
+        self.trial_seconds = 0.0  # wall seconds from ask to tell, summed
+        self.epochs_trained = 0
+        self.epochs_saved = 0
+
+    # ---- ChunkJob API ------------------------------------------------------------------------
+    def next_call(self):
+        if self.current is None:
+            self._ask()
+        run = self.current
+        left = run.train_cfg.epochs - run.reported
+        return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, left)))
+
+    def absorb(self, result: ChunkOutcome) -> None:
+        run = self.current
+        if run is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            self._absorb(run, result)
+        finally:
+            self.overhead += time.perf_counter() - t0
+
+    def done(self) -> bool:
+        if self.current is not None:
+            return False
+        return self.stop_requested or self.finished >= self.n_trials
+
+    def progress(self) -> float:
+        if self.n_trials == 0:
+            return 1.0
+        part = 0.0
+        if self.current is not None:
+            part = self.current.reported / max(1, self.current.train_cfg.epochs)
+        return min(1.0, (self.finished + part) / self.n_trials)
+
+    def label(self) -> str:
+        return f"tune:{self.study.study_name}"
+
+    # ---- commands ----------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """End after the running trial (it is finished and told as usual)."""
+        self.stop_requested = True
+
+    def abandon(self, reason: str = "stopped") -> None:
+        """Tell the running trial FAIL now (the job will not continue it)."""
+        if self.current is not None:
+            self._fail(self.current, reason)
+        self.stop_requested = True
+
+    def run_inline(self) -> TuneJob:
+        """Run every chunk in this thread (tests, the headless worker, benchmarks)."""
+        while not self.done():
+            fn, args = self.next_call()
+            self.absorb(fn(*args))
+        return self
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _ask(self) -> None:
+        from mlcore.evaluate.folds import fold_members
+
+        t0 = time.perf_counter()
+        trial = self.study.ask()
+        s = self.settings
+        try:
+            mcfg, tcfg = suggest(trial, s.space, s.model_cfg, s.train_cfg)
+            n_train = len(self.arrays.y_train)
+            if tcfg.batch_size > n_train:
+                tcfg = replace(tcfg, batch_size=n_train)
+            members = fold_members(self.arrays, mcfg, tcfg, s.k, s.seed)
+        except MLCoreError as err:
+            self.overhead += time.perf_counter() - t0
+            run = _Running(trial, [], s.model_cfg, s.train_cfg)
+            self._fail(run, err.message("en"))
+            if self.done():
+                self.current = None
+                raise
+            return self._ask()
+        trial.set_user_attr("epochs_planned", int(tcfg.epochs))
+        self.current = _Running(trial, members, mcfg, tcfg)
+        self.overhead += time.perf_counter() - t0
+
+    def _value(self, states, epoch: int) -> float:
+        if self.settings.metric == "score":
+            values = [s.history[epoch - 1].val_metric for s in states]
+        else:
+            values = [s.history[epoch - 1].val_loss for s in states]
+        return float(np.mean(values))
+
+    def _absorb(self, run: _Running, result: ChunkOutcome) -> None:
+        # Chunk length: each call pays a fixed cost (a Trainer per fold) besides its epochs, so
+        # the length doubles while chunks are short and halves when they run long.
+        if result.seconds < CHUNK_SECONDS / 2:
+            self.epochs_per_chunk = min(MAX_EPOCHS_PER_CHUNK, self.epochs_per_chunk * 2)
+        elif result.seconds > 2 * CHUNK_SECONDS:
+            self.epochs_per_chunk = max(1, self.epochs_per_chunk // 2)
+        if result.error is not None:
+            return self._fail(run, result.error)
+        run.states = result.states
+        for fold, state in enumerate(run.states):
+            if state.status == "diverged":
+                return self._fail(run, f"diverged: loss not finite at epoch {state.diverged_epoch}, "
+                                       f"step {state.diverged_step} (fold {fold + 1})")
+        reached = min(s.epoch for s in run.states)
+        trial = run.trial
+        for epoch in range(run.reported + 1, reached + 1):
+            value = self._value(run.states, epoch)
+            run.reported = epoch
+            self.epochs_trained += 1
+            if not math.isfinite(value):
+                return self._fail(run, f"metric not finite at epoch {epoch}")
+            trial.report(value, epoch)
+            if epoch < run.train_cfg.epochs and trial.should_prune():
+                self.epochs_saved += run.train_cfg.epochs - epoch
+                trial.set_user_attr("epochs_run", epoch)
+                return self._tell(run, "pruned")
+        if reached >= run.train_cfg.epochs:
+            trial.set_user_attr("epochs_run", reached)
+            self._tell(run, "complete", self._value(run.states, reached))
+
+    def _fail(self, run: _Running, reason: str) -> None:
+        run.trial.set_user_attr("fail_reason", reason)
+        run.trial.set_user_attr("epochs_run", run.reported)
+        self._tell(run, "fail")
+
+    def _tell(self, run: _Running, state: str, value: float | None = None) -> None:
+        from optuna.trial import TrialState
+
+        states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}
+        if state == "complete":
+            self.study.tell(run.trial, value)
+        else:
+            self.study.tell(run.trial, state=states[state])
+        self.trial_seconds += time.perf_counter() - run.started
+        self.finished += 1
+        self.told.append(run.trial.number)
+        self.current = None
