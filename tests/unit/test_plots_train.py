@@ -55,3 +55,34 @@ def test_learning_curves_draw_the_history():
     np.testing.assert_allclose(fig.data[1].y, [2.0, 1.0, 2.0 / 3], rtol=1e-6)
     np.testing.assert_allclose(fig.data[2].y, [0.6, 0.7, 0.8], rtol=1e-6)
     assert fig.data[2].xaxis == "x2" and fig.data[0].xaxis == "x"
+
+
+def test_live_figures_built_without_validation_are_valid_plotly():
+    """The live builders skip plotly's validation for speed: validating their spec afterwards must
+    raise nothing and change nothing."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from mlcore.plots import train as plots
+    from mlcore.train import EpochRecord
+
+    rng = np.random.default_rng(0)
+    history = [EpochRecord(i + 1, 1 / (i + 1), 1.2 / (i + 1), 0.5, 0.4, 0.01) for i in range(5)]
+    labels = {"loss": "Loss", "train": "train", "val": "val", "epoch": "epoch"}
+    x1, x2 = np.linspace(-1, 2, 12), np.linspace(-1, 1, 8)
+    pts = [("train", rng.normal(size=(10, 2)), rng.integers(0, 2, 10), "circle")]
+    figures = [
+        plots.learning_curves(history, labels, "accuracy"),
+        plots.decision_boundary((x1, x2), rng.random((96, 2)), pts, ["a", "b"], ("x", "y")),
+        plots.decision_boundary((x1, x2), np.eye(3)[np.arange(96) % 3], pts, ["a", "b", "c"], ("x", "y")),
+        plots.neuron_maps((x1, x2), [rng.normal(size=(96, 5))], "L{i}"),
+        plots.fit_curve(x1, x1 ** 2, [("train", x1, x1)], ("x", "y"), "model"),
+    ]
+    for fig in figures:
+        spec = json.loads(pio.to_json(fig, validate=False))
+        validated = json.loads(pio.to_json(go.Figure(spec), validate=False))  # raises if anything is invalid
+        spec["layout"].pop("template", None)
+        validated["layout"].pop("template", None)
+        assert validated == spec
