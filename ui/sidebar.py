@@ -28,6 +28,9 @@ def language_selector() -> None:
 
 
 def state_summary() -> None:
+    from ui.gc_policy import settle
+
+    settle()  # once torch is loaded: freeze the long-lived heap (cheap full collections from then on)
     for key, params in st.session_state.pop("share_notices", None) or []:
         st.toast(tr(key, **params), icon="🔗")
     controller = st.session_state.get("controller")
