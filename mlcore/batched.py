@@ -5,8 +5,16 @@ The contract (what every caller relies on): for members ``m_1 .. m_M``,
 (the same initial weights, mini-batch order, optimizer state, history and status, to 1e-5), and
 ``advance_many`` is resumable exactly like ``mlcore.train.advance``.
 
-THIS VERSION IS THE SEQUENTIAL REFERENCE (one ``train.advance`` per member); the batched engine
-(stacked weights, one Trainer call for the whole job) replaces its internals, not its API.
+The engine is :mod:`mlcore.batched_system`: all members of one call in ONE LightningModule and ONE
+``Trainer.fit`` (stacked weights and ``torch.baddbmm`` per group of same-structure members, padded
+widths and masked rows, each member's own parameters, optimizer state, mini-batch order, dropout
+masks, early stopping and divergence). "Equal" means up to float rounding (batched and single
+matmuls sum in different orders), far below 1e-5. :func:`advance_sequential` is the plain reference
+(one ``train.advance`` per member), kept for tests and benchmarks.
+
+Members that are already ``diverged`` / ``early_stopped`` are returned unchanged; members with no
+epochs left get status ``done`` (as ``train.advance``). Lightning is imported only when a call
+actually trains.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from dataclasses import dataclass
 
 from mlcore.config import ModelConfig, TrainConfig
 
-__all__ = ["Member", "init_many", "advance_many", "fit_many"]
+__all__ = ["Member", "init_many", "advance_many", "fit_many", "advance_sequential"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,8 +45,48 @@ def init_many(members: list[Member]) -> list:
 
 def advance_many(members: list[Member], states: list, max_epochs: int = 1,
                  max_seconds: float | None = None) -> list:
-    """Advance every unfinished member by up to ``max_epochs`` epochs; stop after the epoch in
-    which ``max_seconds`` is exceeded. Returns NEW states (inputs are not modified)."""
+    """Advance every unfinished member by up to ``max_epochs`` epochs (never past its own
+    ``train_cfg.epochs``), all in one batched Lightning run; stop after the epoch in which
+    ``max_seconds`` is exceeded. Returns NEW states (inputs are not modified)."""
+    import warnings
+    from dataclasses import replace
+
+    import torch
+
+    from mlcore import train
+    from mlcore.errors import ConfigError
+
+    if len(members) != len(states):
+        raise ConfigError("err.batched.lengths", members=len(members), states=len(states))
+    out = list(states)
+    todo: list[tuple[int, int]] = []
+    for i, (member, state) in enumerate(zip(members, states)):
+        if state.status in train._FINAL:
+            continue
+        n = min(int(max_epochs), member.train_cfg.epochs - state.epoch)
+        if n <= 0:
+            out[i] = replace(state, status="done")
+        else:
+            todo.append((i, n))
+    if not todo:
+        return out
+    import lightning  # noqa: F401  (imported before silencing: importing it resets its log level)
+
+    from mlcore import batched_system
+
+    train._silence_lightning()
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=train._IGNORED_WARNINGS)
+        results = batched_system.run([members[i] for i, _ in todo], [states[i] for i, _ in todo],
+                                     [n for _, n in todo], max_seconds)
+    for (i, _), state in zip(todo, results):
+        out[i] = state
+    return out
+
+
+def advance_sequential(members: list[Member], states: list, max_epochs: int = 1,
+                       max_seconds: float | None = None) -> list:
+    """The reference: one ``train.advance`` per member, in order (same contract as ``advance_many``)."""
     from mlcore import train
 
     start = time.perf_counter()

@@ -1,0 +1,633 @@
+"""The batched training engine behind :mod:`mlcore.batched`: M small MLPs in ONE LightningModule.
+
+Hand-written on purpose: neither torch nor Lightning trains many *independent* models of different
+widths, data sets and mini-batch schedules as one model while keeping each model's result equal to
+training it alone (``torch.func.vmap`` needs equal shapes and one shared optimizer state, and it
+cannot give LARS its per-tensor norms). The design, in short:
+
+- **Parameters stay per member.** Each member is a real :class:`mlcore.model.MLP` whose tensors are
+  leaves, initialised and loaded exactly as :mod:`mlcore.train` does. ONE optimizer per optimizer
+  kind (``mlcore.optim.make_optimizer``; one param group per distinct ``OptimConfig``) holds all
+  members' tensors, so its per-tensor state (Adam's moments and step counter, LARS's layer norms
+  and trust ratios) is each member's own. A member with no mini-batch at a step (finished,
+  early-stopped, diverged, or with fewer rows) gets ``grad = None`` and torch skips it.
+- **Forward as batched matmuls.** Members with the same structure (inputs, outputs, depth,
+  activations, loss) form a group. Each step, the group's parameters are concatenated into one flat
+  tensor (one ``torch.cat``; views of the leaves, so gradients flow back to each leaf), laid out as
+  stacked ``(G, out, in)`` weight blocks - through one ``index_select`` into zero-padded blocks when
+  the members' widths differ (padded units have zero weights in and out, so they change nothing) -
+  and every layer is one ``torch.baddbmm`` for the whole group.
+- **Per-member mini-batches.** Each member's rows are shuffled exactly as in ``train._EpochBatches``
+  (``torch.Generator().manual_seed(seed * 100003 + epoch)`` over its own rows) and cut into its own
+  ``batch_size``; the group's step ``s`` stacks every member's ``s``-th mini-batch, zero-padded to
+  the largest one. Padded rows are masked out of each member's mean loss (folds and bootstrap
+  samples of unequal size are masked, never truncated).
+- **Loss = sum over members of each member's own objective** (mean data loss + its own L2/L1
+  penalty), so one ``backward`` gives every member exactly its own gradient.
+- **Dropout** masks are drawn per member, from a ``torch.Generator`` restored from that member's
+  ``TrainState.rng_state``, with the very call ``nn.Dropout`` makes on the CPU
+  (``empty(rows, units).bernoulli_(1 - p)`` then ``div_(1 - p)``) and in the same order (layer by
+  layer, step by step), so the masks equal a single run's.
+- **Lightning's fixed cost is paid once per call**: one ``Trainer.fit`` for the whole job, one
+  Lightning batch per epoch (the lean style of :mod:`mlcore.train`); validation is one forward
+  pass per group at the end of each epoch; early stopping and divergence are per member.
+
+Results equal separate ``train.advance`` runs up to float rounding (batched and single matmuls sum
+in different orders): about 1e-6 on the weights after 50 epochs, checked in ``tests/unit/test_batched.py``
+and printed by ``bench/bench_evaluate.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlcore.config import Task
+from mlcore.model import MLP, loss_name, make_activation
+from mlcore.optim import _group_values, make_optimizer
+from mlcore.train import (EpochRecord, TrainState, _load_weights, _optim_to_torch, _read_only_tensor,
+                          state_to_numpy)
+
+__all__ = ["BatchedMLPSystem", "run"]
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One member's runtime record for one call."""
+
+    member: object  # mlcore.batched.Member
+    state: TrainState
+    n_epochs: int  # epochs this call may run for this member
+    model: MLP
+    params: list  # [W1, b1, W2, b2, ...] in layer order (= model.parameters())
+    weights: list  # [W1, W2, ...] for the penalties
+    steps: int  # mini-batches per epoch
+    n_train: int
+    gen: torch.Generator | None  # dropout masks
+    # progress during the call
+    records: list = field(default_factory=list)
+    best: float = math.inf
+    bad: int = 0
+    status: str | None = None
+    diverged: tuple[int, int] | None = None
+    rng: np.ndarray | None = None
+    saved: list | None = None
+    stopped: bool = False  # no more epochs in this call
+    alive: bool = False  # trains in the current epoch
+
+    @property
+    def cfg(self):
+        return self.member.train_cfg
+
+    @property
+    def mcfg(self):
+        return self.member.model_cfg
+
+
+class _Group:
+    """Members of one structure, trained as stacked ``(G, out, in)`` blocks."""
+
+    def __init__(self, slots: list[_Slot]) -> None:
+        self.slots = slots
+        first = slots[0]
+        arrays = first.member.arrays
+        self.task = Task(arrays.task)
+        self.n_in = arrays.n_features
+        self.n_out = first.model.n_outputs
+        self.loss_kind = loss_name(self.task, first.mcfg, self.n_out)
+        self.acts = [make_activation(spec.activation) for spec in first.mcfg.hidden]
+        G = len(slots)
+        widths = [[lin.out_features for lin in s.model.linears] for s in slots]
+        self.widths = [max(col) for col in zip(*widths)]  # padded width of each layer's output
+        self.pad = any(w != self.widths for w in widths)
+        self.dropout = [s.mcfg.dropout for s in slots]
+        self.has_dropout = any(p > 0 for p in self.dropout)
+        self.shapes = []  # per layer: (out, in), padded
+        fan_in = self.n_in
+        for w in self.widths:
+            self.shapes.append((w, fan_in))
+            fan_in = w
+        self._share_parameters()
+        l2 = [s.mcfg.l2 for s in slots]
+        l1 = [s.mcfg.l1 for s in slots]
+        self.l2 = torch.tensor(l2) if any(v > 0 for v in l2) else None
+        self.l1 = torch.tensor(l1) if any(v > 0 for v in l1) else None
+        self._prepare_data()
+
+    def _share_parameters(self) -> None:
+        """Move every member's tensors into one flat buffer ``self.flat`` (layer-major: ``W_l`` of
+        each member, then ``b_l`` of each member), as contiguous leaf Parameters that alias it.
+
+        The forward pass reads ``self.leaf``: the same storage when widths are equal (the member
+        blocks then ARE the stacked ``(G, out, in)`` blocks), else a zero-padded copy refreshed by
+        one ``index_copy_`` per forward. Gradients land in ``self.leaf.grad`` and reach each member
+        as views (through one ``index_select`` when padded), attached only to members that step."""
+        G = len(self.slots)
+        sizes = []
+        for li in range(len(self.shapes)):
+            sizes += [s.params[2 * li].numel() for s in self.slots]
+            sizes += [s.params[2 * li + 1].numel() for s in self.slots]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.flat = torch.empty(int(starts[-1]))
+        k = 0
+        member_views: list[list[tuple[int, int, tuple]]] = [[] for _ in self.slots]
+        for li in range(len(self.shapes)):
+            for part in (0, 1):  # W then b
+                for g, s in enumerate(self.slots):
+                    p = s.params[2 * li + part]
+                    member_views[g].append((int(starts[k]), p.numel(), tuple(p.shape)))
+                    k += 1
+        for g, s in enumerate(self.slots):
+            new = []
+            for (off, n, shape), p in zip(member_views[g], s.params):
+                view = self.flat[off:off + n].view(shape)
+                view.copy_(p.detach())
+                new.append(nn.Parameter(view))
+            for li, lin in enumerate(s.model.linears):
+                lin.weight, lin.bias = new[2 * li], new[2 * li + 1]
+            s.params = new
+            s.weights = [lin.weight for lin in s.model.linears]
+        if self.pad:
+            self.index = self._pad_index(starts)
+            self.leaf = torch.zeros(self._padded_size(), requires_grad=True)
+            self.gbuf = torch.zeros_like(self.flat)
+            grads = self.gbuf
+        else:
+            self.index = None
+            self.leaf = self.flat.detach().requires_grad_(True)
+            grads = None
+        self.leaf.grad = torch.zeros_like(self.leaf)
+        if grads is None:
+            grads = self.leaf.grad
+        self.grad_views = [[grads[off:off + n].view(shape) for off, n, shape in member_views[g]]
+                           for g in range(G)]
+        self.attached = [False] * G
+        # stacked views of the forward buffer, made once (reused by every step's graph)
+        self.blocks = []
+        off = 0
+        for o, i in self.shapes:
+            W = self.leaf[off:off + G * o * i].view(G, o, i)
+            off += G * o * i
+            b = self.leaf[off:off + G * o].view(G, 1, o)
+            off += G * o
+            self.blocks.append((W, b, W.transpose(1, 2)))
+
+    def _padded_size(self) -> int:
+        G = len(self.slots)
+        return sum(G * o * i + G * o for o, i in self.shapes)
+
+    def _pad_index(self, starts: np.ndarray) -> torch.Tensor:
+        """Position in the padded buffer of every entry of ``self.flat``."""
+        G = len(self.slots)
+        parts = []
+        base = 0
+        k = 0
+        for li, (o, i) in enumerate(self.shapes):
+            for g, s in enumerate(self.slots):
+                og, ig = s.params[2 * li].shape
+                rows = base + g * o * i + np.arange(og)[:, None] * i + np.arange(ig)[None, :]
+                parts.append(rows.ravel())
+                k += 1
+            base += G * o * i
+            for g, s in enumerate(self.slots):
+                og = s.params[2 * li + 1].shape[0]
+                parts.append(base + g * o + np.arange(og))
+                k += 1
+            base += G * o
+        return torch.from_numpy(np.concatenate(parts).astype(np.int64))
+
+    # ---- gradients ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Copy the members' current tensors into the padded forward buffer (no-op when unpadded)."""
+        if self.index is not None:
+            with torch.no_grad():
+                self.leaf.index_copy_(0, self.index, self.flat)
+
+    def zero_grad(self) -> None:
+        self.leaf.grad.zero_()
+
+    def hand_out_grads(self, stepping: list[bool]) -> None:
+        """Give each stepping member its gradient (views), and ``None`` to the others."""
+        if self.index is not None:
+            torch.index_select(self.leaf.grad, 0, self.index, out=self.gbuf)
+        for g, s in enumerate(self.slots):
+            if stepping[g] != self.attached[g]:
+                for p, v in zip(s.params, self.grad_views[g]):
+                    p.grad = v if stepping[g] else None
+                self.attached[g] = stepping[g]
+
+    def penalties(self) -> torch.Tensor | None:
+        """Each member's ``l2 * sum(W**2) + l1 * sum(|W|)`` (as ``MLPSystem.penalty``), shape (G,)."""
+        total = None
+        if self.l2 is not None:
+            total = self.l2 * sum(W.pow(2).sum((1, 2)) for W, _, _ in self.blocks)
+        if self.l1 is not None:
+            l1 = self.l1 * sum(W.abs().sum((1, 2)) for W, _, _ in self.blocks)
+            total = l1 if total is None else total + l1
+        return total
+
+    def _prepare_data(self) -> None:
+        """Per-call tensors: the padded step layout of the training rows and the padded validation set."""
+        G = len(self.slots)
+        self.S = max(s.steps for s in self.slots)
+        self.B = max(min(s.cfg.batch_size, s.n_train) for s in self.slots)
+        S, B = self.S, self.B
+        regression = self.task is Task.REGRESSION
+        ydtype = torch.float32 if regression else torch.int64
+        self.X = torch.zeros(S * G * B, self.n_in)
+        self.y = torch.zeros(S * G * B, dtype=ydtype)
+        mask = np.zeros((S, G, B), dtype=bool)
+        self.rows = np.zeros((S, G), dtype=np.int64)
+        self.pos, self.train = [], []
+        for g, s in enumerate(self.slots):
+            a, bs = s.member.arrays, s.cfg.batch_size
+            j = np.arange(s.n_train)
+            self.pos.append(torch.from_numpy((j // bs) * G * B + g * B + j % bs))
+            mask[j // bs, g, j % bs] = True
+            self.rows[:, g] = mask[:, g].sum(1)
+            self.train.append((_read_only_tensor(a.X_train), _read_only_tensor(a.y_train)))
+        self.mask = torch.from_numpy(mask)
+        self.rows_t = torch.from_numpy(np.maximum(self.rows, 1).astype(np.float32))
+        V = max(len(s.member.arrays.y_val) for s in self.slots)
+        self.Xv = torch.zeros(G, V, self.n_in)
+        self.yv = torch.zeros(G, V, dtype=ydtype)
+        maskv = torch.zeros(G, V, dtype=torch.bool)
+        for g, s in enumerate(self.slots):
+            a = s.member.arrays
+            n = len(a.y_val)
+            self.Xv[g, :n] = torch.from_numpy(a.X_val) if a.X_val.flags.writeable else _read_only_tensor(a.X_val)
+            self.yv[g, :n] = _read_only_tensor(a.y_val)
+            maskv[g, :n] = True
+        self.maskv = maskv
+        self.nv = [len(s.member.arrays.y_val) for s in self.slots]
+        self.nv_t = torch.tensor(self.nv, dtype=torch.float32)
+
+    # ---- per epoch / per step -----------------------------------------------------------------
+    def load_epoch(self, active: list[bool]) -> None:
+        """Shuffle each active member's rows for its next epoch into the step layout."""
+        G, B = len(self.slots), self.B
+        for g, s in enumerate(self.slots):
+            if not active[g]:
+                continue
+            epoch = s.state.epoch + len(s.records) + 1
+            gen = torch.Generator().manual_seed(s.cfg.seed * 100003 + epoch)
+            perm = torch.randperm(s.n_train, generator=gen)
+            X, y = self.train[g]
+            self.X.index_copy_(0, self.pos[g], X.index_select(0, perm))
+            self.y.index_copy_(0, self.pos[g], y.index_select(0, perm))
+        self.Xs = self.X.view(self.S, G, B, self.n_in)
+        self.ys = self.y.view(self.S, G, B)
+
+    def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
+        self.refresh()
+        h = x
+        for li, (_, b, Wt) in enumerate(self.blocks):
+            h = torch.baddbmm(b, h, Wt)
+            if li < len(self.acts):
+                h = self.acts[li](h)
+                if noise is not None:
+                    h = h * noise[li]
+        return h
+
+    def dropout_noise(self, s: int, part: list[bool]) -> list | None:
+        """Per-layer ``(G, B, units)`` dropout multipliers, drawn as ``nn.Dropout`` draws them."""
+        if not self.has_dropout:
+            return None
+        G, B = len(self.slots), self.B
+        noise = [torch.ones(G, B, w) for w in self.widths[:-1]]
+        for g, slot in enumerate(self.slots):
+            p = self.dropout[g]
+            if p <= 0 or not part[g]:
+                continue
+            rows = int(self.rows[s, g])
+            for li, lin in enumerate(slot.model.linears[:-1]):
+                n = torch.empty(rows, lin.out_features).bernoulli_(1 - p, generator=slot.gen)
+                n.div_(1 - p)
+                noise[li][g, :rows].zero_()
+                noise[li][g, :rows, : lin.out_features] = n
+        return noise
+
+    def losses(self, out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        """Each member's mean data loss over its real rows: shape (G,)."""
+        kind = self.loss_kind
+        if kind == "ce":
+            G, B, k = out.shape
+            per_row = F.cross_entropy(out.reshape(G * B, k), y.reshape(G * B), reduction="none").view(G, B)
+        else:
+            o = out[..., 0]
+            t = y.to(o.dtype)
+            if kind == "bce":
+                per_row = F.binary_cross_entropy_with_logits(o, t, reduction="none")
+            elif kind == "mse":
+                per_row = F.mse_loss(o, t, reduction="none")
+            elif kind == "mae":
+                per_row = F.l1_loss(o, t, reduction="none")
+            else:
+                per_row = F.huber_loss(o, t, reduction="none")
+        return torch.where(mask, per_row, 0.0).sum(1) / count
+
+    def hits(self, out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Metric sums per member: (G,) correct predictions, or (3, G) sse, sum y, sum y² (float64)."""
+        if self.task is Task.REGRESSION:
+            o, yd = out[..., 0].double(), y.double()
+            sse = torch.where(mask, (o - yd).pow(2), 0.0).sum(1)
+            yd = torch.where(mask, yd, 0.0)
+            return torch.stack([sse, yd.sum(1), yd.pow(2).sum(1)])
+        pred = (out[..., 0] > 0).long() if out.shape[-1] == 1 else out.argmax(-1)
+        return ((pred == y) & mask).sum(1)
+
+    def metric(self, sums, n: int) -> float:
+        """Accuracy, or R² (as ``MLPSystem.epoch_metrics``) from this member's sums."""
+        if self.task is Task.REGRESSION:
+            sse, sy, syy = (float(v) for v in sums)
+            sst = syy - sy ** 2 / n
+            return 1.0 - sse / sst if sst > 0 else float("nan")
+        return float(sums) / n
+
+
+class _CallEpochs:
+    """``n`` Lightning batches, one per epoch of this call (the data is laid out by the groups)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+
+class BatchedMLPSystem(L.LightningModule):
+    """All members of one call as one LightningModule (manual optimization, one batch per epoch)."""
+
+    def __init__(self, slots: list[_Slot], max_seconds: float | None) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.slots = slots
+        self.models = nn.ModuleList([s.model for s in slots])
+        by_shape: dict[tuple, list[_Slot]] = {}
+        for s in slots:
+            a, cfg = s.member.arrays, s.mcfg
+            key = (a.n_features, s.model.n_outputs, str(Task(a.task)), loss_name(a.task, cfg, s.model.n_outputs),
+                   tuple(spec.activation for spec in cfg.hidden))
+            by_shape.setdefault(key, []).append(s)
+        self.groups = [_Group(g) for g in by_shape.values()]
+        self.max_seconds = max_seconds
+        self.start = time.perf_counter()
+        self._opts: list[torch.optim.Optimizer] = []
+
+    def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
+        return batch  # CPU only; the batch is just the epoch index
+
+    def configure_optimizers(self):
+        by_kind: dict[str, dict] = {}
+        for s in self.slots:
+            ocfg = s.cfg.optim
+            by_kind.setdefault(ocfg.name, {}).setdefault(ocfg, []).extend(s.params)
+        opts = []
+        for groups in by_kind.values():
+            cfgs = list(groups)
+            param_groups = [{"params": ps, **_group_values(c)} for c, ps in groups.items()]
+            opts.append(make_optimizer(param_groups, cfgs[0]))
+        self._opts = opts
+        self._opt_of = {}
+        for opt in opts:
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    self._opt_of[p] = opt
+        return opts
+
+    def on_train_start(self) -> None:
+        """Each member's saved optimizer state (when it belongs to the current optimizer kind)."""
+        self.start = time.perf_counter()
+        for s in self.slots:
+            st = s.state
+            if st.optim_state is None or st.optim_name != s.cfg.optim.name:
+                continue
+            tmp = make_optimizer(s.params, s.cfg.optim)
+            tmp.load_state_dict(_optim_to_torch(st.optim_state))
+            opt = self._opt_of[s.params[0]]
+            for p in s.params:
+                if p in tmp.state:
+                    opt.state[p] = tmp.state[p]
+
+    # ---- one epoch of every active member -----------------------------------------------------
+    def training_step(self, batch, batch_idx: int):
+        t0 = time.perf_counter()
+        ep = int(batch)
+        for s in self.slots:
+            s.alive = not s.stopped and ep < s.n_epochs  # trains this epoch (until it diverges)
+        if not any(s.alive for s in self.slots):
+            self.trainer.should_stop = True
+            return None
+        with torch.no_grad():
+            for s in self.slots:
+                if not s.alive:
+                    continue
+                if s.saved is None:
+                    s.saved = [p.detach().clone() for p in s.params]
+                else:
+                    for saved, p in zip(s.saved, s.params):
+                        saved.copy_(p)
+        for grp in self.groups:
+            grp.load_epoch([s.alive for s in grp.slots])
+            grp.loss_sum = [0.0] * len(grp.slots)
+            grp.metric_sum = None
+            grp.steps_done = [0] * len(grp.slots)
+        n_steps = max(grp.S for grp in self.groups)
+        for step in range(n_steps):
+            work = []  # (group, participating, out, y, mask, loss, objective)
+            for grp in self.groups:
+                if step >= grp.S:
+                    continue
+                rows = grp.rows[step]
+                part = [s.alive and rows[g] > 0 for g, s in enumerate(grp.slots)]
+                if not any(part):
+                    continue
+                xb, yb, mb = grp.Xs[step], grp.ys[step], grp.mask[step]
+                out = grp.forward(xb, grp.dropout_noise(step, part))
+                loss = grp.losses(out, yb, mb, grp.rows_t[step])
+                pen = grp.penalties()
+                work.append((grp, part, out, yb, mb, loss, loss if pen is None else loss + pen))
+            if not work:
+                continue
+            values = torch.cat([t for w in work for t in (w[5], w[6])]).tolist()  # one sync per step
+            total = None
+            k = 0
+            for grp, part, out, yb, mb, loss, obj in work:
+                G = len(grp.slots)
+                lv, ov = values[k:k + G], values[k + G:k + 2 * G]
+                k += 2 * G
+                rows = grp.rows[step]
+                for g, s in enumerate(grp.slots):
+                    if not part[g]:
+                        continue
+                    if not math.isfinite(ov[g]):  # stops this member, before the bad update
+                        self._diverged(s, grp.steps_done[g] + 1)
+                        s.alive = False
+                        part[g] = False
+                        continue
+                    grp.loss_sum[g] += lv[g] * int(rows[g])
+                    grp.steps_done[g] += 1
+                grp.stepping = part
+                if all(part):
+                    term = obj.sum()
+                elif any(part):
+                    term = (obj * torch.tensor(part, dtype=obj.dtype)).sum()
+                else:
+                    term = None
+                if term is not None:
+                    total = term if total is None else total + term
+                with torch.no_grad():
+                    m = mb if all(part) else mb & torch.tensor(part).unsqueeze(1)
+                    sums = grp.hits(out.detach(), yb, m)
+                    grp.metric_sum = sums if grp.metric_sum is None else grp.metric_sum + sums
+            for grp in self.groups:
+                grp.zero_grad()
+            if total is None:
+                continue
+            total.backward()
+            stepped = {id(w[0]) for w in work}
+            for grp in self.groups:
+                grp.hand_out_grads(grp.stepping if id(grp) in stepped else [False] * len(grp.slots))
+            for opt in self._opts:
+                opt.step()
+        self._end_epoch(t0)
+        return None
+
+    def _diverged(self, s: _Slot, step: int) -> None:
+        epoch = s.state.epoch + len(s.records) + 1
+        s.diverged = (epoch, step)
+        s.status = "diverged"
+        s.stopped = True
+        if not all(bool(torch.isfinite(p).all()) for p in s.params):
+            with torch.no_grad():  # the weights before this epoch: the last surely finite ones
+                for saved, p in zip(s.saved, s.params):
+                    p.copy_(saved)
+
+    @torch.no_grad()
+    def _end_epoch(self, t0: float) -> None:
+        vals = []
+        for grp in self.groups:
+            out = grp.forward(grp.Xv)  # eval mode: no dropout
+            vals.append((grp.losses(out, grp.yv, grp.maskv, grp.nv_t), grp.hits(out, grp.yv, grp.maskv)))
+        flat = torch.cat([torch.cat([v[0].double(), v[1].double().reshape(-1)]) for v in vals]).tolist()
+        seconds = time.perf_counter() - t0
+        k = 0
+        for grp, (vl_t, vm_t) in zip(self.groups, vals):
+            G = len(grp.slots)
+            vloss = flat[k:k + G]
+            vm = flat[k + G:k + G + vm_t.numel()]
+            k += G + vm_t.numel()
+            msum = grp.metric_sum.tolist() if grp.metric_sum is not None else None
+            for g, s in enumerate(grp.slots):
+                if not s.alive:
+                    continue
+                epoch = s.state.epoch + len(s.records) + 1
+                vl = vloss[g] * grp.nv[g] / grp.nv[g]
+                if not math.isfinite(vl):  # the epoch's last update blew the weights up
+                    self._diverged(s, s.steps)
+                    continue
+                if grp.task is Task.REGRESSION:
+                    tm = grp.metric([msum[0][g], msum[1][g], msum[2][g]], s.n_train)
+                    vmet = grp.metric([vm[g], vm[G + g], vm[2 * G + g]], grp.nv[g])
+                else:
+                    tm = grp.metric(msum[g], s.n_train)
+                    vmet = grp.metric(vm[g], grp.nv[g])
+                tl = grp.loss_sum[g] / s.n_train
+                s.records.append(EpochRecord(epoch, tl, vl, tm, vmet, seconds))
+                if s.gen is not None:
+                    s.rng = s.gen.get_state().numpy().copy()
+                if vl < s.best:
+                    s.best, s.bad = vl, 0
+                else:
+                    s.bad += 1
+                if s.cfg.patience is not None and s.bad >= s.cfg.patience:
+                    s.status = "early_stopped"
+                    s.stopped = True
+                elif len(s.records) >= s.n_epochs:
+                    s.stopped = True
+        if all(s.stopped for s in self.slots):
+            self.trainer.should_stop = True
+        elif self.max_seconds is not None and time.perf_counter() - self.start >= self.max_seconds:
+            self.trainer.should_stop = True
+
+    # ---- results ------------------------------------------------------------------------------
+    def results(self) -> list[TrainState]:
+        out = []
+        for s in self.slots:
+            st = s.state
+            epoch = st.epoch + len(s.records)
+            status = s.status or ("done" if epoch >= s.cfg.epochs else "paused")
+            if status != "diverged":
+                opt = self._opt_of[s.params[0]]
+                template = make_optimizer(s.params, s.cfg.optim).state_dict()
+                template["state"] = {i: dict(opt.state[p]) for i, p in enumerate(s.params) if p in opt.state}
+                optim_state, optim_name = state_to_numpy(template), s.cfg.optim.name
+            else:
+                optim_state, optim_name = st.optim_state, st.optim_name
+            out.append(TrainState(
+                model_state=state_to_numpy(s.model.state_dict()),
+                optim_state=optim_state,
+                epoch=epoch,
+                rng_state=s.rng,
+                history=list(st.history) + s.records,
+                status=status,
+                diverged_epoch=s.diverged[0] if s.diverged else None,
+                diverged_step=s.diverged[1] if s.diverged else None,
+                best_val_loss=s.best,
+                bad_epochs=s.bad,
+                optim_name=optim_name,
+            ))
+        return out
+
+
+def _slot(member, state: TrainState, n_epochs: int) -> _Slot:
+    arrays, mcfg, cfg = member.arrays, member.model_cfg, member.train_cfg
+    with torch.random.fork_rng(devices=[]):  # the random init is overwritten next
+        model = MLP(mcfg, arrays.n_features, arrays.n_outputs(mcfg))
+    _load_weights(model, state.model_state)
+    params = [p for lin in model.linears for p in (lin.weight, lin.bias)]
+    gen = None
+    if mcfg.dropout > 0:
+        gen = torch.Generator()
+        gen.set_state(torch.from_numpy(np.asarray(state.rng_state, dtype=np.uint8).copy()))
+    n = len(arrays.y_train)
+    return _Slot(member=member, state=state, n_epochs=n_epochs, model=model, params=params,
+                 weights=[lin.weight for lin in model.linears], steps=math.ceil(n / cfg.batch_size), n_train=n,
+                 gen=gen, best=state.best_val_loss, bad=state.bad_epochs, rng=state.rng_state)
+
+
+def run(members: list, states: list[TrainState], n_epochs: list[int], max_seconds: float | None) -> list[TrainState]:
+    """One ``Trainer.fit`` that advances every member by up to its ``n_epochs`` (all >= 1)."""
+    from mlcore.errors import TrainingError
+
+    slots = [_slot(m, s, n) for m, s, n in zip(members, states, n_epochs)]
+    system = BatchedMLPSystem(slots, max_seconds)
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        deterministic=True,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+    try:
+        trainer.fit(system, train_dataloaders=_CallEpochs(max(n_epochs)))
+    except TrainingError:
+        raise
+    except Exception as err:  # pragma: no cover - a Lightning/torch failure we did not foresee
+        raise TrainingError("err.train.failed", detail=f"{type(err).__name__}: {err}") from err
+    return system.results()
