@@ -16,10 +16,8 @@ st.markdown(tr("train.intro"))
 
 data = require_data()
 
-from mlcore import evaluate as ev  # noqa: E402
 from mlcore.jobs import PLAYING  # noqa: E402
 from mlcore.optim import OPTIMIZER_INFO  # noqa: E402
-from mlcore.plots import train as plots  # noqa: E402
 
 SETTLE_SECONDS = 3.0  # longest wait in a Pause/Step click for the chunk in flight
 
@@ -183,25 +181,10 @@ with tab_results:
         st.info(tr("train.no_results"), icon="ℹ️")
     else:
         st.caption(tr("train.results_note", epoch=snap.state.epoch))
-        report = ev.evaluate(data.task, data.y_val, snap.result.val_pred, data.class_names)
-        if isinstance(report, ev.ClassificationReport):
-            st.metric(tr("metric.accuracy"), f"{report.accuracy:.1%}")
-            c1, c2 = st.columns(2)
-            c1.dataframe([{tr("metric.class"): m.label, tr("metric.precision"): round(m.precision, 3),
-                           tr("metric.recall"): round(m.recall, 3), tr("metric.f1"): round(m.f1, 3),
-                           tr("metric.support"): m.support} for m in report.per_class],
-                         hide_index=True, width="stretch")
-            c2.plotly_chart(plots.confusion_matrix(report.confusion, list(report.labels),
-                                                   (tr("metric.true"), tr("metric.predicted"))),
-                            key="t_confusion", config={"displayModeBar": False})
-        else:
-            c1, c2, c3 = st.columns(3)
-            c1.metric(tr("metric.r2"), f"{report.r2:.3f}")
-            c2.metric(tr("metric.mae"), f"{report.mae:.4g}")
-            c3.metric(tr("metric.rmse"), f"{report.rmse:.4g}")
-            st.plotly_chart(plots.predicted_vs_actual(report.y_true, report.y_pred,
-                                                      (tr("metric.actual"), tr("metric.predicted"))),
-                            key="t_pred_actual", config={"displayModeBar": False})
+        from ui.evaluate_metrics import metrics_panel
+
+        metrics_panel(data, data.y_val, snap.result.val_pred, key="t")
+        st.page_link("pages/evaluate.py", label=tr("nav.evaluate"), icon=":material/fact_check:")
 
 # ---- optimizer table ---------------------------------------------------------------------------
 with tab_optim:

@@ -37,6 +37,7 @@ PAGES: list[PageSpec] = [
     PageSpec("workflow", "pages/data.py", "nav.data", ":material/table_chart:", "data"),
     PageSpec("workflow", "pages/build.py", "nav.build", ":material/account_tree:", "build"),
     PageSpec("workflow", "pages/train.py", "nav.train", ":material/model_training:", "train"),
+    PageSpec("workflow", "pages/evaluate.py", "nav.evaluate", ":material/fact_check:", "evaluate"),
 ]
 
 SECTIONS = ("home", "course", "workflow")

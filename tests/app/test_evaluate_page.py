@@ -1,0 +1,78 @@
+"""Evaluate page through AppTest, in both languages: a 3-fold cross-validation, a 3-point
+capacity sweep, diagnosis of a trained run and test looks, with no exception."""
+
+import pytest
+
+from mlcore.config import BuiltinConfig, LayerSpec, ModelConfig, OptimConfig, SplitConfig, TrainConfig
+from mlcore.data import prepare_builtin
+from tests.app.conftest import exceptions
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return prepare_builtin(BuiltinConfig(name="moons", n_samples=120), SplitConfig())
+
+
+def _evaluate_app(lang, data):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["data"] = data
+    at.session_state["model_cfg"] = ModelConfig(hidden=(LayerSpec(4),))
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=3, batch_size=32)
+    at.run()
+    at.switch_page("pages/evaluate.py")
+    at.run()
+    assert not at.exception, exceptions(at)
+    return at
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_three_fold_cv_and_three_point_sweep(lang, moons):
+    at = _evaluate_app(lang, moons)
+    at.slider(key="e_cv_k").set_value(3).run()
+    at.button(key="eval_job_cv_start").click().run()
+    ctrl = at.session_state["eval_job_cv"]
+    assert ctrl.wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    cv = ctrl.job.results[0]
+    assert len(cv.scores) == 3
+    mean_label = "Exactitud (accuracy) media ± desviación" if lang == "es" else "Mean Accuracy ± std"
+    assert mean_label in [m.label for m in at.metric]
+
+    at.multiselect(key="e_cap_values_width").set_value([2, 4, 8]).run()
+    at.slider(key="e_cap_seeds").set_value(1).run()
+    at.button(key="eval_job_capacity_start").click().run()
+    sweep = at.session_state["eval_job_capacity"]
+    assert sweep.wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert [r.key for r in sweep.job.results] == [2, 4, 8]
+    assert "e_cap_fig" in at.session_state["_eval_figs"]  # the sweep figure was drawn
+
+    # a configuration change marks both results out of date
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.01), epochs=3, batch_size=32)
+    at.run()
+    stale = "otro conjunto de datos" if lang == "es" else "another dataset"
+    assert sum(stale in w.value for w in at.warning) == 2
+
+
+def test_diagnosis_and_test_looks_after_training(moons):
+    at = _evaluate_app("en", moons)
+    ctrl = at.session_state["controller"]
+    ctrl.step()
+    ctrl.wait(60)
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert any("Too few epochs" in s.value for s in at.info)
+    at.button(key="e_test_show").click().run()
+    assert at.session_state["eval_test_looks"] == 1
+    assert not any("looked at the test set" in w.value for w in at.warning)
+    at.button(key="e_test_show").click().run()
+    assert at.session_state["eval_test_looks"] == 2
+    assert any("looked at the test set 2 times" in w.value for w in at.warning)
+    assert not at.exception, exceptions(at)
