@@ -1,0 +1,69 @@
+"""Explain: interpretability theory in the course's words, then SHAP, counterfactuals, saliency
+maps, prototypes, a rule surrogate and where they disagree, on the session's trained model."""
+
+import streamlit as st
+
+from ui.common import require_data, tr
+
+st.title(tr("explain.title"))
+st.markdown(tr("explain.intro"))
+
+
+def theory(data) -> None:
+    st.markdown(tr("explain.theory.interpretability"))
+    st.markdown(tr("explain.theory.xai"))
+    st.markdown(tr("explain.theory.red_blue"))
+    st.markdown(tr("explain.theory.table"))
+    image = data is not None and data.image_shape is not None
+    rows = [  # (technique, family, applies here)
+        ("fi", "tabular", data is not None), ("rb", "tabular", data is not None),
+        ("pr", "both", data is not None), ("cf", "both", data is not None),
+        ("sm", "image", image), ("ca", "image", False), ("sh", "text", False), ("ab", "text", False),
+    ]
+    lines = [f"| {tr('explain.theory.col.technique')} | {tr('explain.theory.col.data')} | "
+             f"{tr('explain.theory.col.applies')} | {tr('explain.theory.col.where')} |", "|---|---|---|---|"]
+    for code, family, applies in rows:
+        lines.append(f"| {tr(f'explain.tech.{code}')} | {tr(f'explain.family.{family}')} | "
+                     f"{'✅' if applies else '—'} | {tr(f'explain.tech.{code}.where')} |")
+    st.markdown("\n".join(lines))
+    st.info(tr("explain.theory.text_na"), icon="📝")
+    st.markdown(tr("explain.theory.question"))
+
+
+data = st.session_state.get("data")
+if data is None:
+    with st.expander(tr("explain.tab.theory"), expanded=True):
+        theory(None)
+    require_data()
+
+from ui import explain as ux  # noqa: E402
+from ui.training import controller  # noqa: E402
+
+ctrl, _ = controller(data)
+snap = ctrl.snapshot()
+tabs = st.tabs([tr("explain.tab.shap"), tr("explain.tab.cf"), tr("explain.tab.saliency"),
+                tr("explain.tab.prototypes"), tr("explain.tab.surrogate"), tr("explain.tab.disagreement"),
+                tr("explain.tab.theory")])
+with tabs[6]:
+    theory(data)
+if snap.state.epoch == 0:
+    with tabs[0]:
+        st.warning(tr("explain.need_training"), icon="🏋️")
+        st.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")
+    st.stop()
+
+ctx = ux.context(data, ctrl)
+st.caption(tr("explain.model_caption", arch=ctx.model.architecture(), epoch=ctx.epoch))
+with tabs[0]:
+    ux.shap_tab(ctx)
+with tabs[1]:
+    ux.counterfactual_tab(ctx)
+with tabs[2]:
+    ux.saliency_tab(ctx)
+with tabs[3]:
+    ux.prototypes_tab(ctx)
+with tabs[4]:
+    ux.surrogate_tab(ctx)
+with tabs[5]:
+    ux.disagreement_tab(ctx)
+st.info(tr("explain.question"), icon="❓")

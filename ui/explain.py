@@ -1,0 +1,557 @@
+"""Streamlit side of the Explain page: the session's model as an explanation context, the job
+panels (start, progress, out-of-date marks) and one renderer per technique.
+
+Results live in the session's job controllers (``ui.jobs``); each job records the fingerprint of
+the model and data it explained, so a later training step or another dataset marks it out of date
+instead of silently showing numbers about another model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mlcore.config import Task
+from mlcore.errors import MLCoreError
+from ui.common import fmt, guarded, lang, number_formatter, show_error, tr
+
+N_ROWS = 100  # rows explained by SHAP (validation split)
+N_BACKGROUND = 100  # background rows (training split)
+CHART = {"config": {"displayModeBar": False}}
+
+
+@dataclass
+class ExplainContext:
+    data: object
+    layout: object
+    ref: object  # mlcore.explain.jobs.ModelRef
+    model: object
+    n_outputs: int
+    fingerprint: tuple
+    epoch: int
+
+    @property
+    def task(self) -> Task:
+        return self.data.task
+
+    @property
+    def is_regression(self) -> bool:
+        return self.data.task is Task.REGRESSION
+
+    def class_label(self, c: int) -> str:
+        names = self.data.class_names
+        return str(names[c]) if names and c < len(names) else str(c)
+
+    @property
+    def classes(self) -> list[int]:
+        return list(range(max(2, self.data.n_classes)))
+
+
+def context(data, ctrl) -> ExplainContext:
+    """The explanation context of the session's current model (kept while the model is unchanged)."""
+    from mlcore.explain.features import feature_layout
+    from mlcore.explain.jobs import ModelRef, load
+
+    snap = ctrl.snapshot()
+    fp = (id(data), id(ctrl), snap.generation, snap.state.epoch)
+    cached = st.session_state.get("_explain_ctx")
+    if cached is not None and cached.fingerprint == fp:
+        return cached
+    arrays = ctrl.arrays
+    n_out = arrays.n_outputs(ctrl.model_cfg)
+    ref = ModelRef.from_state(ctrl.model_cfg, arrays.n_features, n_out, snap.state)
+    layout_cached = st.session_state.get("_explain_layout")
+    if layout_cached is not None and layout_cached[0] is data:
+        layout = layout_cached[1]
+    else:
+        layout = feature_layout(data)
+        st.session_state["_explain_layout"] = (data, layout)
+    ctx = ExplainContext(data, layout, ref, load(ref), n_out, fp, snap.state.epoch)
+    st.session_state["_explain_ctx"] = ctx
+    return ctx
+
+
+def _fmt_value(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if v == 0:
+            v = 0.0
+        if abs(v - round(v)) < 1e-9 and abs(v) < 1e6:
+            return str(int(round(v)))
+        return number_formatter()(v, 4)
+    return str(value)
+
+
+# ---- job panels ---------------------------------------------------------------------------------
+
+
+def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto: bool = False,
+              button_key: str = "explain.run") -> None:
+    """A Run button, then (in a fragment that polls while the job runs) progress and ``render(job)``.
+
+    ``params`` are the settings the result depends on; a job made for other settings, or for another
+    model, is shown marked out of date."""
+    from mlcore.jobs import FAILED, RUNNING
+    from ui.jobs import job_controller, poll_interval, start_job
+
+    key = f"explain_job_{name}"
+
+    def _start() -> None:
+        try:
+            job = make_job()
+        except MLCoreError as err:
+            st.session_state[f"_{key}_error"] = err
+            return
+        job.meta = {"fp": ctx.fingerprint, "params": params}
+        start_job(key, job)
+
+    ctrl = job_controller(key)
+    if auto and (ctrl is None or getattr(ctrl.job, "meta", {}).get("params") != params
+                 and ctrl.mode != RUNNING):
+        _start()
+        ctrl = job_controller(key)
+    running = ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)
+    st.button(tr(button_key), key=f"{key}_run", on_click=_start, type="primary", disabled=running,
+              icon=":material/play_arrow:")
+    err = st.session_state.pop(f"_{key}_error", None)
+    if err is not None:
+        show_error(err)
+    if ctrl is None:
+        st.caption(tr("explain.not_run"))
+        return
+
+    @st.fragment(run_every=poll_interval() if running else None)
+    @guarded
+    def live() -> None:
+        snap = ctrl.snapshot()
+        job = snap.job
+        meta = getattr(job, "meta", {})
+        if snap.mode == RUNNING or not job.done():
+            st.progress(snap.progress, text=tr("explain.running") if snap.mode == RUNNING else tr("explain.stopped"))
+            if snap.queue_position > 0:
+                st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
+        if snap.mode == FAILED and snap.error is not None:
+            st.error(snap.error.message(lang()) if isinstance(snap.error, MLCoreError) else tr("train.worker_error"),
+                     icon="⚠️")
+        if job.done():
+            if meta.get("fp") != ctx.fingerprint:
+                st.warning(tr("explain.stale_model"), icon="⚠️")
+            elif meta.get("params") != params:
+                st.warning(tr("explain.stale_settings"), icon="⚠️")
+            render(job)
+        if running and snap.mode != RUNNING and not ctrl.busy:
+            st.rerun()
+
+    live()
+
+
+# ---- SHAP ---------------------------------------------------------------------------------------
+
+
+def _rows(data, n: int, seed: int = 0) -> np.ndarray:
+    X = data.X_val if len(data.X_val) else data.X_train
+    return X[:n]
+
+
+def _background(data, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = data.X_train
+    if len(X) <= n:
+        return X
+    return X[np.sort(rng.choice(len(X), n, replace=False))]
+
+
+def output_label(ctx: ExplainContext, kind: str, cls: int) -> str:
+    if ctx.is_regression:
+        return tr("explain.output.value", target=ctx.data.target_name)
+    return tr(f"explain.output.{kind}", cls=ctx.class_label(cls))
+
+
+def shap_tab(ctx: ExplainContext) -> None:
+    from mlcore.explain.jobs import ShapJob
+    from mlcore.explain.shap_values import output_specs
+
+    st.markdown(tr("explain.shap.intro"))
+    c1, c2, c3 = st.columns(3)
+    kind = "value"
+    cls = 0
+    if not ctx.is_regression:
+        kind = c1.radio(tr("explain.shap.kind"), ["logit", "probability"], key="x_shap_kind",
+                        format_func=fmt("explain.kind."), horizontal=True)
+        default = 1 if len(ctx.classes) == 2 else 0
+        cls = c2.selectbox(tr("explain.shap.class"), ctx.classes, index=default, key="x_shap_class",
+                           format_func=ctx.class_label)
+    group = False
+    if ctx.layout.has_groups:
+        group = c3.toggle(tr("explain.shap.group"), value=True, key="x_shap_group",
+                          help=tr("explain.shap.group.help"))
+    specs = output_specs(ctx.task, ctx.n_outputs, ctx.data.n_classes, "logit" if kind == "value" else kind)
+    X, B = _rows(ctx.data, N_ROWS), _background(ctx.data, N_BACKGROUND)
+
+    def render(job) -> None:
+        _shap_results(ctx, job.result, cls if not ctx.is_regression else 0, kind, group)
+
+    job_panel("shap", ctx, lambda: ShapJob(ctx.ref, X, B, specs), render, params=(kind,), auto=True,
+              button_key="explain.recompute")
+
+
+def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
+    from mlcore.plots import explain as plots
+
+    num = number_formatter()
+    k = min(cls, res.values.shape[1] - 1)
+    layout = ctx.layout
+    values = res.grouped(layout)[:, k, :] if group else res.values[:, k, :]
+    names = layout.names if group else list(layout.column_names)
+    if res.notice is not None:
+        st.warning(tr(res.notice[0], **res.notice[1]) + " " + tr("explain.shap.fallback_rows", n=len(res.X)),
+                   icon="🔁")
+    st.markdown(tr("explain.shap.explained", output=output_label(ctx, kind, cls),
+                   method=tr(f"explain.method.{res.method}"), n=len(res.X), m=N_BACKGROUND))
+    m1, m2, m3 = st.columns(3)
+    m1.metric(tr("explain.shap.base"), num(float(res.base[k]), 4))
+    m2.metric(tr("explain.shap.additivity"), f"{res.additivity_error:.1e}",
+              help=tr("explain.shap.additivity.help"))
+    m3.metric(tr("explain.shap.seconds"), f"{res.seconds * 1000:.0f} ms" if res.seconds else "–")
+    raw = layout.to_original(res.X)
+    if group:
+        feature_values = np.column_stack([
+            raw[f.name].to_numpy(dtype=np.float64) if not f.is_categorical else
+            np.asarray([f.categories.index(v) for v in raw[f.name]], dtype=np.float64)
+            for f in layout.features])
+    else:
+        feature_values = np.asarray(res.X, dtype=np.float64)
+    g1, g2 = st.columns(2)
+    xlabel = tr("explain.shap.mean_abs")
+    g1.plotly_chart(plots.bar_figure(plots.bar_record(values, names), xlabel, tr("explain.shap.bar")),
+                    key="x_shap_bar", **CHART)
+    g2.plotly_chart(plots.beeswarm_figure(plots.beeswarm_record(values, feature_values, names),
+                                          tr("explain.shap.value"), tr("explain.low"), tr("explain.high"),
+                                          tr("explain.shap.beeswarm")), key="x_shap_bee", **CHART)
+    st.subheader(tr("explain.shap.local"))
+    l1, l2 = st.columns([1, 2])
+    row = int(l1.number_input(tr("explain.shap.row"), 0, len(res.X) - 1, 0, key="x_shap_row"))
+    x_raw = raw.iloc[row]
+    if group:
+        labels = [f"{f.name} = {_fmt_value(x_raw[f.name])}" for f in layout.features]
+    else:
+        labels = [f"{name} = {_fmt_value(v)}" for name, v in zip(names, res.X[row])]
+    labels.append(tr("explain.shap.others"))
+    rec = plots.waterfall_record(values[row], float(res.base[k]), labels)
+    l2.plotly_chart(plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx")),
+                    key="x_shap_waterfall", **CHART)
+    gap = float(res.outputs[row, k] - res.base[k])
+    l1.markdown(tr("explain.shap.row_check", fx=num(float(res.outputs[row, k]), 4), base=num(float(res.base[k]), 4),
+                   total=num(float(values[row].sum()), 6), gap=num(gap, 6),
+                   err=f"{abs(values[row].sum() - gap):.1e}"))
+    st.subheader(tr("explain.shap.dependence"))
+    feature = st.selectbox(tr("explain.shap.feature"), names, index=int(np.argmax(np.abs(values).mean(0))),
+                           key="x_shap_dep")
+    j = names.index(feature)
+    cats = None
+    if group and layout.by_name(feature).is_categorical:
+        cats = list(layout.by_name(feature).categories)
+    rec = plots.DependenceRecord(feature_values[:, j], values[:, j], None)
+    st.plotly_chart(plots.dependence_figure(rec, feature + (tr("explain.original_units") if not cats else ""),
+                                            tr("explain.shap.value_of", feature=feature), categories=cats),
+                    key="x_shap_dep_fig", **CHART)
+
+
+# ---- counterfactuals ----------------------------------------------------------------------------
+
+
+def _predicted(ctx, X) -> np.ndarray:
+    from mlcore.train import predict
+
+    out = predict(ctx.model, X, ctx.task)
+    return out if out.ndim == 1 else out.argmax(axis=1)
+
+
+def counterfactual_tab(ctx: ExplainContext) -> None:
+    from mlcore.explain import jobs as ej
+    from mlcore.explain.counterfactuals import Constraint, Target
+
+    st.markdown(tr("explain.cf.intro"))
+    data, layout = ctx.data, ctx.layout
+    X = _rows(data, N_ROWS)
+    preds = _predicted(ctx, X)
+    c1, c2 = st.columns(2)
+    row = int(c1.number_input(tr("explain.cf.row"), 0, len(X) - 1, 0, key="x_cf_row"))
+    num = number_formatter()
+    if ctx.is_regression:
+        value = float(preds[row])
+        c1.markdown(tr("explain.cf.now_value", value=num(value, 4)))
+        spread = float(np.std(data.y_train)) or 1.0
+        lo = c2.number_input(tr("explain.cf.low"), value=round(value + 0.5 * spread, 3), key=f"x_cf_lo_{row}")
+        hi = c2.number_input(tr("explain.cf.high"), value=round(value + 1.5 * spread, 3), key=f"x_cf_hi_{row}")
+        target = Target(low=float(min(lo, hi)), high=float(max(lo, hi)))
+    else:
+        now = int(preds[row])
+        c1.markdown(tr("explain.cf.now_class", cls=ctx.class_label(now)))
+        others = [c for c in ctx.classes if c != now]
+        cls = c2.selectbox(tr("explain.cf.target"), others, key=f"x_cf_target_{row}", format_func=ctx.class_label)
+        target = Target(cls=int(cls))
+    names = layout.names
+    with st.expander(tr("explain.cf.constraints"), expanded=False):
+        frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], key="x_cf_frozen")
+        table = pd.DataFrame({
+            tr("explain.cf.col.feature"): [f.name for f in layout.features if not f.is_categorical],
+            tr("explain.cf.col.low"): [f.low for f in layout.features if not f.is_categorical],
+            tr("explain.cf.col.high"): [f.high for f in layout.features if not f.is_categorical],
+        })
+        edited = st.data_editor(table, key="x_cf_ranges", hide_index=True, disabled=[tr("explain.cf.col.feature")],
+                                width="stretch", height=min(400, 38 * (len(table) + 1)))
+        st.caption(tr("explain.cf.constraints.note"))
+    constraints = {}
+    ranges = {r[0]: (float(r[1]), float(r[2])) for r in edited.itertuples(index=False)}
+    for f in layout.features:
+        lo_hi = ranges.get(f.name, (None, None))
+        constraints[f.name] = Constraint(f.name not in frozen, *lo_hi)
+    stds = data.X_train.std(axis=0)
+    x0 = X[row]
+    params = (row, target, tuple(sorted(frozen)), tuple(sorted(ranges.items())))
+
+    def make():
+        return ej.StepsJob([("cf", ej.counterfactual_chunk,
+                             (ctx.ref, layout, x0, target, ctx.task, constraints, stds, 3, 0))])
+
+    job_panel("cf", ctx, make, lambda job: _cf_results(ctx, job.results["cf"]), params=params,
+              button_key="explain.cf.run")
+
+
+def _cf_results(ctx, res) -> None:
+    num = number_formatter()
+    if not res.found:
+        st.warning(tr("explain.cf.none") + " " + tr(res.hint or "explain.cf.hint.target"), icon="🔍")
+        return
+    st.success(tr("explain.cf.found", n=len(res.items), seconds=num(res.seconds, 2),
+                  method=tr(f"explain.cf.method.{res.method}")), icon="✅")
+    for i, cf in enumerate(res.items, start=1):
+        outcome = (num(cf.prediction, 4) if ctx.is_regression else ctx.class_label(int(cf.prediction)))
+        st.markdown(tr("explain.cf.item", i=i, outcome=outcome, valid=tr("explain.yes") if cf.valid else tr("explain.no"),
+                       proximity=num(cf.proximity, 3), sparsity=cf.sparsity))
+        st.dataframe(pd.DataFrame({
+            tr("explain.cf.col.feature"): [c[0] for c in cf.changes],
+            tr("explain.cf.col.before"): [_fmt_value(c[1]) for c in cf.changes],
+            tr("explain.cf.col.after"): [_fmt_value(c[2]) for c in cf.changes],
+        }), hide_index=True, width="stretch")
+    st.caption(tr("explain.cf.metrics_note"))
+
+
+# ---- saliency maps (images) -----------------------------------------------------------------
+
+
+def _image(ctx, x_model: np.ndarray) -> np.ndarray:
+    raw = ctx.layout.to_original(x_model[None, :]).iloc[0].to_numpy(dtype=np.float64)
+    return raw.reshape(ctx.data.image_shape)
+
+
+def saliency_tab(ctx: ExplainContext) -> None:
+    from mlcore.explain import jobs as ej
+    from mlcore.explain.counterfactuals import Constraint, Target
+    from mlcore.plots import explain as plots
+
+    st.markdown(tr("explain.sal.intro"))
+    if ctx.data.image_shape is None:
+        st.info(tr("explain.sal.only_images"), icon="🖼️")
+        return
+    X = _rows(ctx.data, N_ROWS)
+    preds = _predicted(ctx, X)
+    y = ctx.data.y_val[:len(X)] if len(ctx.data.X_val) else ctx.data.y_train[:len(X)]
+    c1, c2 = st.columns(2)
+    row = int(c1.number_input(tr("explain.sal.row"), 0, len(X) - 1, 0, key="x_sal_row"))
+    c1.caption(tr("explain.sal.row_info", true=ctx.class_label(int(y[row])), pred=ctx.class_label(int(preds[row]))))
+    target = c2.selectbox(tr("explain.sal.target"), ctx.classes, index=int(preds[row]), key=f"x_sal_t_{row}",
+                          format_func=ctx.class_label)
+    # baseline: a blank image (0 in original units)
+    blank = np.array([ctx.layout.numeric_to_model(f, 0.0) for f in ctx.layout.features], dtype=np.float32)
+
+    def render(job) -> None:
+        maps = job.results["maps"]
+        img = _image(ctx, X[row])
+        shape = ctx.data.image_shape
+        panels = [plots.ImagePanel(tr("explain.sal.digit"), img, False),
+                  plots.ImagePanel(tr("explain.sal.gradient"), maps.gradient.reshape(shape), False, img),
+                  plots.ImagePanel(tr("explain.sal.smoothgrad"), maps.smoothgrad.reshape(shape), False, img),
+                  plots.ImagePanel(tr("explain.sal.ig"), maps.integrated.reshape(shape), True, img)]
+        st.plotly_chart(plots.images_figure(panels), key="x_sal_fig", **CHART)
+        st.caption(tr("explain.sal.ig_check", delta=f"{maps.ig_delta:.1e}"))
+
+    job_panel("sal", ctx, lambda: ej.StepsJob([("maps", ej.saliency_chunk, (ctx.ref, X[row], int(target), blank))]),
+              render, params=(row, int(target)), button_key="explain.sal.run")
+
+    st.subheader(tr("explain.sal.cf_title"))
+    st.markdown(tr("explain.sal.cf_intro"))
+    src, dst = (3, 8) if ctx.data.n_classes > 8 else (0, 1)
+    rows = np.flatnonzero((y == src) & (preds == src))
+    if not len(rows):
+        st.info(tr("explain.sal.cf_no_source", src=ctx.class_label(src)), icon="ℹ️")
+        return
+    i = int(rows[0])
+    constraints = {f.name: Constraint(True, 0.0, 16.0) for f in ctx.layout.features}
+    stds = ctx.data.X_train.std(axis=0)
+
+    def render_cf(job) -> None:
+        res = job.results["cf"]
+        if not res.found:
+            st.warning(tr("explain.cf.none"), icon="🔍")
+            return
+        best = min(res.items, key=lambda c: c.proximity)
+        before, after = _image(ctx, X[i]), _image(ctx, best.x)
+        panels = [plots.ImagePanel(tr("explain.sal.before", cls=ctx.class_label(src)), before, False),
+                  plots.ImagePanel(tr("explain.sal.after", cls=ctx.class_label(int(best.prediction))), after, False),
+                  plots.ImagePanel(tr("explain.sal.difference"), after - before, True)]
+        st.plotly_chart(plots.images_figure(panels), key="x_sal_cf_fig", **CHART)
+        st.caption(tr("explain.sal.cf_note", n=best.sparsity))
+
+    job_panel("sal_cf", ctx, lambda: ej.StepsJob([("cf", ej.counterfactual_chunk,
+                                                   (ctx.ref, ctx.layout, X[i], Target(cls=dst), ctx.task,
+                                                    constraints, stds, 3, 0))]),
+              render_cf, params=(i, dst), button_key="explain.sal.cf_run")
+
+
+# ---- prototypes ---------------------------------------------------------------------------------
+
+
+def prototypes_tab(ctx: ExplainContext) -> None:
+    from mlcore.explain.prototypes import prototypes, regression_groups
+    from mlcore.model import layer_outputs
+    from mlcore.plots import explain as plots
+
+    st.markdown(tr("explain.proto.intro"))
+    data = ctx.data
+    X = data.X_train
+    hidden = layer_outputs(ctx.model, X)
+    H = hidden[-1] if hidden else X
+    if ctx.is_regression:
+        labels = regression_groups(data.y_train)
+        label_of = lambda c: tr(f"explain.proto.third.{c}")  # noqa: E731
+    else:
+        labels = data.y_train
+        label_of = ctx.class_label
+    key = ("proto", ctx.fingerprint)
+    cached = st.session_state.get("_explain_proto")
+    if cached is not None and cached[0] == key:
+        out = cached[1]
+    else:
+        out = prototypes(H, labels, k=3, n_criticisms=2)
+        st.session_state["_explain_proto"] = (key, out)
+    shown = out[:10]
+    for p in shown:
+        st.markdown(tr("explain.proto.class", cls=label_of(p.cls)))
+        if data.image_shape is not None:
+            panels = [plots.ImagePanel(tr("explain.proto.prototype", share=int(round(100 * s))),
+                                       _image(ctx, X[r]), False) for r, s in zip(p.prototype_rows, p.prototype_cover)]
+            panels += [plots.ImagePanel(tr("explain.proto.criticism"), _image(ctx, X[r]), False)
+                       for r in p.criticism_rows]
+            st.plotly_chart(plots.images_figure(panels, height=230), key=f"x_proto_{p.cls}", **CHART)
+        else:
+            table = ctx.layout.to_original(X[np.concatenate([p.prototype_rows, p.criticism_rows])])
+            kinds = ([tr("explain.proto.prototype", share=int(round(100 * s))) for s in p.prototype_cover]
+                     + [tr("explain.proto.criticism")] * len(p.criticism_rows))
+            table.insert(0, tr("explain.proto.kind"), kinds)
+            st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(tr("explain.proto.note"))
+
+
+# ---- surrogate ---------------------------------------------------------------------------------
+
+
+def surrogate_tab(ctx: ExplainContext) -> None:
+    from mlcore.explain.jobs import surrogate_chunk
+
+    st.markdown(tr("explain.sur.intro"))
+    depth = st.slider(tr("explain.sur.depth"), 1, 5, 3, key="x_sur_depth")
+    key = ("sur", ctx.fingerprint, depth)
+    cached = st.session_state.get("_explain_sur")
+    if cached is not None and cached[0] == key:
+        sur = cached[1]
+    else:  # a few milliseconds: no job needed
+        X_val = ctx.data.X_val if len(ctx.data.X_val) else ctx.data.X_train
+        sur = surrogate_chunk(ctx.ref, ctx.task, ctx.layout, ctx.data.X_train, X_val, depth, 0)
+        st.session_state["_explain_sur"] = (key, sur)
+    num = number_formatter()
+    c1, c2 = st.columns(2)
+    label = tr(f"explain.sur.fidelity.{sur.metric}")
+    c1.metric(label, f"{100 * sur.fidelity:.1f} %" if sur.metric == "accuracy" else num(sur.fidelity, 3))
+    c2.metric(tr("explain.sur.fidelity_train"),
+              f"{100 * sur.fidelity_train:.1f} %" if sur.metric == "accuracy" else num(sur.fidelity_train, 3))
+    if sur.fidelity < (0.9 if sur.metric == "accuracy" else 0.8):
+        st.warning(tr("explain.sur.low_fidelity"), icon="⚠️")
+    else:
+        st.success(tr("explain.sur.good_fidelity"), icon="✅")
+    lines = []
+    for r in sur.rules:
+        conds = f" {tr('explain.sur.and')} ".join(_condition(c) for c in r.conditions) or tr("explain.sur.always")
+        outcome = num(r.prediction, 4) if ctx.is_regression else ctx.class_label(int(r.prediction))
+        lines.append(tr("explain.sur.rule", conds=conds, outcome=outcome, n=r.samples,
+                        purity=int(round(100 * r.purity))))
+    st.markdown("\n".join(f"- {line}" for line in lines))
+    st.caption(tr("explain.sur.note"))
+
+
+def _condition(c) -> str:
+    sym = {"<=": "≤", ">": ">", "==": "=", "!=": "≠"}[c.op]
+    return f"`{c.feature} {sym} {_fmt_value(c.value)}`"
+
+
+# ---- disagreement -------------------------------------------------------------------------------
+
+
+def disagreement_tab(ctx: ExplainContext) -> None:
+    from mlcore.explain import jobs as ej
+    from mlcore.explain.shap_values import OutputSpec
+
+    st.markdown(tr("explain.dis.intro"))
+    data, layout = ctx.data, ctx.layout
+    X = _rows(data, 60)
+    B = _background(data, 60)
+    y_val = data.y_val if len(data.X_val) else data.y_train
+    X_val = data.X_val if len(data.X_val) else data.X_train
+    if ctx.is_regression:
+        spec, target = OutputSpec("value"), 0
+    else:
+        cls = 1 if len(ctx.classes) == 2 else int(np.bincount(data.y_train).argmax())
+        spec, target = OutputSpec("logit", cls), cls
+    base = data.X_train.mean(axis=0)
+    ig_model_target = target if not (ctx.is_regression and ctx.n_outputs == 1) else 1
+
+    def make():
+        return ej.StepsJob([
+            ("shap", ej.shap_scores_chunk, (ctx.ref, X, B, (spec,), layout)),
+            ("permutation", ej.permutation_chunk, (ctx.ref, ctx.task, X_val, y_val, layout, 0)),
+            ("grad_input", ej.grad_input_chunk, (ctx.ref, X, ig_model_target, base, layout)),
+            ("integrated", ej.integrated_chunk, (ctx.ref, X, ig_model_target, base, layout)),
+            ("surrogate", ej.surrogate_chunk, (ctx.ref, ctx.task, layout, data.X_train, X_val, 3, 0)),
+        ])
+
+    explained = output_label(ctx, spec.kind if not ctx.is_regression else "value", target)
+    st.caption(tr("explain.dis.output", output=explained))
+    job_panel("dis", ctx, make, lambda job: _dis_results(ctx, job), params=(), button_key="explain.dis.run")
+
+
+def _dis_results(ctx, job) -> None:
+    from mlcore.explain.disagreement import METHODS, Rankings, rank_correlations, weakest_pair
+    from mlcore.plots import explain as plots
+
+    res = dict(job.results)
+    scores = {m: np.asarray(res[m] if m != "surrogate" else res[m].importances, dtype=np.float64) for m in METHODS}
+    labels = {m: tr(f"explain.dis.method.{m}") for m in METHODS}
+    corr = rank_correlations(scores)
+    rank = Rankings(ctx.layout.names, scores, corr, list(METHODS))
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(plots.matrix_figure(corr, [labels[m] for m in METHODS], tr("explain.dis.matrix")),
+                    key="x_dis_matrix", **CHART)
+    c2.plotly_chart(plots.rankings_figure(ctx.layout.names, scores, labels), key="x_dis_rank", **CHART)
+    top = pd.DataFrame({labels[m]: rank.order(m)[:5] + [""] * (5 - len(rank.order(m)[:5])) for m in METHODS})
+    top.index = [f"#{i}" for i in range(1, 6)]
+    st.dataframe(top, width="stretch")
+    pair = weakest_pair(rank)
+    if pair is not None:
+        st.markdown(tr("explain.dis.weakest", a=labels[pair[0]], b=labels[pair[1]],
+                       r=number_formatter()(pair[2], 2)))
+    st.markdown(tr("explain.dis.why", fidelity=f"{100 * res['surrogate'].fidelity:.0f}"
+                   if res["surrogate"].metric == "accuracy" else number_formatter()(res["surrogate"].fidelity, 2)))
