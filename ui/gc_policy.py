@@ -6,10 +6,12 @@ collection walks about half a million long-lived objects: 0.4-0.8 s each time, m
 30 polling live views would spend the server's one core collecting garbage. ``.streamlit/config.toml``
 turns it off, and this module does two things instead, once per server process:
 
-- ``settle()`` (called on every page run; a dict lookup after the first time): once the heavy
-  modules are imported, one full collection and then ``gc.freeze()``, which moves every object
-  alive now (modules, classes, functions: they live as long as the process) out of the collector's
-  reach. A full collection then costs microseconds to milliseconds instead of most of a second.
+- ``settle()`` (called on every page run; a few dict lookups): each time another heavy library has
+  been imported since the last call (torch first, later sklearn, optuna, shap...), one full
+  collection and then ``gc.freeze()``, which moves every object alive now (modules, classes,
+  functions: they live as long as the process) out of the collector's reach. A full collection
+  then costs milliseconds instead of most of a second. (Objects of sessions open at that moment
+  are frozen too and never collected: a few sessions' worth, once per library.)
 - A janitor thread runs a full collection every ``JANITOR_SECONDS``, so cyclic garbage left by
   closed sessions (their models, runs, figures) is freed even when no script runs any more.
 """
@@ -23,12 +25,12 @@ import threading
 import streamlit as st
 
 JANITOR_SECONDS = 60.0
-HEAVY_MODULES = ("torch", "lightning")
+HEAVY_MODULES = ("torch", "lightning", "plotly", "sklearn", "pandas", "scipy", "optuna", "shap", "captum")
 
 
 class _Collector:
     def __init__(self) -> None:
-        self.frozen = False
+        self.frozen: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mlplab-gc-janitor", daemon=True)
@@ -39,14 +41,15 @@ class _Collector:
             gc.collect()
 
     def settle(self) -> None:
-        if self.frozen or not all(name in sys.modules for name in HEAVY_MODULES):
+        loaded = frozenset(name for name in HEAVY_MODULES if name in sys.modules)
+        if loaded <= self.frozen or "torch" not in loaded:
             return
         with self._lock:
-            if self.frozen:
+            if loaded <= self.frozen:
                 return
             gc.collect()
             gc.freeze()
-            self.frozen = True
+            self.frozen = loaded
 
     def stop(self) -> None:
         self._stop.set()
