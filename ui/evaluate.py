@@ -264,9 +264,9 @@ def cv_section(data) -> None:
     st.markdown(tr("eval.cv.text"))
     c1, c2 = st.columns(2)
     k = int(c1.slider(tr("eval.cv.k"), 2, 10, 5, key="e_cv_k"))
-    epochs = section_epochs("e_cv_epochs", train_cfg().epochs)
+    c1.caption(tr("eval.cv.stratified" if data.task.is_classification else "eval.cv.plain"))
     with c2:
-        st.caption(tr("eval.cv.stratified" if data.task.is_classification else "eval.cv.plain"))
+        epochs = section_epochs("e_cv_epochs", train_cfg().epochs)
 
     def make():
         return cv.cv_job(arrays_for(data), model_cfg(), replace(train_cfg(), epochs=epochs), k=k,

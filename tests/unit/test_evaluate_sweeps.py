@@ -68,7 +68,7 @@ def test_capacity_sweep_gives_one_band_point_per_value(arrays):
 
 def test_stopping_a_sweep_keeps_the_finished_points(arrays):
     job = sweeps.capacity_job(arrays, ModelConfig(hidden=(LayerSpec(3),)), TrainConfig(epochs=40),
-                              "width", (1, 2, 3, 4, 5), n_seeds=2)
+                              "width", (1, 2, 3, 4, 5, 6), n_seeds=2)
     job.chunk_seconds = 0.05
     pool = WorkerPool(n_workers=1, executor=ThreadPoolExecutor(1))
     try:
@@ -81,14 +81,14 @@ def test_stopping_a_sweep_keeps_the_finished_points(arrays):
         snap = ctrl.wait(60)
         kept = list(job.results)
         assert snap.mode == "stopped"
-        assert 1 <= len(kept) < 5
+        assert 1 <= len(kept) < 6
         assert 0 < snap.progress < 1
         time.sleep(0.2)
         assert job.results == kept  # nothing more after the stop
         ctrl.start()  # going on finishes the rest, the kept points unchanged
         snap = ctrl.wait(120)
         assert snap.mode == "finished"
-        assert [r.key for r in job.results] == [1, 2, 3, 4, 5]
+        assert [r.key for r in job.results] == [1, 2, 3, 4, 5, 6]
         assert job.results[:len(kept)] == kept
     finally:
         pool.shutdown()
