@@ -55,6 +55,8 @@ def encode(model_cfg: ModelConfig, train_cfg: TrainConfig, source: Mapping[str, 
         split = SplitConfig(val_frac=source.get("val_frac", 0.2), test_frac=source.get("test_frac", 0.2),
                             seed=source.get("split_seed", source.get("seed", 0)))
         params.update({k: _fmt(getattr(split, a)) for k, a in _SPLIT_KEYS.items()})
+        if source.get("scale") is False:  # real data kept in raw units (lesson "scaling matters")
+            params["sc"] = "0"
     params["arch"] = ",".join(f"{layer.units}:{layer.activation}" for layer in model_cfg.hidden) or "-"
     params.update(_non_default(model_cfg, _MODEL_KEYS))
     params.update(_non_default(train_cfg.optim, _OPTIM_KEYS))
@@ -121,8 +123,10 @@ def decode(query: Mapping[str, str]) -> tuple[dict[str, Any] | None, ModelConfig
             if builtin.name not in BUILTINS:
                 raise ValueError(builtin.name)
             split = _build(SplitConfig, _SPLIT_KEYS, query)
+            scale = _convert(str(query.get("sc", "1")), True, "scale")
             return {"kind": "builtin", **{f.name: getattr(builtin, f.name) for f in fields(builtin)},
-                    "val_frac": split.val_frac, "test_frac": split.test_frac, "split_seed": split.seed}
+                    "val_frac": split.val_frac, "test_frac": split.test_frac, "split_seed": split.seed,
+                    "scale": scale}
 
         source = attempt("data", build_source, None)
 
