@@ -124,6 +124,7 @@ class ProtoSession:
         self._tick_tasks: dict[str, asyncio.Task] = {}
         self._run_started = 0.0
         self._run_is_fragment = False
+        self._last_redraw: float | None = None
         self._reader: asyncio.Task | None = None
         self.closed = False
         self.epoch = (0, 0, "")  # last epoch label seen: (epoch, total, status)
@@ -235,6 +236,7 @@ class ProtoSession:
             task.cancel()
         self._tick_tasks.clear()
         self._pending_ticks.clear()
+        self._last_redraw = None  # a gap while the view is not shown is no frozen view
 
     async def _tick_loop(self, fragment_id: str, interval: float) -> None:
         start = time.perf_counter()
@@ -319,8 +321,9 @@ class ProtoSession:
                 self.stats.tick_latencies.append(now - served[0])
                 self.stats.ticks_skipped += len(served) - 1
                 self._pending_ticks = [t for t in self._pending_ticks if t > self._run_started]
-            if self.stats.redraws:
-                self.stats.max_redraw_gap = max(self.stats.max_redraw_gap, now - self.stats.redraws[-1])
+            if self._last_redraw is not None:
+                self.stats.max_redraw_gap = max(self.stats.max_redraw_gap, now - self._last_redraw)
+            self._last_redraw = now
             self.stats.redraws.append(now)
             for listener in self.tick_listeners:
                 listener(self)

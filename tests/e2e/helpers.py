@@ -62,8 +62,11 @@ def _health_ok(url: str) -> bool:
 class StreamlitServer:
     """A ``streamlit run app.py`` subprocess on 127.0.0.1; ``started``/``healthy`` are perf_counter times."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, log_path: Path | None = None,
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
+        self.extra_env = dict(env or {})
+        self.extra_args = tuple(args)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
@@ -78,9 +81,11 @@ class StreamlitServer:
             "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",
+            *self.extra_args,
         ]
         # the real app, as users see it: no test switches (re-raising, training on threads)
         env = {k: v for k, v in os.environ.items() if k not in ("MLPLAB_RAISE", "MLPLAB_POOL")}
+        env.update(self.extra_env)
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -118,8 +123,9 @@ class StreamlitServer:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_path: Path | None = None, timeout: float = 120) -> Iterator[str]:
-    server = StreamlitServer(log_path=log_path)
+def streamlit_server(log_path: Path | None = None, timeout: float = 120,
+                     env: dict[str, str] | None = None) -> Iterator[str]:
+    server = StreamlitServer(log_path=log_path, env=env)
     try:
         yield server.start(timeout=timeout)
     finally:
