@@ -80,6 +80,16 @@ def _make_sampler(name: str, space: SearchSpace, seed: int):
 
 def make_pruner(name: str, max_epochs: int):
     """The pruner ``name``; warm-up and resources scaled to the trials' ``max_epochs``."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _make_pruner(name, max_epochs)
+
+
+def _make_pruner(name: str, max_epochs: int):
     import optuna
 
     p = optuna.pruners

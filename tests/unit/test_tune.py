@@ -1,0 +1,227 @@
+"""mlcore.tune: search space, samplers, pruning, Stop, storage and study plots on tiny real studies."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from mlcore.config import BuiltinConfig, LayerSpec, ModelConfig, OptimConfig, SplitConfig, TrainConfig
+from mlcore.data import prepare_builtin
+from mlcore.errors import ConfigError
+from mlcore.jobs import ChunkJob, run_inline
+from mlcore.train import TrainArrays
+from mlcore.tune.choices import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from mlcore.tune.objective import TuneJob, TuneSettings, from_study, study_attrs
+from mlcore.tune.space import SearchSpace, configs_from_params, suggest
+from mlcore.tune.storage import StudyStore, validate_name
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="moons", n_samples=100), SplitConfig()))
+
+
+def _study(store, name, settings, arrays):
+    sampler, pruner, _ = settings.sampler_and_pruner()
+    return store.create(name, settings.direction, study_attrs(settings, arrays), owner="me",
+                        sampler=sampler, pruner=pruner)
+
+
+# ---- search space --------------------------------------------------------------------------------
+def test_space_off_takes_session_values_and_on_is_sampled():
+    base_m = ModelConfig(hidden=(LayerSpec(5, "tanh"),), dropout=0.1)
+    base_t = TrainConfig(optim=OptimConfig(name="sgd", lr=0.3), batch_size=16, epochs=7, patience=4)
+    space = SearchSpace(lr=None, n_layers=(2, 2), units=None, activation=("relu",), optimizer=None)
+    m, t = suggest(optuna.trial.FixedTrial({"n_layers": 2, "activation": "relu"}), space, base_m, base_t)
+    assert m.hidden == (LayerSpec(5, "relu"), LayerSpec(5, "relu"))  # depth sampled, units kept
+    assert m.dropout == 0.1 and t.optim.name == "sgd" and t.optim.lr == 0.3 and t.batch_size == 16
+    assert t.epochs == 7 and t.patience is None  # early stopping off inside trials
+
+
+def test_space_rejects_bad_ranges_with_clear_messages():
+    with pytest.raises(ConfigError, match="lr"):
+        SearchSpace(lr=(0.0, 0.1))  # a log range cannot start at 0
+    with pytest.raises(ConfigError, match="units"):
+        SearchSpace(units=(64, 4))
+    with pytest.raises(ConfigError, match="optimizer"):
+        SearchSpace(optimizer=("adam", "newton"))
+
+
+def test_grid_discretises_and_round_trips():
+    space = SearchSpace(lr=(1e-3, 1e-1), n_layers=(1, 3), units=None)
+    grid = space.grid(3)
+    assert grid["lr"] == pytest.approx([1e-3, 1e-2, 1e-1])
+    assert grid["n_layers"] == [1, 2, 3]
+    assert space.grid_size(3) == 9
+    assert SearchSpace.from_dict(space.to_dict()) == space
+    s = TuneSettings(space=space, sampler="grid", pruner="hyperband", metric="loss", k=2)
+    assert TuneSettings.from_dict(s.to_dict()) == s
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_every_sampler_finds_a_known_optimum(name):
+    """A quadratic bowl with its minimum at lr = 1e-2, n_layers = 2 (the space's own parameters)."""
+    space = SearchSpace(lr=(1e-4, 1.0), n_layers=(0, 4), units=None)
+    sampler, notices = make_sampler(name, space, seed=1)
+    study = optuna.create_study(sampler=sampler)
+    for _ in range({"grid": space.grid_size(3), "gp": 15}.get(name, 40)):
+        trial = study.ask()
+        m, t = suggest(trial, space, ModelConfig(), TrainConfig())
+        study.tell(trial, (math.log10(t.optim.lr) + 2) ** 2 + (m.depth - 2) ** 2)
+    best = study.best_params
+    assert best["n_layers"] == 2
+    assert abs(math.log10(best["lr"]) + 2) < (0.01 if name == "grid" else 0.6)
+
+
+def test_samplers_say_what_they_do_with_categorical_parameters():
+    space = SearchSpace(activation=("relu", "tanh"))
+    _, notices = make_sampler("cmaes", space)
+    assert notices[0][0] == "tune.notice.cmaes_categorical" and "activation" in notices[0][1]["names"]
+    _, notices = make_sampler("qmc", space)
+    assert notices[0][0] == "tune.notice.qmc_categorical"
+    assert make_sampler("tpe", space)[1] == []
+    with pytest.raises(ConfigError, match="sampler"):
+        make_sampler("annealing", space)
+    assert {type(make_pruner(p, 10)).__name__ for p in PRUNERS} == {
+        "NopPruner", "MedianPruner", "PercentilePruner", "SuccessiveHalvingPruner", "HyperbandPruner",
+        "WilcoxonPruner"}
+
+
+# ---- the objective ---------------------------------------------------------------------------------
+def test_tune_job_is_a_chunk_job_and_a_real_study_beats_a_linear_model(tmp_path):
+    """Circles are not linearly separable: with the depth searched over {0, 1, 2} on a grid, the
+    best trial has a hidden layer, and its value is the mean over the folds at the last epoch."""
+    data = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="circles", n_samples=160), SplitConfig()))
+    settings = TuneSettings(space=SearchSpace(lr=None, n_layers=(0, 2), units=None), sampler="grid", pruner="none",
+                            k=2, model_cfg=ModelConfig(hidden=(LayerSpec(16, "tanh"),)),
+                            train_cfg=TrainConfig(optim=OptimConfig(lr=0.05), batch_size=16, epochs=30))
+    study = _study(StudyStore(tmp_path), "circles", settings, data)
+    job = TuneJob(study, settings, data, n_trials=10)
+    assert isinstance(job, ChunkJob) and job.n_trials == 3  # capped at the grid's size
+    run_inline(job)
+    trials = {t.params["n_layers"]: t for t in study.trials}
+    assert sorted(trials) == [0, 1, 2] and all(t.state == TrialState.COMPLETE for t in trials.values())
+    assert study.best_params["n_layers"] >= 1
+    assert trials[0].value < 0.6 and study.best_value > trials[0].value + 0.15
+    t = trials[1]
+    assert sorted(t.intermediate_values) == list(range(1, 31))  # one report per epoch
+    assert t.value == pytest.approx(t.intermediate_values[30])
+
+
+def test_pruning_prunes_a_trial_that_does_not_learn(tmp_path, moons):
+    settings = TuneSettings(space=SearchSpace(lr=(1e-6, 1.0), n_layers=None, units=None), pruner="median",
+                            metric="loss", k=2, train_cfg=TrainConfig(batch_size=16, epochs=10))
+    study = _study(StudyStore(tmp_path), "prune", settings, moons)
+    for lr in (0.05, 0.03, 0.08, 1e-6):
+        study.enqueue_trial({"lr": lr})
+    job = run_inline(TuneJob(study, settings, moons, n_trials=4))
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE] * 3 + [TrialState.PRUNED]
+    last = study.trials[3]
+    assert last.user_attrs["epochs_run"] < 10 and job.epochs_saved == 10 - last.user_attrs["epochs_run"]
+
+
+def test_diverged_trial_fails_with_its_reason_and_the_study_goes_on(tmp_path):
+    diabetes = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="diabetes"), SplitConfig()))
+    settings = TuneSettings(space=SearchSpace(lr=(1e-3, 10.0), n_layers=None, units=None), pruner="none",
+                            k=1, train_cfg=TrainConfig(optim=OptimConfig(name="sgd"), epochs=3))
+    study = _study(StudyStore(tmp_path), "diverge", settings, diabetes)
+    study.enqueue_trial({"lr": 10.0})
+    study.enqueue_trial({"lr": 0.01})
+    run_inline(TuneJob(study, settings, diabetes, n_trials=2))
+    failed, ok = study.trials
+    assert failed.state == TrialState.FAIL and "diverged" in failed.user_attrs["fail_reason"]
+    assert ok.state == TrialState.COMPLETE and np.isfinite(ok.value)
+
+
+def test_stop_ends_after_the_running_trial_and_keeps_completed_ones(tmp_path, moons, monkeypatch):
+    monkeypatch.setattr("mlcore.tune.objective.MAX_EPOCHS_PER_CHUNK", 2)  # a trial takes 3 chunks
+    settings = TuneSettings(pruner="none", k=2, train_cfg=TrainConfig(epochs=6))
+    study = _study(StudyStore(tmp_path), "stop", settings, moons)
+    job = TuneJob(study, settings, moons, n_trials=5)
+    while (job.finished < 1 or job.current is None or job.current.reported == 0) and not job.done():
+        fn, args = job.next_call()
+        job.absorb(fn(*args))
+    job.request_stop()
+    assert not job.done()  # the running trial is finished first
+    run_inline(job)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+    assert job.done() and job.progress() == pytest.approx(2 / 5)
+
+
+# ---- storage ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["../x", "", "   ", "a/b", "..", "x..y", "/etc/passwd", "é" * 3])
+def test_invalid_study_names_are_rejected(bad, tmp_path):
+    with pytest.raises(ConfigError, match="study name|Study name"):
+        validate_name(bad)
+    with pytest.raises(ConfigError):
+        StudyStore(tmp_path).path_for(bad)
+
+
+def test_study_survives_a_new_storage_object_and_lists_by_owner(tmp_path, moons, monkeypatch):
+    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path / "fresh"))
+    monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
+    store = StudyStore()
+    assert store.kind == "journal" and store.list() == []
+    settings = TuneSettings(pruner="none", k=2, train_cfg=TrainConfig(epochs=2))
+    study = _study(store, "mine", settings, moons)
+    run_inline(TuneJob(study, settings, moons, n_trials=2))
+    other = store.create("theirs", "maximize", {}, owner="other")
+    assert (tmp_path / "fresh" / "studies" / "mine.journal").exists()
+
+    again = StudyStore()  # as after a server restart
+    loaded = again.load("mine")
+    assert len(loaded.trials) == 2 and loaded.best_value == study.best_value
+    restored, arrays = from_study(loaded)
+    assert restored == settings and np.array_equal(arrays.X_train, moons.X_train)
+    assert [i.name for i in again.list("me")] == ["mine"]
+    again.set_shared("theirs", True)
+    assert [i.name for i in again.list("me")] == ["mine", "theirs"]
+    with pytest.raises(ConfigError, match="exists"):
+        again.create("mine", "maximize", {})
+    with pytest.raises(ConfigError, match="belongs"):
+        again.delete("theirs", owner="me")
+    again.delete("mine", owner="me")
+    assert [i.name for i in again.list("me")] == ["theirs"] and other.study_name == "theirs"
+    assert not (tmp_path / "fresh" / "studies" / "mine.journal").exists()
+
+
+# ---- plots -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_study(tmp_path_factory, moons):
+    settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.3), n_layers=(1, 2), units=(2, 16)), sampler="random",
+                            pruner="median", k=2, train_cfg=TrainConfig(batch_size=16, epochs=4))
+    study = _study(StudyStore(tmp_path_factory.mktemp("plots")), "plots", settings, moons)
+    run_inline(TuneJob(study, settings, moons, n_trials=5))
+    return study
+
+
+@pytest.mark.parametrize("kind", ["history", "importances", "parallel", "contour", "slice", "intermediate",
+                                  "timeline", "edf"])
+def test_each_visualisation_renders_from_a_real_study(kind, real_study):
+    from mlcore.plots.tune import study_figure
+
+    fig = study_figure(kind, real_study, {"title": "T", "x": "X", "y": "Y"})
+    assert fig is not None and len(fig.data) >= 1
+    assert fig.layout.title.text == "T"
+    fig.to_json()
+
+
+def test_comparison_overlays_two_studies(real_study):
+    from mlcore.plots.tune import compare_history
+
+    fig = compare_history([real_study, real_study], {"title": "Random vs TPE"})
+    assert len(fig.data) >= 4  # objective values and best-so-far line of each study
+
+
+def test_best_params_rebuild_the_trial_configuration(real_study):
+    settings, _ = from_study(real_study)
+    m, t = configs_from_params(real_study.best_params, settings.space, settings.model_cfg, settings.train_cfg)
+    assert m.depth == real_study.best_params["n_layers"]
+    assert t.optim.lr == pytest.approx(real_study.best_params["lr"])
