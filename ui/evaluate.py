@@ -313,7 +313,7 @@ def _sweep_render(data, kind: str, x_label: str, log_x: bool, key: str):
         rec = eplots.sweep_record(bands[f"train_{name}"], bands[f"val_{name}"], higher_is_better=use_metric)
         fig = _cached(f"{key}_fig", (token, name), lambda: eplots.sweep_figure(rec, {
             "train": tr("split.train"), "val": tr("split.val"), "x": x_label, "best": tr("eval.sweep.best"),
-            "y": metric_label(data) if use_metric else tr("eval.loss")}, log_x=log_x))
+            "y": metric_label(data) if use_metric else tr("eval.loss")}, log_x=log_x, show_best=kind == "capacity"))
         st.plotly_chart(fig, key=f"{key}_chart", **CHART)
         st.caption(tr("eval.sweep.band", seeds=len(job.results[0].scores)))
         if kind == "learning":

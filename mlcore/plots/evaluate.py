@@ -56,7 +56,7 @@ def process_diagram(rec: ProcessRecord, labels: dict[str, str]) -> go.Figure:
                            font=dict(size=16, color="white"))
         fig.add_shape(type="rect", x0=left + 0.01, x1=left + share - 0.01, y0=0.0, y1=0.38,
                       fillcolor=_rgba(color, 0.12), line=dict(color=color, width=2))
-        fig.add_annotation(x=left + share / 2, y=0.19, text=step, showarrow=False, font=dict(size=15))
+        fig.add_annotation(x=left + share / 2, y=0.19, text=step, showarrow=False, font=dict(size=15, color="#222"))
         fig.add_annotation(x=left + share / 2, y=0.40, ax=left + share / 2, ay=0.54, xref="x", yref="y",
                            axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2, arrowcolor=color, text="")
         left += share
@@ -117,10 +117,9 @@ def folds_record(values) -> FoldsRecord:
 def folds_strip(rec: FoldsRecord, labels: dict[str, str]) -> go.Figure:
     """The score of each fold (labelled points over a box), with mean ± std."""
     fig = go.Figure([
-        go.Box(y=rec.values, name=labels["metric"], boxpoints=False, marker_color=PALETTE[0], showlegend=False),
-        go.Scatter(x=[labels["metric"]] * len(rec.values), y=rec.values, mode="markers+text",
-                   text=[f"{labels['fold']} {f}" for f in rec.folds], textposition="middle right",
-                   marker=dict(size=13, color=PALETTE[1]), showlegend=False),
+        go.Box(y=rec.values, name=labels["metric"], boxpoints="all", jitter=0.4, pointpos=0,
+               marker=dict(size=14, color=PALETTE[1]), line=dict(color=PALETTE[0]), fillcolor=_rgba(PALETTE[0], 0.15),
+               hovertext=[f"{labels['fold']} {f}" for f in rec.folds], hoverinfo="text+y", showlegend=False),
     ])
     fig.add_hline(y=rec.mean, line=dict(color="#222", dash="dash"),
                   annotation_text=f"{labels['mean']} {rec.mean:.3f} ± {rec.std:.3f}", annotation_font_size=15)
@@ -173,14 +172,23 @@ def sweep_record(train_band, val_band, higher_is_better: bool = False) -> SweepR
                        val_band.x[best] if val_band.x else None)
 
 
-def sweep_figure(rec: SweepRecord, labels: dict[str, str], log_x: bool = False) -> go.Figure:
+def _log_ticks(fig: go.Figure, xs, log_x: bool) -> None:
+    """Log axes show exactly the swept values as ticks (plotly's 2, 3, ..., 10, 2, 3 is unreadable)."""
+    if log_x:
+        fig.update_xaxes(type="log", tickvals=list(xs), ticktext=[str(x) for x in xs])
+
+
+def sweep_figure(rec: SweepRecord, labels: dict[str, str], log_x: bool = False, show_best: bool = True
+                 ) -> go.Figure:
     """Final train and validation error (mean ± std over seeds) against capacity or data size."""
     fig = go.Figure(_band_traces(rec.x, rec.train_mean, rec.train_std, labels["train"], TRAIN_C)
                     + _band_traces(rec.x, rec.val_mean, rec.val_std, labels["val"], VAL_C))
-    if rec.best_x is not None:
-        fig.add_vline(x=rec.best_x, line=dict(color="#555", dash="dot"),
-                      annotation_text=labels.get("best", ""), annotation_font_size=14)
-    fig.update_xaxes(title_text=labels["x"], type="log" if log_x else "linear")
+    if show_best and rec.best_x is not None:  # a marker, not a vline: shapes on a log axis take log10 coordinates
+        best_y = float(rec.val_mean[list(rec.x).index(rec.best_x)])
+        fig.add_trace(go.Scatter(x=[rec.best_x], y=[best_y], mode="markers", name=labels.get("best", ""),
+                                 marker=dict(symbol="star", size=20, color="#222")))
+    fig.update_xaxes(title_text=labels["x"])
+    _log_ticks(fig, rec.x, log_x)
     fig.update_yaxes(title_text=labels["y"])
     return _layout(fig, height=420)
 
@@ -210,7 +218,8 @@ def biasvar_figure(rec: BiasVarianceRecord, labels: dict[str, str], log_x: bool 
                                  line=dict(color=colors.get(part, PALETTE[3]), width=4 if part == "error" else 3,
                                            dash="dash" if part in ("noise", "error") else None),
                                  marker=dict(size=9)))
-    fig.update_xaxes(title_text=labels["x"], type="log" if log_x else "linear")
+    fig.update_xaxes(title_text=labels["x"])
+    _log_ticks(fig, rec.x, log_x)
     fig.update_yaxes(title_text=labels["y"])
     return _layout(fig, height=420)
 
