@@ -54,6 +54,12 @@ def test_three_fold_cv_and_three_point_sweep(lang, moons):
     assert [r.key for r in sweep.job.results] == [2, 4, 8]
     assert "e_cap_fig" in at.session_state["_eval_figs"]  # the sweep figure was drawn
 
+    # the results stay when the user switches page and comes back
+    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception, exceptions(at)
+    assert at.session_state["eval_job_cv"] is ctrl and mean_label in [m.label for m in at.metric]
+
     # a configuration change marks both results out of date
     at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.01), epochs=3, batch_size=32)
     at.run()
