@@ -82,3 +82,27 @@ def test_diagnosis_and_test_looks_after_training(moons):
     assert at.session_state["eval_test_looks"] == 2
     assert any("looked at the test set 2 times" in w.value for w in at.warning)
     assert not at.exception, exceptions(at)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_bias_variance_on_a_known_toy_and_regression_metrics(lang):
+    sin = prepare_builtin(BuiltinConfig(name="sin", n_samples=80, noise=0.2), SplitConfig())
+    at = _evaluate_app(lang, sin)
+    at.multiselect(key="e_bv_widths").set_value([2, 4]).run()
+    at.slider(key="e_bv_m").set_value(3).run()
+    at.number_input(key="e_bv_epochs").set_value(2).run()
+    at.button(key="eval_job_biasvar_start").click().run()
+    job = at.session_state["eval_job_biasvar"]
+    assert job.wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert job.job.meta["source"] == "draws" and job.job.meta["toy"] == ("sin", 0.2)
+    figs = at.session_state["_eval_figs"]
+    assert "bv_fig" in figs and "bv_fit" in figs  # decomposition and the M fitted curves
+    assert len(figs["bv_decs"][1]) == 2 and figs["bv_decs"][1][0].noise == pytest.approx(0.04)
+    ctrl = at.session_state["controller"]
+    ctrl.step()
+    ctrl.wait(60)
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert "R²" in [m.label for m in at.metric]
