@@ -41,19 +41,20 @@ from ui.training import controller  # noqa: E402
 
 ctrl, _ = controller(data)
 snap = ctrl.snapshot()
+ctx = ux.context(data, ctrl) if snap.state.epoch > 0 else None
+if ctx is not None:
+    st.caption(tr("explain.model_caption", arch=ctx.model.architecture(), epoch=ctx.epoch))
 tabs = st.tabs([tr("explain.tab.shap"), tr("explain.tab.cf"), tr("explain.tab.saliency"),
                 tr("explain.tab.prototypes"), tr("explain.tab.surrogate"), tr("explain.tab.disagreement"),
                 tr("explain.tab.theory")])
 with tabs[6]:
     theory(data)
-if snap.state.epoch == 0:
+if ctx is None:
     with tabs[0]:
         st.warning(tr("explain.need_training"), icon="🏋️")
         st.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")
     st.stop()
 
-ctx = ux.context(data, ctrl)
-st.caption(tr("explain.model_caption", arch=ctx.model.architecture(), epoch=ctx.epoch))
 with tabs[0]:
     ux.shap_tab(ctx)
 with tabs[1]:

@@ -184,7 +184,7 @@ def shap_tab(ctx: ExplainContext) -> None:
         default = 1 if len(ctx.classes) == 2 else 0
         cls = c2.selectbox(tr("explain.shap.class"), ctx.classes, index=default, key="x_shap_class",
                            format_func=ctx.class_label)
-    group = False
+    group = True  # one column per feature unless there are one-hot groups to split
     if ctx.layout.has_groups:
         group = c3.toggle(tr("explain.shap.group"), value=True, key="x_shap_group",
                           help=tr("explain.shap.group.help"))
@@ -222,8 +222,11 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
             raw[f.name].to_numpy(dtype=np.float64) if not f.is_categorical else
             np.asarray([f.categories.index(v) for v in raw[f.name]], dtype=np.float64)
             for f in layout.features])
-    else:
-        feature_values = np.asarray(res.X, dtype=np.float64)
+    else:  # one value per model column: numbers in original units, one-hot columns as 0/1
+        feature_values = np.asarray(res.X, dtype=np.float64).copy()
+        for f in layout.features:
+            if not f.is_categorical:
+                feature_values[:, f.columns[0]] = raw[f.name].to_numpy(dtype=np.float64)
     g1, g2 = st.columns(2)
     xlabel = tr("explain.shap.mean_abs")
     g1.plotly_chart(plots.bar_figure(plots.bar_record(values, names), xlabel, tr("explain.shap.bar")),
@@ -238,7 +241,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     if group:
         labels = [f"{f.name} = {_fmt_value(x_raw[f.name])}" for f in layout.features]
     else:
-        labels = [f"{name} = {_fmt_value(v)}" for name, v in zip(names, res.X[row])]
+        labels = [f"{name} = {_fmt_value(v)}" for name, v in zip(names, feature_values[row])]
     labels.append(tr("explain.shap.others"))
     rec = plots.waterfall_record(values[row], float(res.base[k]), labels)
     l2.plotly_chart(plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx")),
@@ -255,7 +258,8 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     if group and layout.by_name(feature).is_categorical:
         cats = list(layout.by_name(feature).categories)
     rec = plots.DependenceRecord(feature_values[:, j], values[:, j], None)
-    st.plotly_chart(plots.dependence_figure(rec, feature + (tr("explain.original_units") if not cats else ""),
+    one_hot = not group and layout.column_features()[j] != feature
+    st.plotly_chart(plots.dependence_figure(rec, feature + ("" if cats or one_hot else tr("explain.original_units")),
                                             tr("explain.shap.value_of", feature=feature), categories=cats),
                     key="x_shap_dep_fig", **CHART)
 
@@ -545,7 +549,8 @@ def _dis_results(ctx, job) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(plots.matrix_figure(corr, [labels[m] for m in METHODS], tr("explain.dis.matrix")),
                     key="x_dis_matrix", **CHART)
-    c2.plotly_chart(plots.rankings_figure(ctx.layout.names, scores, labels), key="x_dis_rank", **CHART)
+    c2.plotly_chart(plots.rankings_figure(ctx.layout.names, scores, labels, title=tr("explain.dis.rankings")),
+                    key="x_dis_rank", **CHART)
     top = pd.DataFrame({labels[m]: rank.order(m)[:5] + [""] * (5 - len(rank.order(m)[:5])) for m in METHODS})
     top.index = [f"#{i}" for i in range(1, 6)]
     st.dataframe(top, width="stretch")

@@ -253,8 +253,21 @@ def _gradient_search(m: _Model, space: _Space, k: int, steps: int, seed: int, la
 
 
 def _sparsify(m: _Model, space: _Space, x: np.ndarray) -> np.ndarray:
+    """Fewer changes: keep only the largest changes that still give the target (the shortest
+    prefix of the changes sorted by size, all prefixes tried in one batch), then put back any
+    remaining change that is not needed."""
     x = x.copy()
     changed = space.changed(x)
+    if len(changed) > 1:
+        by_size = sorted(changed, key=lambda f: -space.proximity(_only(space, x, f)))
+        prefixes = np.repeat(space.x0[None, :], len(by_size), axis=0)
+        for i in range(len(by_size)):
+            for f in by_size[:i + 1]:
+                prefixes[i, list(f.columns)] = x[list(f.columns)]
+        ok = np.flatnonzero(m.valid(prefixes))
+        if len(ok):
+            x = prefixes[ok[0]]
+            changed = space.changed(x)
     sizes = [(space.proximity(_only(space, x, f)), f) for f in changed]
     for _, f in sorted(sizes, key=lambda t: t[0]):
         trial = x.copy()
@@ -332,7 +345,7 @@ def _search(m, space, k, seed, steps, time_limit, start):
     pool: list[np.ndarray] = []
     method = "none"
     if space.free.any():
-        raw = _gradient_search(m, space, k, steps, seed, lam_prox=0.05, lam_div=0.5)
+        raw = _gradient_search(m, space, k, steps, seed, lam_prox=0.3, lam_div=0.5)
         proj = space.project(raw)
         ok = m.valid(proj)
         pool = [_sparsify(m, space, proj[i]) for i in range(len(proj)) if ok[i]]

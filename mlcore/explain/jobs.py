@@ -56,6 +56,9 @@ def load(ref):
 def shap_fast_chunk(ref, X, background, specs):
     from mlcore.explain.shap_values import explain_shap, fast_path_problem
 
+    import time
+
+    start = time.perf_counter()
     model = load(ref)
     problem = fast_path_problem(model)
     if problem is not None:
@@ -71,7 +74,8 @@ def shap_fast_chunk(ref, X, background, specs):
     if err > sv.ADDITIVITY_TOL * scale:
         return ("additivity", err)
     del explain_shap
-    return ("ok", sv.ShapResult(X, values, base, outputs, tuple(specs), "deeplift", err))
+    return ("ok", sv.ShapResult(X, values, base, outputs, tuple(specs), "deeplift", err,
+                                seconds=time.perf_counter() - start))
 
 
 def shap_kernel_chunk(ref, X, background, specs):
@@ -90,6 +94,7 @@ class ShapJob(ChunkJob):
         self.notice: tuple[str, dict] | None = None
         self.parts: list[np.ndarray] = []
         self.result = None
+        self._kernel_start: float | None = None
         rng = np.random.default_rng(seed)
         self.kernel_X = self.X[:KERNEL_ROWS]
         pick = rng.choice(len(self.background), min(KERNEL_BACKGROUND, len(self.background)), replace=False)
@@ -99,6 +104,10 @@ class ShapJob(ChunkJob):
         if self.phase == "fast":
             return shap_fast_chunk, (self.ref, self.X, self.background, self.specs)
         i = sum(len(p) for p in self.parts)
+        if self._kernel_start is None:
+            import time
+
+            self._kernel_start = time.perf_counter()
         return shap_kernel_chunk, (self.ref, self.kernel_X[i:i + KERNEL_ROWS_PER_CHUNK], self.kernel_B, self.specs)
 
     def absorb(self, result) -> None:
@@ -123,7 +132,11 @@ class ShapJob(ChunkJob):
         outputs = sv.model_outputs(model, self.kernel_X, self.specs)
         base = sv.model_outputs(model, self.kernel_B, self.specs).mean(axis=0)
         err = sv.additivity_error(values, outputs, base)
-        self.result = sv.ShapResult(self.kernel_X, values, base, outputs, self.specs, "kernel", err, self.notice)
+        import time
+
+        seconds = time.perf_counter() - self._kernel_start if self._kernel_start is not None else 0.0
+        self.result = sv.ShapResult(self.kernel_X, values, base, outputs, self.specs, "kernel", err, self.notice,
+                                    seconds)
 
     def done(self) -> bool:
         return self.result is not None

@@ -117,7 +117,7 @@ def waterfall_figure(rec: WaterfallRecord, base_label: str, out_label: str, titl
         increasing=dict(marker=dict(color=POS)), decreasing=dict(marker=dict(color=NEG)),
         totals=dict(marker=dict(color="#555")),
         text=[f"{rec.base:.3g}", *(f"{c:+.3g}" for c in rec.contributions), f"{rec.output:.3g}"],
-        textposition="outside", cliponaxis=False,
+        textposition="auto", cliponaxis=False,
     ))
     fig.update_yaxes(autorange="reversed")
     return base_layout(fig, max(340, 34 * (n + 2) + 120), title)
@@ -191,7 +191,7 @@ def matrix_figure(corr: np.ndarray, labels: list[str], title: str | None = None)
 
 
 def rankings_figure(features: list[str], scores: dict[str, np.ndarray], labels: dict[str, str],
-                    top: int = 10) -> go.Figure:
+                    top: int = 10, title: str | None = None) -> go.Figure:
     """Each technique's importances scaled to their maximum, for the top features of the first."""
     first = next(iter(scores.values()))
     order = np.argsort(-first, kind="stable")[:top]
@@ -201,5 +201,7 @@ def rankings_figure(features: list[str], scores: dict[str, np.ndarray], labels: 
         peak = float(np.max(np.abs(s))) or 1.0
         fig.add_trace(go.Bar(name=labels.get(method, method), x=[features[i] for i in order],
                              y=[float(s[i]) / peak for i in order]))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
-    return base_layout(fig, 420)
+    fig = base_layout(fig, 480, title)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.45, font=dict(size=14)))
+    fig.update_xaxes(tickangle=-35)
+    return fig
