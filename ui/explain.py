@@ -109,8 +109,8 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
         start_job(key, job)
 
     ctrl = job_controller(key)
-    if auto and (ctrl is None or getattr(ctrl.job, "meta", {}).get("params") != params
-                 and ctrl.mode != RUNNING):
+    if auto and (ctrl is None or getattr(ctrl.job, "meta", {}) != {"fp": ctx.fingerprint, "params": params}
+                 and ctrl.mode != RUNNING and not ctrl.busy):  # cheap: always about the current model
         _start()
         ctrl = job_controller(key)
     running = ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)

@@ -1,0 +1,112 @@
+"""The Explain page through AppTest on trained models: binary, multiclass, regression and digits, in
+both languages; results marked out of date when the model changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlcore.config import BuiltinConfig, LayerSpec, ModelConfig, OptimConfig, SplitConfig, TrainConfig
+from mlcore.data import prepare_builtin
+from mlcore.i18n import t
+from tests.app.conftest import exceptions
+
+PAGE = "pages/explain.py"
+
+
+def _trained_app(lang, data, epochs=2):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["data"] = data
+    at.session_state["model_cfg"] = ModelConfig(hidden=(LayerSpec(16, "relu"),))
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.02), epochs=epochs, batch_size=64)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="t_play").click().run()
+    assert at.session_state["controller"].wait(120).state.epoch == epochs
+    at.switch_page(PAGE).run()
+    assert not at.exception, exceptions(at)
+    at.session_state["explain_job_shap"].wait(60)
+    at.run()
+    assert not at.exception, exceptions(at)
+    return at
+
+
+def _run_job(at, name):
+    at.button(key=f"explain_job_{name}_run").click().run()
+    at.session_state[f"explain_job_{name}"].wait(120)
+    at.run()
+    assert not at.exception, exceptions(at)
+    return at.session_state[f"explain_job_{name}"].job
+
+
+def _texts(at):
+    return " ".join([m.value for m in at.markdown] + [w.value for w in at.warning] + [s.value for s in at.success]
+                    + [i.value for i in at.info] + [c.value for c in at.caption])
+
+
+CASES = [("breast_cancer", "es"), ("iris", "en"), ("diabetes", "es"), ("digits", "en")]
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES, ids=[f"{n}-{lang}" for n, lang in CASES])
+def test_explain_page_on_a_trained_model(name, lang):
+    data = prepare_builtin(BuiltinConfig(name=name), SplitConfig())
+    at = _trained_app(lang, data)
+    shap = at.session_state["explain_job_shap"].job.result
+    assert shap.method == "deeplift" and shap.additivity_error < 1e-4
+    labels = [m.label for m in at.metric]
+    assert t("explain.shap.additivity", lang) in labels
+    text = _texts(at)
+    if name == "diabetes":
+        assert t("explain.output.value", lang, target=data.target_name) in text
+    else:
+        assert t("explain.method.deeplift", lang) in text
+    assert t("err.unexpected", lang) not in [e.value for e in at.error]
+    # the rule surrogate shows its fidelity, measured on validation rows
+    fidelity = "r2" if name == "diabetes" else "accuracy"
+    assert t(f"explain.sur.fidelity.{fidelity}", lang) in labels
+    cf = _run_job(at, "cf").results["cf"]
+    assert all(item.valid for item in cf.items)
+    if not cf.found:
+        assert cf.hint is not None
+    dis = _run_job(at, "dis")
+    assert set(dis.results) == {"shap", "permutation", "grad_input", "integrated", "surrogate"}
+    if name == "digits":
+        maps = _run_job(at, "sal").results["maps"]
+        assert maps.gradient.shape == (64,)
+        cf38 = _run_job(at, "sal_cf").results["cf"]
+        assert all(int(item.prediction) == 8 for item in cf38.items)
+    else:
+        assert t("explain.sal.only_images", lang) in _texts(at)
+
+
+def test_results_are_marked_out_of_date_when_the_model_changes():
+    data = prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
+    at = _trained_app("en", data, epochs=1)
+    _run_job(at, "cf")
+    assert t("explain.stale_model", "en") not in [w.value for w in at.warning]
+    ctrl = at.session_state["controller"]
+    ctrl.set_train_config(TrainConfig(optim=OptimConfig(lr=0.02), epochs=2, batch_size=64))
+    ctrl.step()
+    ctrl.wait(60)
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert t("explain.stale_model", "en") in [w.value for w in at.warning]
+    # SHAP is cheap: it is recomputed for the current model on its own
+    shap_ctrl = at.session_state["explain_job_shap"]
+    shap_ctrl.wait(60)
+    assert shap_ctrl.job.meta["fp"][3] == 2
+
+
+def test_untrained_model_asks_for_training():
+    data = prepare_builtin(BuiltinConfig(name="moons", n_samples=100), SplitConfig())
+    from tests.app.conftest import make_app
+
+    at = make_app("es")
+    at.session_state["data"] = data
+    at.switch_page(PAGE).run()
+    assert not at.exception, exceptions(at)
+    assert t("explain.need_training", "es") in [w.value for w in at.warning]
