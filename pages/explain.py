@@ -24,7 +24,7 @@ def theory(data) -> None:
              f"{tr('explain.theory.col.applies')} | {tr('explain.theory.col.where')} |", "|---|---|---|---|"]
     for code, family, applies in rows:
         lines.append(f"| {tr(f'explain.tech.{code}')} | {tr(f'explain.family.{family}')} | "
-                     f"{'✅' if applies else '—'} | {tr(f'explain.tech.{code}.where')} |")
+                     f"{tr('explain.yes') if applies else '—'} | {tr(f'explain.tech.{code}.where')} |")
     st.markdown("\n".join(lines))
     st.info(tr("explain.theory.text_na"), icon="📝")
     st.markdown(tr("explain.theory.question"))

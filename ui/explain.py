@@ -250,6 +250,13 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     l1.markdown(tr("explain.shap.row_check", fx=num(float(res.outputs[row, k]), 4), base=num(float(res.base[k]), 4),
                    total=num(float(values[row].sum()), 6), gap=num(gap, 6),
                    err=f"{abs(values[row].sum() - gap):.1e}"))
+    if ctx.data.image_shape is not None and values.shape[1] == ctx.layout.n_columns:
+        shape = ctx.data.image_shape
+        img = _image(ctx, res.X[row])
+        st.plotly_chart(plots.images_figure([
+            plots.ImagePanel(tr("explain.sal.digit"), img, False),
+            plots.ImagePanel(tr("explain.shap.image"), values[row].reshape(shape), True, img)], height=300),
+            key="x_shap_img", **CHART)
     st.subheader(tr("explain.shap.dependence"))
     feature = st.selectbox(tr("explain.shap.feature"), names, index=int(np.argmax(np.abs(values).mean(0))),
                            key="x_shap_dep")

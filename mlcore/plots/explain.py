@@ -169,11 +169,13 @@ def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
         fig.add_trace(trace, row=1, col=k)
         if p.overlay is not None:
             fig.add_trace(go.Contour(z=p.overlay, showscale=False, contours=dict(coloring="none", start=8, end=8),
-                                     line=dict(color="#222", width=1.5), hoverinfo="skip"), row=1, col=k)
+                                     line=dict(color="#222", width=1.5), hoverinfo="skip", showlegend=False),
+                          row=1, col=k)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{k if k > 1 else ''}", showticklabels=False,
-                         row=1, col=k)
-        fig.update_xaxes(showticklabels=False, row=1, col=k)
+                         showgrid=False, zeroline=False, row=1, col=k)
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=k)
     fig = base_layout(fig, height)
+    fig.update_layout(showlegend=False)
     fig.update_annotations(font=dict(size=15))
     return fig
 
