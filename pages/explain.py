@@ -14,10 +14,9 @@ def theory(data) -> None:
     st.markdown(tr("explain.theory.xai"))
     st.markdown(tr("explain.theory.red_blue"))
     st.markdown(tr("explain.theory.table"))
-    image = data is not None and data.image_shape is not None
+    image = data is None or data.image_shape is not None  # before a dataset is loaded: what an MLP allows
     rows = [  # (technique, family, applies here)
-        ("fi", "tabular", data is not None), ("rb", "tabular", data is not None),
-        ("pr", "both", data is not None), ("cf", "both", data is not None),
+        ("fi", "tabular", True), ("rb", "tabular", True), ("pr", "both", True), ("cf", "both", True),
         ("sm", "image", image), ("ca", "image", False), ("sh", "text", False), ("ab", "text", False),
     ]
     lines = [f"| {tr('explain.theory.col.technique')} | {tr('explain.theory.col.data')} | "

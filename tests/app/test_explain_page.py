@@ -110,3 +110,23 @@ def test_untrained_model_asks_for_training():
     at.switch_page(PAGE).run()
     assert not at.exception, exceptions(at)
     assert t("explain.need_training", "es") in [w.value for w in at.warning]
+
+
+def test_one_hot_features_are_grouped_and_rules_name_categories():
+    from tests.unit.explain_helpers import mixed_data
+
+    data = mixed_data()
+    at = _trained_app("en", data, epochs=3)
+    assert at.toggle(key="x_shap_group").value is True
+    names = list(at.selectbox(key="x_shap_dep").options)
+    assert sorted(names) == ["age", "color", "income"]
+    at.toggle(key="x_shap_group").set_value(False).run()
+    assert not at.exception, exceptions(at)
+    assert len(at.selectbox(key="x_shap_dep").options) == data.n_features  # one per one-hot column
+    sur = at.session_state["_explain_sur"][1]
+    assert {c.feature for r in sur.rules for c in r.conditions} <= {"age", "income", "color"}
+    cf = _run_job(at, "cf").results["cf"]
+    for item in cf.items:
+        for feature, _, after in item.changes:
+            if feature == "color":
+                assert after in ("red", "green", "blue")
