@@ -11,6 +11,8 @@ The search (in the spirit of Wachter et al. 2017 and DiCE, Mothilal et al. 2020)
    change *sparse*) and a *diversity* term (``exp(-distance)`` between candidates). Frozen
    features do not move; numeric features stay inside their permitted ranges; a categorical
    feature is a softmax over its one-hot columns.
+   Then the search runs again with each candidate free to move only the 3 (then 6, 10)
+   features the first run moved most, for sparser and more varied candidates.
 2. **Projection.** Categorical features become a valid one-hot row (argmax), integer-valued
    features are rounded in original units, ranges are enforced. Then each candidate is made
    sparser: changed features are put back one by one, smallest change first, while it stays valid.
@@ -210,11 +212,12 @@ class _Model:
         return torch.relu(others.max(dim=1).values - z[:, t.cls] + 1.0)
 
 
-def _gradient_search(m: _Model, space: _Space, k: int, steps: int, seed: int, lam_prox: float, lam_div: float):
+def _gradient_search(m: _Model, space: _Space, k: int, steps: int, seed: int, lam_prox: float, lam_div: float,
+                     masks: np.ndarray | None = None):
     torch = m.torch
     gen = torch.Generator().manual_seed(seed)
     x0 = torch.as_tensor(space.x0, dtype=torch.float32)
-    free = torch.as_tensor(space.free)
+    free = torch.as_tensor(space.free if masks is None else masks & space.free[None, :])
     lo = torch.as_tensor(np.where(np.isfinite(space.lo), space.lo, -1e6), dtype=torch.float32)
     hi = torch.as_tensor(np.where(np.isfinite(space.hi), space.hi, 1e6), dtype=torch.float32)
     stds = torch.as_tensor(space.stds, dtype=torch.float32)
@@ -233,7 +236,7 @@ def _gradient_search(m: _Model, space: _Space, k: int, steps: int, seed: int, la
             x[:, num_cols] = torch.maximum(torch.minimum(x[:, num_cols], hi[num_cols]), lo[num_cols])
         for cols, logits in cat_logits:
             x = x.clone()
-            x[:, cols] = torch.softmax(logits, dim=1)
+            x[:, cols] = torch.where(free[..., cols], torch.softmax(logits, dim=1), x0[cols])
         z = m.model(x)
         target = m.loss(z)
         dist = ((x - x0).abs() / stds).sum(dim=1)
@@ -248,7 +251,7 @@ def _gradient_search(m: _Model, space: _Space, k: int, steps: int, seed: int, la
     with torch.no_grad():
         x = x0 + delta * free
         for cols, logits in cat_logits:
-            x[:, cols] = torch.softmax(logits, dim=1)
+            x[:, cols] = torch.where(free[..., cols], torch.softmax(logits, dim=1), x0[cols])
     return x.numpy().astype(np.float64)
 
 
@@ -321,10 +324,13 @@ def _random_candidates(m: _Model, space: _Space, n: int, seed: int) -> np.ndarra
 
 
 def _pick_diverse(space: _Space, cands: list[np.ndarray], k: int) -> list[np.ndarray]:
-    """Greedy: the nearest first, then the one that best trades distance to the instance against
-    distance to those already chosen."""
+    """Greedy: the cheapest first (near, few changes), then the one that best trades that cost
+    against distance to those already chosen."""
+    def cost(c):  # proximity, with each changed feature counting half a standard deviation more
+        return space.proximity(c) + 0.5 * len(space.changed(c))
+
     unique: list[np.ndarray] = []
-    for c in sorted(cands, key=space.proximity):
+    for c in sorted(cands, key=cost):
         if space.changed(c) and all(np.abs(c - u).max() > 1e-6 for u in unique):
             unique.append(c)
     if not unique:
@@ -334,11 +340,39 @@ def _pick_diverse(space: _Space, cands: list[np.ndarray], k: int) -> list[np.nda
     while rest and len(chosen) < k:
         def gain(c):
             div = min((np.abs(c - s) / space.stds).sum() for s in chosen)
-            return div - 0.5 * space.proximity(c)
+            return div - 0.5 * cost(c)
         best = max(rest, key=gain)
         chosen.append(best)
         rest = [c for c in rest if c is not best]
     return chosen
+
+
+def _restricted_searches(m, space, raw, k, seed, steps, time_limit, start) -> list[np.ndarray]:
+    """Sparser candidates: the gradient search again, each candidate free to move only a few of
+    the features that the first search moved most (3, then 6, then 10 of them; candidate ``i``
+    starts its subset ``i`` places down the ranking, which also makes them more diverse)."""
+    feats = space.numeric_free + space.cat_free
+    if len(feats) <= 3:
+        return []
+    moved = np.abs(raw - space.x0[None, :]) / space.stds[None, :]
+    score = {f.name: float(moved[:, list(f.columns)].sum(axis=1).max()) for f in feats}
+    ranked = sorted(feats, key=lambda f: -score[f.name])
+    out: list[np.ndarray] = []
+    for size in (3, 6, 10):
+        if size >= len(ranked) or time.perf_counter() - start > 0.5 * time_limit:
+            break
+        shifts = range(min(k, len(ranked) - size + 1))
+        masks = np.zeros((len(shifts), len(space.x0)), dtype=bool)
+        for i in shifts:
+            for f in ranked[i:i + size]:
+                masks[i, list(f.columns)] = True
+        proj = space.project(_gradient_search(m, space, len(masks), steps, seed + size, lam_prox=0.3, lam_div=0.0,
+                                              masks=masks))
+        ok = m.valid(proj)
+        out += [_sparsify(m, space, proj[i]) for i in range(len(proj)) if ok[i]]
+        if len(out) >= k:
+            break
+    return out
 
 
 def _search(m, space, k, seed, steps, time_limit, start):
@@ -349,6 +383,7 @@ def _search(m, space, k, seed, steps, time_limit, start):
         proj = space.project(raw)
         ok = m.valid(proj)
         pool = [_sparsify(m, space, proj[i]) for i in range(len(proj)) if ok[i]]
+        pool += _restricted_searches(m, space, raw, k, seed, steps, time_limit, start)
         method = "gradient" if pool else "none"
         distinct = _pick_diverse(space, pool, k)
         if len(distinct) < k and time.perf_counter() - start < time_limit:
