@@ -288,6 +288,10 @@ def cv_section(data) -> None:
             {"train": tr("eval.cv.train_mean"), "val": tr("eval.cv.val_mean"), "epoch": tr("train.epoch"),
              "loss": tr("eval.loss")}))
         f2.plotly_chart(curve, key="e_cv_curve", **CHART)
+        from mlcore.evaluate.diagnosis import diagnose
+
+        d = diagnose(result.epoch_train_loss, result.epoch_val_loss)
+        st.markdown(tr("eval.cv.diagnosis", verdict=tr(f"diag.{d.verdict}.title")))
         st.dataframe([{tr("eval.cv.fold"): i + 1, tr("eval.rows"): result.fold_rows[i],
                        tr("eval.train_loss"): round(float(result.fold_train_loss[i]), 4),
                        tr("eval.val_loss"): round(float(result.fold_loss[i]), 4),
