@@ -157,7 +157,8 @@ def process_section(data) -> None:
     looks = int(st.session_state.get(LOOKS_KEY) or 0)
     rec = eplots.process_record(len(data.y_train), len(data.y_val), len(data.y_test), looks)
     st.markdown(tr("eval.process.text"))
-    fig = _cached("process", (rec.rows, lang()), lambda: eplots.process_diagram(rec, {
+    fig = _cached("process", (rec.rows, looks, lang()), lambda: eplots.process_diagram(rec, {
+        "looks": tr("eval.process.looks", n="{n}"),
         "train": tr("eval.split.train"), "val": tr("eval.split.val"), "test": tr("eval.split.test"),
         "step_train": tr("eval.process.step_train"), "step_tune": tr("eval.process.step_tune"),
         "step_test": tr("eval.process.step_test")}))

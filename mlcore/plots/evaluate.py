@@ -59,6 +59,9 @@ def process_diagram(rec: ProcessRecord, labels: dict[str, str]) -> go.Figure:
         fig.add_annotation(x=left + share / 2, y=0.19, text=step, showarrow=False, font=dict(size=15, color="#222"))
         fig.add_annotation(x=left + share / 2, y=0.40, ax=left + share / 2, ay=0.54, xref="x", yref="y",
                            axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2, arrowcolor=color, text="")
+        if name == names[2] and rec.test_looks:  # the looks counter on the test step
+            fig.add_annotation(x=left + share / 2, y=0.05, text=labels["looks"].format(n=rec.test_looks),
+                               showarrow=False, font=dict(size=14, color=TEST_C if rec.test_looks < 2 else "#b45309"))
         left += share
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[-0.02, 1.02])

@@ -17,9 +17,12 @@ def test_process_record_counts_and_shares():
     rec = ep.process_record(300, 100, 100, test_looks=2)
     assert rec.rows == (300, 100, 100) and rec.shares == pytest.approx((0.6, 0.2, 0.2)) and rec.test_looks == 2
     labels = {k: k for k in ("train", "val", "test", "step_train", "step_tune", "step_test")}
+    labels["looks"] = "looked {n}x"
     fig = ep.process_diagram(ep.process_record(10, 5, 0), labels)
     texts = [a.text for a in fig.layout.annotations if a.text]
     assert "<b>train</b><br>10" in texts and "step_tune" in texts and not any("test" in t for t in texts)
+    texts = [a.text for a in ep.process_diagram(rec, labels).layout.annotations if a.text]
+    assert "<b>test</b><br>100" in texts and "looked 2x" in texts
 
 
 def test_diagnosed_curves_mark_the_best_epoch():
