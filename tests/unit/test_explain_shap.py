@@ -135,3 +135,12 @@ def test_equal_to_shap_deep_explainer():
         warnings.simplefilter("ignore")
         ref = shap.DeepExplainer(model, torch.as_tensor(Bf)).shap_values(torch.as_tensor(Xf))
     np.testing.assert_allclose(ours, np.transpose(np.asarray(ref), (0, 2, 1)), atol=1e-4)
+
+
+def test_dropout_and_a_reused_activation_instance_stay_exact():
+    """Dropout is skipped (eval mode); one activation module used twice is still handled, because
+    the pass applies each module as a function (hook-based explainers get this wrong silently)."""
+    act = nn.Tanh()
+    model = nn.Sequential(nn.Linear(6, 8), act, nn.Dropout(0.5), nn.Linear(8, 8), act, nn.Linear(8, 1)).eval()
+    res = explain_shap(model, X.astype(np.float64), B.astype(np.float64), (OutputSpec("value"),))
+    assert res.method == "deeplift" and res.additivity_error < 1e-12
