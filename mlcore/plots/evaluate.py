@@ -311,7 +311,7 @@ def pr_figure(curves, labels: dict[str, str]) -> go.Figure:
         fig.add_hline(y=c.prevalence, line=dict(color=color, dash="dot", width=1))
     fig.update_xaxes(title_text=labels["recall"], range=[0, 1])
     fig.update_yaxes(title_text=labels["precision"], range=[0, 1.02])
-    return _layout(fig, height=420)
+    return _layout(fig, height=420, showlegend=True)  # the legend carries the AP, also for one curve
 
 
 def residual_figure(res, labels: dict[str, str]) -> go.Figure:
