@@ -5,6 +5,10 @@
 - ``launch_chromium()``: Debian's ``/usr/bin/chromium`` driven by Python playwright (no
   downloaded browser builds: the machines have no network for that).
 - ``wait_for_app(page)``: wait until Streamlit has finished running the script.
+- ``read_text(page, selector, expect)``: wait until an element is drawn with content (its text
+  and its inputs' values, optionally containing ``expect``), then return that content. Tests read
+  through it instead of reading once: on a loaded machine a widget's box can exist a moment
+  before its value is drawn (``'RMSprop' in ' '``).
 - ``page_heavy_imports(path)``: which heavy libraries a page imports, measured with AppTest in a
   fresh interpreter.
 """
@@ -155,6 +159,7 @@ def wait_for_app(page, timeout_ms: float = 90_000, settle_ms: int = 500) -> None
                 || !document.querySelector('[data-testid="stMain"] h1')
                 || document.querySelector('[data-testid="stStatusWidget"]')
                 || document.querySelector('[data-testid="stAppSkeleton"]')
+                || document.querySelector('[data-testid="stSkeleton"]')
                 || document.querySelector('[data-stale="true"]');
             const now = performance.now();
             if (busy || window.__mlplabIdleSince === undefined) {
@@ -167,6 +172,49 @@ def wait_for_app(page, timeout_ms: float = 90_000, settle_ms: int = 500) -> None
         timeout=timeout_ms,
         polling=100,
     )
+
+
+_CONTENT_JS = """(el) => [el.innerText || '',
+    ...[...el.querySelectorAll('input, textarea')].map(i => i.value || '')].join(' ').trim()"""
+
+
+def read_text(page, selector: str, expect: str | None = None, timeout_ms: float = 60_000) -> str:
+    """The content of the first element matching ``selector`` (its ``innerText`` plus the values
+    of its inputs), once it is drawn: non-empty, and containing ``expect`` when given. On timeout
+    it returns what is there, so the caller's assertion shows the actual content."""
+    locator = page.locator(selector).first
+    locator.wait_for(state="attached", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    content = ""
+    while True:
+        try:
+            content = locator.evaluate(_CONTENT_JS)
+        except Exception:  # noqa: BLE001 - redrawn between two looks: look again
+            content = ""
+        if content and (expect is None or expect in content):
+            return content
+        if time.monotonic() >= deadline:
+            return content
+        page.wait_for_timeout(100)
+
+
+def read_value(page, selector: str, expect: str | None = None, timeout_ms: float = 60_000) -> str:
+    """``input_value()`` of the input at ``selector``, once it equals ``expect`` (or is non-empty);
+    on timeout, whatever it is."""
+    locator = page.locator(selector).first
+    locator.wait_for(state="attached", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    value = ""
+    while True:
+        try:
+            value = locator.input_value()
+        except Exception:  # noqa: BLE001 - redrawn between two looks
+            value = ""
+        if value and (expect is None or value == expect):
+            return value
+        if time.monotonic() >= deadline:
+            return value
+        page.wait_for_timeout(100)
 
 
 def full_page_screenshot(page, path, max_height: int = 12_000) -> None:

@@ -13,7 +13,14 @@ import re
 import pytest
 
 from mlcore.i18n import t
-from tests.e2e.helpers import LANG_LABELS, full_page_screenshot, open_in_session, streamlit_server, wait_for_app
+from tests.e2e.helpers import (
+    LANG_LABELS,
+    full_page_screenshot,
+    open_in_session,
+    read_text,
+    streamlit_server,
+    wait_for_app,
+)
 from ui.nav import PAGES
 
 LOCALES = {"es": "es-ES", "en": "en-US"}
@@ -32,11 +39,11 @@ def assert_clean(page, where: str) -> None:
 
 
 def h1(page) -> str:
-    return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
+    return read_text(page, '[data-testid="stMain"] h1').strip()
 
 
 def sidebar_text(page) -> str:
-    return page.locator('[data-testid="stSidebar"]').inner_text()
+    return read_text(page, '[data-testid="stSidebar"]')
 
 
 def test_fresh_server_deep_link_gets_the_app_frame(chromium_ready, new_page, artifacts):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.helpers import ROOT, open_in_session, wait_for_app
+from tests.e2e.helpers import ROOT, open_in_session, read_text, read_value, wait_for_app
 from ui.nav import PAGES
 
 SPEC = {p.url_path: p for p in PAGES}
@@ -92,10 +92,10 @@ def test_share_link_opens_the_same_setup(server_url, new_page):
     page.goto(f"{server_url}/train?{urlencode(query)}")
     wait_for_app(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    sidebar = read_text(page, '[data-testid="stSidebar"]', expect="300 rows")
     assert "circles" in sidebar and "300 rows" in sidebar
     page.screenshot(path=str(ROOT_ARTIFACTS / "share-link.png"), full_page=True)
-    assert "RMSprop" in page.locator(".st-key-t_opt").evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
+    assert "RMSprop" in read_text(page, ".st-key-t_opt", expect="RMSprop")
     open_in_session(page, server_url, SPEC["build"])
-    assert page.locator(".st-key-b_units_0 input").input_value() == "6"
+    assert read_value(page, ".st-key-b_units_0 input", expect="6") == "6"
     assert page.locator(".st-key-b_units_1").count() == 0
