@@ -143,4 +143,65 @@ def decode(query: Mapping[str, str]) -> tuple[dict[str, Any] | None, ModelConfig
 
 
 def is_share_link(query: Mapping[str, str]) -> bool:
-    return any(key in query for key in ("arch", "opt", "ds"))
+    return any(key in query for key in ("arch", "opt", "ds", *VIEW_KEYS))
+
+
+# ---- teacher mode and lesson presets in links --------------------------------------------------
+# control id (ui.teacher.visible) -> short code in the link's ``hide`` parameter
+HIDE_CODES = {
+    "data.dataset": "ds",
+    "build.architecture": "arch",
+    "build.init": "init",
+    "build.regularisation": "reg",
+    "build.loss": "loss",
+    "train.optimizer": "opt",
+    "train.lr": "lr",
+    "train.hyper": "hyp",
+    "train.batch": "bs",
+    "train.epochs": "ep",
+    "train.seed": "seed",
+    "train.early_stopping": "es",
+}
+_HIDE_IDS = {code: control for control, code in HIDE_CODES.items()}
+VIEW_KEYS = ("hide", "tm", "preset")
+
+
+def encode_view(hidden=(), teacher: bool = False, preset: str | None = None) -> dict[str, str]:
+    """Link parameters for teacher mode: controls to hide (``hide=opt,lr``), the teacher's own
+    switch (``tm=1``) and the lesson preset step (``preset=xor.hidden``). Empty ones are left out."""
+    params: dict[str, str] = {}
+    codes = [HIDE_CODES[c] for c in HIDE_CODES if c in set(hidden)]  # fixed order: stable links
+    if codes:
+        params["hide"] = ",".join(codes)
+    if teacher:
+        params["tm"] = "1"
+    if preset:
+        params["preset"] = str(preset)
+    return params
+
+
+def decode_view(query: Mapping[str, str]) -> tuple[tuple[str, ...], bool, str | None, list[Notice]]:
+    """(hidden control ids, teacher mode, preset ref or None, notices). Never raises: an unknown
+    control code is dropped, an unreadable ``tm`` means off, each with a notice."""
+    notices: list[Notice] = []
+    hidden: list[str] = []
+    raw = str(query.get("hide", "") or "")
+    bad = []
+    for code in (part.strip() for part in raw.split(",")):
+        if not code:
+            continue
+        if code in _HIDE_IDS:
+            if _HIDE_IDS[code] not in hidden:
+                hidden.append(_HIDE_IDS[code])
+        else:
+            bad.append(code)
+    if bad:
+        notices.append(("share.invalid", {"group": "hide"}))
+    teacher = False
+    if "tm" in query:
+        try:
+            teacher = bool(_convert(str(query["tm"]), False, "tm"))
+        except ValueError:
+            notices.append(("share.invalid", {"group": "tm"}))
+    preset = str(query["preset"])[:40] if query.get("preset") else None
+    return tuple(hidden), teacher, preset, notices

@@ -7,6 +7,7 @@ import streamlit as st
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, require_data, show_error, tr
+from ui.teacher import fixed_note, visible
 from ui.training import model_cfg, train_cfg, worker_pool
 
 st.title(tr("build.title"))
@@ -66,7 +67,7 @@ def _option_changed(field: str, key: str) -> None:
 left, right = st.columns([5, 7], gap="large")
 with left:
     st.subheader(tr("build.layers"))
-    for i, layer in enumerate(cfg.hidden):
+    for i, layer in enumerate(cfg.hidden if visible("build.architecture") else ()):
         c1, c2, c3 = st.columns([3, 4, 1], vertical_alignment="bottom")
         c1.number_input(tr("build.units", i=i + 1), min_value=1, max_value=256, value=layer.units, step=1,
                         key=f"b_units_{i}", on_change=_layers_changed)
@@ -75,27 +76,32 @@ with left:
         c3.button("✕", key=f"b_remove_{i}", on_click=_remove_layer, args=(i,), help=tr("build.remove"))
     if not cfg.hidden:
         st.caption(tr("build.no_hidden"))
-    st.button(tr("build.add"), key="b_add", on_click=_add_layer, icon=":material/add:",
-              disabled=len(cfg.hidden) >= 6)
+    if visible("build.architecture"):
+        st.button(tr("build.add"), key="b_add", on_click=_add_layer, icon=":material/add:",
+                  disabled=len(cfg.hidden) >= 6)
     err = st.session_state.pop("_build_error", None)
     if err is not None:
         show_error(err)
 
     st.subheader(tr("build.options"))
-    st.selectbox(tr("build.init"), INITS, index=INITS.index(cfg.init), format_func=fmt("model.init."),
-                 key="b_init", on_change=_option_changed, args=("init", "b_init"), help=tr("build.init_help"))
-    st.slider(tr("build.dropout"), 0.0, 0.8, float(cfg.dropout), 0.05, key="b_dropout",
-              on_change=_option_changed, args=("dropout", "b_dropout"))
-    c1, c2 = st.columns(2)
-    c1.number_input(tr("build.l2"), 0.0, 1.0, float(cfg.l2), 0.0001, format="%.4f", key="b_l2",
-                    on_change=_option_changed, args=("l2", "b_l2"))
-    c2.number_input(tr("build.l1"), 0.0, 1.0, float(cfg.l1), 0.0001, format="%.4f", key="b_l1",
-                    on_change=_option_changed, args=("l1", "b_l1"))
-    if data.task is Task.BINARY:
+    if visible("build.init"):
+        st.selectbox(tr("build.init"), INITS, index=INITS.index(cfg.init), format_func=fmt("model.init."),
+                     key="b_init", on_change=_option_changed, args=("init", "b_init"), help=tr("build.init_help"))
+    if visible("build.regularisation"):
+        st.slider(tr("build.dropout"), 0.0, 0.8, float(cfg.dropout), 0.05, key="b_dropout",
+                  on_change=_option_changed, args=("dropout", "b_dropout"))
+        c1, c2 = st.columns(2)
+        c1.number_input(tr("build.l2"), 0.0, 1.0, float(cfg.l2), 0.0001, format="%.4f", key="b_l2",
+                        on_change=_option_changed, args=("l2", "b_l2"))
+        c2.number_input(tr("build.l1"), 0.0, 1.0, float(cfg.l1), 0.0001, format="%.4f", key="b_l1",
+                        on_change=_option_changed, args=("l1", "b_l1"))
+    fixed_note("build")
+    show_loss = visible("build.loss")
+    if show_loss and data.task is Task.BINARY:
         st.radio(tr("build.binary_head"), BINARY_HEADS, index=BINARY_HEADS.index(cfg.binary_head),
                  format_func=fmt("model.head."), key="b_head", horizontal=True,
                  on_change=_option_changed, args=("binary_head", "b_head"))
-    if data.task is Task.REGRESSION:
+    if show_loss and data.task is Task.REGRESSION:
         current = cfg.loss or "mse"
         st.radio(tr("build.loss"), REGRESSION_LOSSES, index=REGRESSION_LOSSES.index(current),
                  format_func=fmt("model.loss."), key="b_loss", horizontal=True,

@@ -44,6 +44,7 @@ from mlcore.plots.data import (
     target_histogram_figure,
 )
 from ui.common import lang, page_header, show_error, show_notes, tr
+from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
 
 SEP_KEYS = {",": "data.sep.comma", ";": "data.sep.semicolon", "\t": "data.sep.tab", "|": "data.sep.pipe"}
@@ -356,14 +357,17 @@ if flash:
     st.session_state["data_flash"] = None
     st.success(tr(flash[0], **flash[1]), icon="✅")
 
-with st.container(border=True):
-    # format_func binds the language now: AppTest calls it again outside the script run.
-    kind = st.radio(tr("data.source"), ("builtin", "upload"), key="data_source_kind", horizontal=True,
-                    format_func=lambda k, L=lang(): t(f"data.source.{k}", L))
-    if kind == "builtin":
-        _builtin_controls()
-    else:
-        _upload_controls()
+if not visible("data.dataset"):
+    fixed_note("data")
+else:
+    with st.container(border=True):
+        # format_func binds the language now: AppTest calls it again outside the script run.
+        kind = st.radio(tr("data.source"), ("builtin", "upload"), key="data_source_kind", horizontal=True,
+                        format_func=lambda k, L=lang(): t(f"data.source.{k}", L))
+        if kind == "builtin":
+            _builtin_controls()
+        else:
+            _upload_controls()
 
 current = st.session_state.get("data")
 if current is None:

@@ -8,11 +8,14 @@ import streamlit as st
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, guarded, lang, require_data, show_error, tr
+from ui.presets import presets_panel
+from ui.teacher import fixed_note, visible
 from ui.train_panels import live_figures
 from ui.training import controller, input_grid, model_cfg, sync_runs, train_cfg
 
 st.title(tr("train.title"))
 st.markdown(tr("train.intro"))
+presets_panel()
 
 data = require_data()
 
@@ -74,10 +77,11 @@ sync_runs(ctrl)
 with tab_train:
     left, right = st.columns([4, 9], gap="large")
     with left:
-        st.selectbox(tr("train.optimizer"), OPTIMIZERS, index=OPTIMIZERS.index(cfg.optim.name),
-                     format_func=fmt("optim.", ".label"), key="t_opt", on_change=_on_optimizer)
+        if visible("train.optimizer"):
+            st.selectbox(tr("train.optimizer"), OPTIMIZERS, index=OPTIMIZERS.index(cfg.optim.name),
+                         format_func=fmt("optim.", ".label"), key="t_opt", on_change=_on_optimizer)
         info = OPTIMIZER_INFO[cfg.optim.name]
-        for field in info.fields:
+        for field in [f for f in info.fields if visible("train.lr" if f == "lr" else "train.hyper")]:
             kind, lo, hi, step, fmt = HYPER_WIDGETS[field]
             key = f"t_h_{field}"
             value = getattr(cfg.optim, field)
@@ -92,24 +96,28 @@ with tab_train:
                                 args=(field, key))
         n_train = len(data.y_train)
         sizes = sorted({s for s in (1, 4, 8, 16, 32, 64, 128, 256) if s < n_train} | {n_train})
-        st.select_slider(tr("train.batch_size"), options=sizes,
-                         value=min(sizes, key=lambda s: abs(s - cfg.batch_size)), key="t_batch",
-                         format_func=lambda s, full=tr("train.full_batch", n=n_train): full if s == n_train else str(s),
-                         on_change=_on_widget, args=("batch_size", "t_batch", int))
+        if visible("train.batch"):
+            st.select_slider(tr("train.batch_size"), options=sizes,
+                             value=min(sizes, key=lambda s: abs(s - cfg.batch_size)), key="t_batch",
+                             format_func=lambda s, full=tr("train.full_batch", n=n_train): full if s == n_train else str(s),
+                             on_change=_on_widget, args=("batch_size", "t_batch", int))
         c1, c2 = st.columns(2)
-        c1.number_input(tr("train.epochs"), 1, MAX_EPOCHS, int(cfg.epochs), 10, key="t_epochs",
-                        on_change=_on_widget, args=("epochs", "t_epochs", int))
-        c2.number_input(tr("train.seed"), 0, 10_000, int(cfg.seed), 1, key="t_seed",
-                        on_change=_on_widget, args=("seed", "t_seed", int))
-        es_on = st.toggle(tr("train.early_stopping"), value=cfg.patience is not None, key="t_es",
-                          help=tr("train.early_stopping.help"),
-                          on_change=lambda: _store_train_cfg(patience=10 if st.session_state["t_es"] else None))
+        if visible("train.epochs"):
+            c1.number_input(tr("train.epochs"), 1, MAX_EPOCHS, int(cfg.epochs), 10, key="t_epochs",
+                            on_change=_on_widget, args=("epochs", "t_epochs", int))
+        if visible("train.seed"):
+            c2.number_input(tr("train.seed"), 0, 10_000, int(cfg.seed), 1, key="t_seed",
+                            on_change=_on_widget, args=("seed", "t_seed", int))
+        es_on = visible("train.early_stopping") and st.toggle(
+            tr("train.early_stopping"), value=cfg.patience is not None, key="t_es", help=tr("train.early_stopping.help"),
+            on_change=lambda: _store_train_cfg(patience=10 if st.session_state["t_es"] else None))
         if es_on and cfg.patience is not None:
             st.number_input(tr("train.patience"), 1, 500, int(cfg.patience), 1, key="t_patience",
                             on_change=_on_widget, args=("patience", "t_patience", int))
         err = st.session_state.pop("_train_error", None)
         if err is not None:
             show_error(err)
+        fixed_note("train")
         st.caption(tr("train.config_note"))
 
     with right:

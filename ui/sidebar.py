@@ -33,6 +33,9 @@ def state_summary() -> None:
     settle()  # once torch is loaded: freeze the long-lived heap (cheap full collections from then on)
     for key, params in st.session_state.pop("share_notices", None) or []:
         st.toast(tr(key, **params), icon="🔗")
+    from ui.teacher import sidebar_panel
+
+    sidebar_panel()  # teacher mode, hidden controls and the projector view
     controller = st.session_state.get("controller")
     if controller is not None:
         controller.touch()  # this session is still open: its training may keep playing

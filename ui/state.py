@@ -25,6 +25,11 @@ def _defaults() -> dict:
         "controller": None,  # mlcore.jobs.TrainingController of this session
         "runs": [],  # mlcore.runs.RunRecord list (recorded trainings)
         "share_notices": [],  # notices from decoding a share link, shown once
+        "teacher_mode": False,  # ui.teacher: the teacher's switch (remembered in links as tm=1)
+        "teacher_hide": (),  # ui.teacher: control ids the teacher hides in the student link
+        "hidden_controls": (),  # ui.teacher: control ids a link hid in this session (until "unlock")
+        "preset": None,  # ui.presets: the active lesson step, "xor.hidden"
+        "projector": False,  # ui.projector: projector view (large fonts, wide figures)
         "course_noise": None,  # mlcore.course.surfaces.MinibatchNoise last trained on the Gradient page
         "course_universal_fit": None,  # {"fit", "target", "label"} last trained on the Universal page
         "course_universal_sweep": None,  # {"sweep", "label"}: error against N on the Universal page
@@ -58,16 +63,14 @@ def restore_share_link() -> None:
     ss = st.session_state
     source, model_cfg, train_cfg, notices = decode(query)
     ss["model_cfg"], ss["train_cfg"] = model_cfg, train_cfg
+    from ui.teacher import restore_view
+
+    restore_view(query, notices)  # teacher mode, hidden controls, lesson preset
     if source is not None:
-        from mlcore.config import BuiltinConfig, SplitConfig
-        from mlcore.data import prepare_builtin
+        from mlcore.presets import prepare_source
 
         try:
-            ss["data"] = prepare_builtin(
-                BuiltinConfig(name=source["name"], n_samples=source["n_samples"], noise=source["noise"],
-                              n_classes=source["n_classes"], seed=source["seed"]),
-                SplitConfig(val_frac=source["val_frac"], test_frac=source["test_frac"], seed=source["split_seed"]),
-            )
+            ss["data"] = prepare_source(source)
         except MLCoreError:
             notices.append(("share.invalid", {"group": "data"}))
     ss["share_notices"] = [*notices, ("share.restored", {})]
