@@ -86,7 +86,18 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
 
     key = JOB_KEYS[kind]
 
+    def _resumable(ctrl) -> bool:
+        """A stopped job of the same settings, dataset and configuration goes on where it stopped."""
+        if ctrl is None or ctrl.mode not in ("stopped", "failed") or ctrl.job.done():
+            return False
+        ctx = ctrl.job.meta.get("context")
+        return ctrl.job.meta.get("settings") == settings and ctx is not None and not is_stale(ctx, data)
+
     def _start() -> None:
+        ctrl = job_controller(key)
+        if _resumable(ctrl):
+            ctrl.start()
+            return
         try:
             job = make_job()
         except MLCoreError as err:
@@ -105,7 +116,8 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
     ctrl = job_controller(key)
     running = ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)
     b1, b2, _ = st.columns([2, 2, 5])
-    b1.button(tr("eval.start"), key=f"{key}_start", on_click=_start, type="primary", icon=":material/play_arrow:",
+    b1.button(tr("eval.continue" if _resumable(ctrl) else "eval.start"), key=f"{key}_start", on_click=_start,
+              type="primary", icon=":material/play_arrow:",
               disabled=running, width="stretch")
     b2.button(tr("eval.stop"), key=f"{key}_stop", on_click=_stop, icon=":material/stop:", disabled=not running,
               width="stretch")
