@@ -12,9 +12,10 @@ st.markdown(tr("eval.intro"))
 data = require_data()
 
 from ui import evaluate as ev  # noqa: E402
-from ui.training import controller  # noqa: E402
+from ui.training import controller, sync_runs  # noqa: E402
 
 ctrl, _notice = controller(data)
+sync_runs(ctrl)  # a run that finished while the user is here joins the recorded runs
 
 tabs = st.tabs([tr(f"eval.tab.{name}") for name in
                 ("process", "diagnosis", "metrics", "cv", "capacity", "learning", "biasvar", "regularisation")])
