@@ -1,0 +1,91 @@
+"""Two ``python -m mlcore.tune worker`` processes and the app's runner share one study, on the
+embedded journal file and on PostgreSQL: the trial count is the sum, every number appears once,
+and no trial is lost, duplicated or left running ("database is locked" would fail a worker).
+
+PostgreSQL comes from ``MLPLAB_TEST_PG_URL`` (``.ci/run`` starts a throwaway server with
+``scripts/pg.sh``); without it the PostgreSQL case skips locally and fails under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from mlcore.config import BuiltinConfig, SplitConfig, TrainConfig
+from mlcore.data import prepare_builtin
+from mlcore.jobs import run_inline
+from mlcore.train import TrainArrays
+from mlcore.tune.objective import TuneJob, TuneSettings, study_attrs
+from mlcore.tune.space import SearchSpace
+from mlcore.tune.storage import StudyStore
+
+ROOT = Path(__file__).resolve().parents[2]
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _location(kind: str, tmp_path) -> str:
+    if kind == "journal":
+        return str(tmp_path)
+    url = os.environ.get("MLPLAB_TEST_PG_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("MLPLAB_TEST_PG_URL is not set under CI=true (.ci/run starts PostgreSQL)")
+        pytest.skip("no PostgreSQL (set MLPLAB_TEST_PG_URL, e.g. eval \"$(bash scripts/pg.sh start)\")")
+    return url
+
+
+def _setup(location: str, arrays, settings):
+    store = StudyStore(location)
+    name = f"shared-{uuid.uuid4().hex[:8]}"
+    sampler, pruner, _ = settings.sampler_and_pruner()
+    study = store.create(name, settings.direction, study_attrs(settings, arrays), owner="app",
+                         sampler=sampler, pruner=pruner)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-m", "mlcore.tune", "worker", "--storage", store.url_for(name),
+                                 "--study", name, "--trials", str(n)], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for n in (2, 3)]
+    return store, name, study, workers
+
+
+@pytest.mark.slow
+def test_two_workers_and_the_app_share_one_study_on_journal_and_postgresql(tmp_path):
+    """Both storages in one test: the four worker processes start together (their torch and
+    Lightning imports are most of the time), then the app's runner works on each study."""
+    locations = {"journal": _location("journal", tmp_path)}
+    try:
+        locations["postgresql"] = _location("postgresql", tmp_path)
+    except pytest.skip.Exception:
+        pass
+    arrays = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="moons", n_samples=80), SplitConfig()))
+    settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=(1, 2), units=(2, 8)), sampler="random",
+                            pruner="median", k=2, train_cfg=TrainConfig(batch_size=16, epochs=2))
+    runs = {kind: _setup(loc, arrays, settings) for kind, loc in locations.items()}
+    try:
+        for kind, (store, name, study, workers) in runs.items():
+            job = run_inline(TuneJob(study, settings, arrays, n_trials=2))
+            outputs = [w.communicate(timeout=240) for w in workers]
+            assert [w.returncode for w in workers] == [0, 0], (kind, [err for _, err in outputs])
+            trials = StudyStore(locations[kind]).load(name).trials
+            assert len(trials) == 2 + 2 + 3 and sorted(t.number for t in trials) == list(range(7)), kind
+            assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials), kind
+            told = set(job.told)
+            for out, _ in outputs:
+                told |= set(json.loads(out.strip().split(": ", 1)[1]))  # "N trials told: [..]"
+            assert told == set(range(7)), kind
+            if kind == "postgresql":
+                store.delete(name)
+    finally:
+        for _, _, _, workers in runs.values():
+            for w in workers:
+                w.kill()
+    if "postgresql" not in locations:
+        pytest.skip("journal case passed; no PostgreSQL for the second case (MLPLAB_TEST_PG_URL)")
