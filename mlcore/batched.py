@@ -44,7 +44,7 @@ def init_many(members: list[Member]) -> list:
 
 
 def advance_many(members: list[Member], states: list, max_epochs: int = 1,
-                 max_seconds: float | None = None) -> list:
+                 max_seconds: float | None = None, pad_widths: bool = False) -> list:
     """Advance every unfinished member by up to ``max_epochs`` epochs (never past its own
     ``train_cfg.epochs``), all in one batched Lightning run; stop after the epoch in which
     ``max_seconds`` is exceeded. Returns NEW states (inputs are not modified)."""
@@ -78,7 +78,7 @@ def advance_many(members: list[Member], states: list, max_epochs: int = 1,
     with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=train._IGNORED_WARNINGS)
         results = batched_system.run([members[i] for i, _ in todo], [states[i] for i, _ in todo],
-                                     [n for _, n in todo], max_seconds)
+                                     [n for _, n in todo], max_seconds, pad_widths)
     for (i, _), state in zip(todo, results):
         out[i] = state
     return out
@@ -100,8 +100,8 @@ def advance_sequential(members: list[Member], states: list, max_epochs: int = 1,
     return out
 
 
-def fit_many(members: list[Member]) -> list:
+def fit_many(members: list[Member], pad_widths: bool = False) -> list:
     """Whole runs of every member from fresh seeded weights."""
     states = init_many(members)
     longest = max((m.train_cfg.epochs for m in members), default=0)
-    return advance_many(members, states, max_epochs=longest)
+    return advance_many(members, states, max_epochs=longest, pad_widths=pad_widths)

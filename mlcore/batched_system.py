@@ -125,98 +125,86 @@ class _Group:
         """Move every member's tensors into one flat buffer ``self.flat`` (layer-major: ``W_l`` of
         each member, then ``b_l`` of each member), as contiguous leaf Parameters that alias it.
 
-        The forward pass reads ``self.leaf``: the same storage when widths are equal (the member
-        blocks then ARE the stacked ``(G, out, in)`` blocks), else a zero-padded copy refreshed by
-        one ``index_copy_`` per forward. Gradients land in ``self.leaf.grad`` and reach each member
-        as views (through one ``index_select`` when padded), attached only to members that step."""
+        The forward pass reads one leaf per stacked block (``(G, out, in)`` weights, ``(G, 1, out)``
+        biases): the very same storage when the widths are equal (the member blocks then ARE the
+        stacked blocks), else a zero-padded copy refreshed by one ``index_copy_`` per block and
+        forward. Gradients land in the blocks' ``.grad`` and reach each member as views (through one
+        ``index_select`` per block when padded), attached only to members that step."""
         G = len(self.slots)
-        sizes = []
-        for li in range(len(self.shapes)):
-            sizes += [s.params[2 * li].numel() for s in self.slots]
-            sizes += [s.params[2 * li + 1].numel() for s in self.slots]
-        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.flat = torch.empty(int(starts[-1]))
-        k = 0
-        member_views: list[list[tuple[int, int, tuple]]] = [[] for _ in self.slots]
-        for li in range(len(self.shapes)):
-            for part in (0, 1):  # W then b
-                for g, s in enumerate(self.slots):
-                    p = s.params[2 * li + part]
-                    member_views[g].append((int(starts[k]), p.numel(), tuple(p.shape)))
-                    k += 1
-        for g, s in enumerate(self.slots):
-            new = []
-            for (off, n, shape), p in zip(member_views[g], s.params):
-                view = self.flat[off:off + n].view(shape)
+        n_blocks = 2 * len(self.shapes)
+        sizes = [[s.params[j].numel() for s in self.slots] for j in range(n_blocks)]
+        total = sum(map(sum, sizes))
+        self.flat = torch.empty(total)
+        self.gbuf = torch.zeros(total) if self.pad else None
+        self.blocks = []  # (leaf, section start, section end, padded index or None)
+        new_params: list[list] = [[] for _ in self.slots]
+        grad_src: list[list] = [[] for _ in self.slots]  # (block j, offset in section, shape)
+        start = 0
+        for j in range(n_blocks):
+            o, i = self.shapes[j // 2]
+            shape = (G, o, i) if j % 2 == 0 else (G, 1, o)
+            off = start
+            for g, s in enumerate(self.slots):
+                p = s.params[j]
+                view = self.flat[off:off + p.numel()].view(p.shape)
                 view.copy_(p.detach())
-                new.append(nn.Parameter(view))
+                new_params[g].append(nn.Parameter(view))
+                grad_src[g].append((j, off - start, tuple(p.shape)))
+                off += p.numel()
+            end = off
+            if self.pad:
+                index = self._pad_index(j, shape)
+                leaf = torch.zeros(shape, requires_grad=True)
+            else:
+                index = None
+                leaf = self.flat[start:end].detach().view(shape).requires_grad_(True)
+            leaf.grad = torch.zeros_like(leaf)
+            self.blocks.append((leaf, start, end, index))
+            start = end
+        for g, s in enumerate(self.slots):
             for li, lin in enumerate(s.model.linears):
-                lin.weight, lin.bias = new[2 * li], new[2 * li + 1]
-            s.params = new
+                lin.weight, lin.bias = new_params[g][2 * li], new_params[g][2 * li + 1]
+            s.params = new_params[g]
             s.weights = [lin.weight for lin in s.model.linears]
-        if self.pad:
-            self.index = self._pad_index(starts)
-            self.leaf = torch.zeros(self._padded_size(), requires_grad=True)
-            self.gbuf = torch.zeros_like(self.flat)
-            grads = self.gbuf
-        else:
-            self.index = None
-            self.leaf = self.flat.detach().requires_grad_(True)
-            grads = None
-        self.leaf.grad = torch.zeros_like(self.leaf)
-        if grads is None:
-            grads = self.leaf.grad
-        self.grad_views = [[grads[off:off + n].view(shape) for off, n, shape in member_views[g]]
-                           for g in range(G)]
+        self.grad_views = []
+        for g in range(G):
+            views = []
+            for j, off, shape in grad_src[g]:
+                leaf, a, b, _ = self.blocks[j]
+                src = self.gbuf[a:b] if self.pad else leaf.grad.view(-1)
+                views.append(src[off:off + math.prod(shape)].view(shape))
+            self.grad_views.append(views)
         self.attached = [False] * G
-        # stacked views of the forward buffer, made once (reused by every step's graph)
-        self.blocks = []
-        off = 0
-        for o, i in self.shapes:
-            W = self.leaf[off:off + G * o * i].view(G, o, i)
-            off += G * o * i
-            b = self.leaf[off:off + G * o].view(G, 1, o)
-            off += G * o
-            self.blocks.append((W, b, W.transpose(1, 2)))
+        self.b = [self.blocks[2 * li + 1][0] for li in range(len(self.shapes))]
+        self.W = [self.blocks[2 * li][0] for li in range(len(self.shapes))]
 
-    def _padded_size(self) -> int:
-        G = len(self.slots)
-        return sum(G * o * i + G * o for o, i in self.shapes)
-
-    def _pad_index(self, starts: np.ndarray) -> torch.Tensor:
-        """Position in the padded buffer of every entry of ``self.flat``."""
-        G = len(self.slots)
+    def _pad_index(self, j: int, shape: tuple) -> torch.Tensor:
+        """Position in the padded block ``j`` (flattened) of every entry of its real section."""
+        _, o, i = shape
         parts = []
-        base = 0
-        k = 0
-        for li, (o, i) in enumerate(self.shapes):
-            for g, s in enumerate(self.slots):
-                og, ig = s.params[2 * li].shape
-                rows = base + g * o * i + np.arange(og)[:, None] * i + np.arange(ig)[None, :]
-                parts.append(rows.ravel())
-                k += 1
-            base += G * o * i
-            for g, s in enumerate(self.slots):
-                og = s.params[2 * li + 1].shape[0]
-                parts.append(base + g * o + np.arange(og))
-                k += 1
-            base += G * o
+        for g, s in enumerate(self.slots):
+            p = s.params[j]
+            rows, cols = (p.shape[0], p.shape[1]) if p.ndim == 2 else (1, p.shape[0])
+            parts.append((g * o * i + np.arange(rows)[:, None] * i + np.arange(cols)[None, :]).ravel())
         return torch.from_numpy(np.concatenate(parts).astype(np.int64))
 
     # ---- gradients ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Copy the members' current tensors into the padded forward buffer (no-op when unpadded)."""
-        if self.index is not None:
+        """Copy the members' current tensors into the padded forward blocks (no-op when unpadded)."""
+        if self.pad:
             with torch.no_grad():
-                self.leaf.index_copy_(0, self.index, self.flat)
+                for leaf, a, b, index in self.blocks:
+                    leaf.view(-1).index_copy_(0, index, self.flat[a:b])
 
     def zero_grad(self) -> None:
-        self.leaf.grad.zero_()
+        for leaf, _, _, _ in self.blocks:
+            leaf.grad.zero_()
 
     def hand_out_grads(self, stepping: list[bool]) -> None:
         """Give each stepping member its gradient (views), and ``None`` to the others."""
-        if self.index is not None:
-            torch.index_select(self.leaf.grad, 0, self.index, out=self.gbuf)
+        if self.pad:
+            for leaf, a, b, index in self.blocks:
+                torch.index_select(leaf.grad.view(-1), 0, index, out=self.gbuf[a:b])
         for g, s in enumerate(self.slots):
             if stepping[g] != self.attached[g]:
                 for p, v in zip(s.params, self.grad_views[g]):
@@ -227,9 +215,9 @@ class _Group:
         """Each member's ``l2 * sum(W**2) + l1 * sum(|W|)`` (as ``MLPSystem.penalty``), shape (G,)."""
         total = None
         if self.l2 is not None:
-            total = self.l2 * sum(W.pow(2).sum((1, 2)) for W, _, _ in self.blocks)
+            total = self.l2 * sum(W.pow(2).sum((1, 2)) for W in self.W)
         if self.l1 is not None:
-            l1 = self.l1 * sum(W.abs().sum((1, 2)) for W, _, _ in self.blocks)
+            l1 = self.l1 * sum(W.abs().sum((1, 2)) for W in self.W)
             total = l1 if total is None else total + l1
         return total
 
@@ -285,11 +273,18 @@ class _Group:
         self.Xs = self.X.view(self.S, G, B, self.n_in)
         self.ys = self.y.view(self.S, G, B)
 
+    def batch(self, step: int) -> tuple:
+        """``(x, y, mask, rows per member)`` of mini-batch ``step`` of every member."""
+        return self.Xs[step], self.ys[step], self.mask[step], self.rows_t[step]
+
+    def val(self) -> tuple:
+        return self.Xv, self.yv, self.maskv, self.nv_t
+
     def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
         self.refresh()
         h = x
-        for li, (_, b, Wt) in enumerate(self.blocks):
-            h = torch.baddbmm(b, h, Wt)
+        for li, (b, W) in enumerate(zip(self.b, self.W)):
+            h = torch.baddbmm(b, h, W.transpose(1, 2))
             if li < len(self.acts):
                 h = self.acts[li](h)
                 if noise is not None:
@@ -352,6 +347,79 @@ class _Group:
         return float(sums) / n
 
 
+class _Single(_Group):
+    """A structure with one member: exactly the computation of ``MLPSystem.training_step`` on the
+    member's own leaves (``F.linear`` as ``nn.Linear``, the mean loss over its real rows), so a
+    lone member of a sweep is bit-for-bit its single run."""
+
+    def _share_parameters(self) -> None:
+        s = self.slots[0]
+        self.params = s.params
+        self.lins = [(lin.weight, lin.bias) for lin in s.model.linears]
+        self.attached = [True]
+
+    def batch(self, step: int) -> tuple:
+        rows = int(self.rows[step, 0])
+        return self.Xs[step, :, :rows], self.ys[step, :, :rows], self.mask[step, :, :rows], None
+
+    def val(self) -> tuple:
+        return self.Xv, self.yv, self.maskv, None
+
+    def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
+        h = x[0]
+        last = len(self.lins) - 1
+        for li, (W, b) in enumerate(self.lins):
+            h = F.linear(h, W, b)
+            if li < last:
+                h = self.acts[li](h)
+                if noise is not None:
+                    h = h * noise[li][0]
+        return h.unsqueeze(0)
+
+    def dropout_noise(self, s: int, part: list[bool]) -> list | None:
+        if not self.has_dropout or not part[0]:
+            return None
+        slot, p = self.slots[0], self.dropout[0]
+        rows = int(self.rows[s, 0])
+        noise = []
+        for lin in slot.model.linears[:-1]:
+            n = torch.empty(rows, lin.out_features).bernoulli_(1 - p, generator=slot.gen)
+            noise.append(n.div_(1 - p).unsqueeze(0))
+        return noise
+
+    def losses(self, out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, count) -> torch.Tensor:
+        o, t = out[0], y[0]
+        kind = self.loss_kind
+        if kind == "ce":
+            return F.cross_entropy(o, t).view(1)
+        o, t = o.squeeze(1), t.to(o.dtype)
+        fn = {"bce": F.binary_cross_entropy_with_logits, "mse": F.mse_loss, "mae": F.l1_loss,
+              "huber": F.huber_loss}[kind]
+        return fn(o, t).view(1)
+
+    def penalties(self) -> torch.Tensor | None:
+        cfg, total = self.slots[0].mcfg, None
+        weights = [W for W, _ in self.lins]
+        if cfg.l2 > 0:
+            total = cfg.l2 * sum(w.pow(2).sum() for w in weights)
+        if cfg.l1 > 0:
+            l1 = cfg.l1 * sum(w.abs().sum() for w in weights)
+            total = l1 if total is None else total + l1
+        return None if total is None else total.view(1)
+
+    def refresh(self) -> None:
+        pass
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def hand_out_grads(self, stepping: list[bool]) -> None:
+        if not stepping[0]:
+            for p in self.params:
+                p.grad = None
+
+
 class _CallEpochs:
     """``n`` Lightning batches, one per epoch of this call (the data is laid out by the groups)."""
 
@@ -368,7 +436,7 @@ class _CallEpochs:
 class BatchedMLPSystem(L.LightningModule):
     """All members of one call as one LightningModule (manual optimization, one batch per epoch)."""
 
-    def __init__(self, slots: list[_Slot], max_seconds: float | None) -> None:
+    def __init__(self, slots: list[_Slot], max_seconds: float | None, pad_widths: bool = False) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.slots = slots
@@ -378,8 +446,10 @@ class BatchedMLPSystem(L.LightningModule):
             a, cfg = s.member.arrays, s.mcfg
             key = (a.n_features, s.model.n_outputs, str(Task(a.task)), loss_name(a.task, cfg, s.model.n_outputs),
                    tuple(spec.activation for spec in cfg.hidden))
+            if not pad_widths:
+                key += (tuple(spec.units for spec in cfg.hidden),)
             by_shape.setdefault(key, []).append(s)
-        self.groups = [_Group(g) for g in by_shape.values()]
+        self.groups = [_Single(g) if len(g) == 1 else _Group(g) for g in by_shape.values()]
         self.max_seconds = max_seconds
         self.start = time.perf_counter()
         self._opts: list[torch.optim.Optimizer] = []
@@ -452,9 +522,9 @@ class BatchedMLPSystem(L.LightningModule):
                 part = [s.alive and rows[g] > 0 for g, s in enumerate(grp.slots)]
                 if not any(part):
                     continue
-                xb, yb, mb = grp.Xs[step], grp.ys[step], grp.mask[step]
+                xb, yb, mb, count = grp.batch(step)
                 out = grp.forward(xb, grp.dropout_noise(step, part))
-                loss = grp.losses(out, yb, mb, grp.rows_t[step])
+                loss = grp.losses(out, yb, mb, count)
                 pen = grp.penalties()
                 work.append((grp, part, out, yb, mb, loss, loss if pen is None else loss + pen))
             if not work:
@@ -517,8 +587,9 @@ class BatchedMLPSystem(L.LightningModule):
     def _end_epoch(self, t0: float) -> None:
         vals = []
         for grp in self.groups:
-            out = grp.forward(grp.Xv)  # eval mode: no dropout
-            vals.append((grp.losses(out, grp.yv, grp.maskv, grp.nv_t), grp.hits(out, grp.yv, grp.maskv)))
+            Xv, yv, maskv, nv = grp.val()
+            out = grp.forward(Xv)  # eval mode: no dropout
+            vals.append((grp.losses(out, yv, maskv, nv), grp.hits(out, yv, maskv)))
         flat = torch.cat([torch.cat([v[0].double(), v[1].double().reshape(-1)]) for v in vals]).tolist()
         seconds = time.perf_counter() - t0
         k = 0
@@ -606,12 +677,13 @@ def _slot(member, state: TrainState, n_epochs: int) -> _Slot:
                  gen=gen, best=state.best_val_loss, bad=state.bad_epochs, rng=state.rng_state)
 
 
-def run(members: list, states: list[TrainState], n_epochs: list[int], max_seconds: float | None) -> list[TrainState]:
+def run(members: list, states: list[TrainState], n_epochs: list[int], max_seconds: float | None,
+        pad_widths: bool = False) -> list[TrainState]:
     """One ``Trainer.fit`` that advances every member by up to its ``n_epochs`` (all >= 1)."""
     from mlcore.errors import TrainingError
 
     slots = [_slot(m, s, n) for m, s, n in zip(members, states, n_epochs)]
-    system = BatchedMLPSystem(slots, max_seconds)
+    system = BatchedMLPSystem(slots, max_seconds, pad_widths)
     trainer = L.Trainer(
         max_epochs=1,
         accelerator="cpu",

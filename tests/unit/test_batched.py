@@ -201,3 +201,14 @@ def test_mismatched_lengths_are_a_config_error():
     with pytest.raises(ConfigError) as err:
         advance_many(members, init_many(members)[:1])
     assert err.value.key == "err.batched.lengths"
+
+
+def test_padded_widths_equal_separate_fits_over_a_short_run():
+    """``pad_widths=True`` stacks different widths in one zero-padded group (the fast sweep)."""
+    a = blobs()
+    members = [Member(a, mcfg(w, act=act), tcfg(name, lr=lr, epochs=3, seed=i))
+               for i, (w, act, name, lr) in enumerate([(2, "sigmoid", "adam", 0.05), (7, "sigmoid", "lars", 1.0),
+                                                      (4, "sigmoid", "rmsprop", 0.01), (3, "sigmoid", "adam", 0.05)])]
+    members.append(Member(a, mcfg(6, act="sigmoid", dropout=0.3, l2=0.01), tcfg("adam", epochs=3, seed=9)))
+    for g, w in zip(fit_many(members, pad_widths=True), references(members)):
+        assert_equal_runs(g, w)
