@@ -245,6 +245,13 @@ def diagnosis_section(data, ctrl) -> None:
     for reason in d.reasons:
         st.markdown(f"- {tr(reason)}")
     st.markdown(f"**{tr('eval.diag.next')}** {tr(d.advice_key)}")
+    if len(options) > 1:  # every run's verdict at a glance
+        rows = []
+        for run_label, hist in options.values():
+            dd = diagnose_history(hist)
+            rows.append({tr("eval.diag.col.run"): run_label, tr("eval.diag.col.verdict"): tr(f"diag.{dd.verdict}.title"),
+                         tr("eval.diag.col.best"): dd.best_epoch, tr("runs.col.epochs"): len(hist)})
+        st.dataframe(rows, hide_index=True, width="stretch")
     with st.expander(tr("eval.diag.rules")):
         from mlcore.evaluate import diagnosis as dg
 

@@ -75,6 +75,23 @@ def test_diagnosis_and_test_looks_after_training(moons):
     at.run()
     assert not at.exception, exceptions(at)
     assert any("Too few epochs" in s.value for s in at.info)
+    # a recorded run whose validation loss turns up is diagnosed as overfitting, best epoch marked
+    import numpy as np
+
+    from mlcore.runs import RunRecord
+    from mlcore.train import EpochRecord
+
+    e = np.arange(1, 81)
+    train_l, val_l = 0.05 + np.exp(-e / 10), 0.25 + np.exp(-e / 10) + 0.0004 * np.clip(e - 30, 0, None) ** 2
+    history = tuple(EpochRecord(int(i), float(t), float(v), 0.9, 0.8, 0.0) for i, t, v in zip(e, train_l, val_l))
+    at.session_state["runs"] = [RunRecord(7, "#7 overfit", "moons", ModelConfig(), TrainConfig(), history, "done")]
+    at.run()
+    at.selectbox(key="e_diag_run").set_value("run7").run()
+    assert not at.exception, exceptions(at)
+    assert any("Overfitting (high variance)." in s.value for s in at.error)
+    assert any("at epoch 3" in s.value for s in at.error)  # the best epoch (about 30-34) is named
+    verdicts = at.dataframe[0].value
+    assert len(verdicts) == 2
     at.button(key="e_test_show").click().run()
     assert at.session_state["eval_test_looks"] == 1
     assert not any("looked at the test set" in w.value for w in at.warning)
