@@ -153,7 +153,7 @@ class ImagePanel:
     title: str
     image: np.ndarray  # (h, w)
     diverging: bool  # centre the colour scale at 0
-    overlay: np.ndarray | None = None  # a digit drawn as contours under the map
+    overlay: np.ndarray | None = None  # a digit drawn see-through over the map
 
 
 def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
@@ -164,13 +164,12 @@ def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
         if p.diverging:
             lim = float(np.abs(img).max()) or 1.0
             trace = go.Heatmap(z=img, colorscale="RdBu_r", zmin=-lim, zmax=lim, showscale=False)
-        else:
-            trace = go.Heatmap(z=img, colorscale="Greys", showscale=False)
+        else:  # a magnitude map in colour, so that the grey ink drawn over it stays readable
+            trace = go.Heatmap(z=img, colorscale="YlOrRd" if p.overlay is not None else "Greys", showscale=False)
         fig.add_trace(trace, row=1, col=k)
-        if p.overlay is not None:
-            fig.add_trace(go.Contour(z=p.overlay, showscale=False, contours=dict(coloring="none", start=8, end=8),
-                                     line=dict(color="#222", width=1.5), hoverinfo="skip", showlegend=False),
-                          row=1, col=k)
+        if p.overlay is not None:  # the digit's ink drawn over the map, as a see-through grey layer
+            fig.add_trace(go.Heatmap(z=p.overlay, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0.45)"]],
+                                     showscale=False, hoverinfo="skip"), row=1, col=k)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{k if k > 1 else ''}", showticklabels=False,
                          showgrid=False, zeroline=False, row=1, col=k)
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=k)

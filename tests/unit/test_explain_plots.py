@@ -41,7 +41,8 @@ def test_image_and_matrix_figures():
     img = np.arange(64.0).reshape(8, 8)
     fig = plots.images_figure([plots.ImagePanel("digit", img, False), plots.ImagePanel("map", img - 32, True, img)])
     heat = [t for t in fig.data if t.type == "heatmap"]
-    assert len(heat) == 2 and heat[1].zmin == -32 and heat[1].zmax == 32
+    assert len(heat) == 3 and heat[1].zmin == -32 and heat[1].zmax == 32  # digit, map, ink over the map
+    np.testing.assert_array_equal(heat[2].z, img)
     corr = np.array([[1.0, 0.5], [0.5, 1.0]])
     fig = plots.matrix_figure(corr, ["SHAP", "IG"])
     assert fig.data[0].text[0][1] == "0.50" and fig.data[0].zmin == -1
