@@ -53,8 +53,9 @@ def context_caption(ctx: dict, settings: str) -> str:
               lr=f"{tcfg.optim.lr:g}", batch=tcfg.batch_size, settings=settings)
 
 
-def section_epochs(key: str, default_from: int) -> int:
-    return int(st.number_input(tr("eval.epochs"), 1, 1000, int(min(default_from, DEFAULT_SWEEP_EPOCHS)), 10,
+def section_epochs(key: str, default_from: int, cap: int = DEFAULT_SWEEP_EPOCHS) -> int:
+    """Epochs of a study's models: the Train page's, at most ``cap`` by default (studies train many)."""
+    return int(st.number_input(tr("eval.epochs"), 1, 1000, int(min(default_from, cap)), 10,
                                key=key, help=tr("eval.epochs.help")))
 
 
@@ -480,7 +481,7 @@ def regularisation_section(data) -> None:
     dropout = float(c2.slider(tr("eval.reg.dropout"), 0.05, 0.9, regularise.DEFAULT_DROPOUT, 0.05, key="e_reg_do"))
     patience = int(c3.number_input(tr("eval.reg.patience"), 1, 500, regularise.DEFAULT_PATIENCE, key="e_reg_pat"))
     with c4:
-        epochs = section_epochs("e_reg_epochs", max(train_cfg().epochs, 100))
+        epochs = section_epochs("e_reg_epochs", max(train_cfg().epochs, 200), cap=200)  # overfitting takes a while
 
     def make():
         return regularise.regularisation_job(arrays_for(data), model_cfg(), replace(train_cfg(), epochs=epochs),
