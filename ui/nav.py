@@ -38,6 +38,7 @@ PAGES: list[PageSpec] = [
     PageSpec("workflow", "pages/build.py", "nav.build", ":material/account_tree:", "build"),
     PageSpec("workflow", "pages/train.py", "nav.train", ":material/model_training:", "train"),
     PageSpec("workflow", "pages/evaluate.py", "nav.evaluate", ":material/fact_check:", "evaluate"),
+    PageSpec("workflow", "pages/tune.py", "nav.tune", ":material/tune:", "tune"),
     PageSpec("workflow", "pages/explain.py", "nav.explain", ":material/psychology:", "explain"),
 ]
 

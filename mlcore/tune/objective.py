@@ -34,10 +34,7 @@ from mlcore.config import LayerSpec, ModelConfig, OptimConfig, Task, TrainConfig
 from mlcore.errors import ConfigError, MLCoreError
 from mlcore.tune.space import SearchSpace, suggest
 
-try:  # the coordinator's job mechanism; until it lands, TuneJob is a plain class with the same API
-    from mlcore.jobs import ChunkJob as _Base  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    _Base = object
+from mlcore.jobs import ChunkJob as _Base
 
 CHUNK_SECONDS = 0.3
 MAX_EPOCHS_PER_CHUNK = 50
@@ -249,10 +246,9 @@ class TuneJob(_Base):
 
     def run_inline(self) -> TuneJob:
         """Run every chunk in this thread (tests, the headless worker, benchmarks)."""
-        while not self.done():
-            fn, args = self.next_call()
-            self.absorb(fn(*args))
-        return self
+        from mlcore.jobs import run_inline
+
+        return run_inline(self)
 
     # ---- internals ---------------------------------------------------------------------------
     def _ask(self) -> None:
@@ -334,3 +330,68 @@ class TuneJob(_Base):
         self.finished += 1
         self.told.append(run.trial.number)
         self.current = None
+
+
+class CompareJob(_Base):
+    """Several studies on the same budget, one after the other (Random vs TPE, same seed)."""
+
+    def __init__(self, jobs: list[TuneJob]) -> None:
+        self.jobs = jobs
+
+    def _active(self) -> TuneJob | None:
+        return next((j for j in self.jobs if not j.done()), None)
+
+    def next_call(self):
+        return self._active().next_call()
+
+    def absorb(self, result) -> None:
+        self._active().absorb(result)
+
+    def done(self) -> bool:
+        return self._active() is None
+
+    def progress(self) -> float:
+        return sum(j.progress() for j in self.jobs) / max(1, len(self.jobs))
+
+    def request_stop(self) -> None:
+        for j in self.jobs:
+            j.request_stop()
+
+
+def retrain_chunk(arrays, model_cfg, train_cfg, state, max_epochs: int):
+    from mlcore import train
+
+    if state is None:
+        state = train.init_state(arrays, model_cfg, train_cfg)
+    return train.advance(arrays, model_cfg, train_cfg, state, max_epochs=max_epochs, max_seconds=CHUNK_SECONDS)
+
+
+def train_plus_validation(arrays):
+    """Training rows + validation rows as the training set ("use the best": every labelled row
+    except the test split). The validation set stays as it was, so its curve is no longer an
+    honest estimate; the test split (if any) is."""
+    from mlcore.train import TrainArrays
+
+    return TrainArrays(np.concatenate([arrays.X_train, arrays.X_val]), np.concatenate([arrays.y_train, arrays.y_val]),
+                       arrays.X_val, arrays.y_val, arrays.task, arrays.n_classes)
+
+
+class RetrainJob(_Base):
+    """Retrain one configuration on train + validation in chunks (the best trial's)."""
+
+    def __init__(self, arrays, model_cfg: ModelConfig, train_cfg: TrainConfig) -> None:
+        self.arrays = train_plus_validation(arrays)
+        self.model_cfg, self.train_cfg = model_cfg, train_cfg
+        self.state = None
+
+    def next_call(self):
+        return retrain_chunk, (self.arrays, self.model_cfg, self.train_cfg, self.state, self.train_cfg.epochs)
+
+    def absorb(self, result) -> None:
+        self.state = result
+
+    def done(self) -> bool:
+        return self.state is not None and self.state.status in ("done", "diverged", "early_stopped")
+
+    def progress(self) -> float:
+        return 0.0 if self.state is None else self.state.epoch / max(1, self.train_cfg.epochs)

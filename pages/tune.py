@@ -1,0 +1,323 @@
+"""Tune: Optuna studies over the search space the user builds, cross-validated, with samplers,
+pruners, live trials, the study list, Optuna's plots, Random vs TPE, and "use the best"."""
+
+import uuid
+
+import streamlit as st
+
+from mlcore.errors import ConfigError, MLCoreError
+from ui.common import fmt, guarded, lang, require_data, show_error, tr
+from ui.tune import COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, space_widgets, store, trials_rows
+from ui.training import arrays_for, controller, model_cfg, train_cfg
+
+st.title(tr("tune.title"))
+st.markdown(tr("tune.intro"))
+
+data = require_data()
+
+from mlcore.config import Task  # noqa: E402
+from mlcore.plots.tune import PLOTS, compare_history, study_figure  # noqa: E402
+from mlcore.tune.choices import PRUNERS, SAMPLERS  # noqa: E402
+from mlcore.tune.objective import (  # noqa: E402
+    CompareJob, RetrainJob, TuneJob, TuneSettings, from_study, study_attrs)
+from mlcore.tune.space import configs_from_params  # noqa: E402
+from ui.jobs import job_controller, poll_interval, start_job  # noqa: E402
+
+ss = st.session_state
+owner = owner_key()
+studies = store()
+mcfg, tcfg = model_cfg(), train_cfg()
+score_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
+CHART = {"config": {"displayModeBar": False}}
+ss.setdefault("tu_name", f"{data.name}-{uuid.uuid4().hex[:4]}")
+
+
+def _flash_error(err: MLCoreError) -> None:
+    ss["_tune_error"] = err
+
+
+def _open(name: str, n_trials: int, settings=None):
+    """(study, settings, arrays) with the study's own sampler and pruner (Optuna stores neither)."""
+    loaded = studies.load(name)
+    stored, arrays = from_study(loaded)
+    settings = settings or stored
+    sampler, pruner, notices = settings.sampler_and_pruner()
+    ss["tune_notices"] = notices
+    return studies.load(name, sampler=sampler, pruner=pruner), settings, arrays
+
+
+def _start(space) -> None:
+    try:
+        settings = TuneSettings(space=space, sampler=ss["tu_sampler"], pruner=ss["tu_pruner"], metric=ss["tu_metric"],
+                                k=int(ss["tu_k"]), seed=int(ss["tu_seed"]), model_cfg=mcfg, train_cfg=tcfg)
+        arrays = arrays_for(data)
+        sampler, pruner, notices = settings.sampler_and_pruner()
+        study = studies.create(ss["tu_name"], settings.direction, study_attrs(settings, arrays, data.source),
+                               owner=owner, shared=bool(ss.get("tu_share")), sampler=sampler, pruner=pruner)
+        ss["tune_notices"] = notices
+        start_job(JOB_KEY, TuneJob(study, settings, arrays, int(ss["tu_trials"])))
+        ss["tu_name"] = f"{data.name}-{uuid.uuid4().hex[:4]}"
+    except MLCoreError as err:
+        _flash_error(err)
+
+
+def _continue(name: str, n_trials: int) -> None:
+    try:
+        study, settings, arrays = _open(name, n_trials)
+        start_job(JOB_KEY, TuneJob(study, settings, arrays, n_trials))
+    except MLCoreError as err:
+        _flash_error(err)
+
+
+def _stop(key: str) -> None:
+    ctrl = job_controller(key)
+    if ctrl is not None:
+        ctrl.job.request_stop()
+
+
+def _delete(name: str) -> None:
+    try:
+        studies.delete(name, owner=owner)
+    except MLCoreError as err:
+        ss["_tune_error_list"] = err
+
+
+def _use_best(name: str) -> None:
+    """Retrain the best trial's configuration on train + validation, in the worker pool."""
+    try:
+        study, settings, arrays = _open(name, 0)
+        if arrays.n_features != data.n_features or arrays.task is not data.task:
+            raise ConfigError("err.tune.other_data", name=name)
+        m, t = configs_from_params(study.best_params, settings.space, settings.model_cfg, settings.train_cfg)
+        ss["tune_best"] = {"name": name, "value": study.best_value, "number": study.best_trial.number}
+        ss["_tune_adopted"] = False
+        start_job(RETRAIN_KEY, RetrainJob(arrays, m, t))
+    except MLCoreError as err:
+        ss["_tune_error_list"] = err
+
+
+def _adopt_if_ready() -> bool:
+    """Once the retraining has finished, make it the session's current model (Build and Train
+    show it): its configs become the session's, the Train controller takes its weights."""
+    rt = job_controller(RETRAIN_KEY)
+    if rt is None or ss.get("_tune_adopted") or rt.mode != "finished":
+        return False
+    job = rt.job
+    ss["model_cfg"], ss["train_cfg"] = job.model_cfg, job.train_cfg
+    ctrl, _ = controller(data)
+    ctrl.adopt_weights(job.state.model_state)
+    ss["_tune_adopted"] = True
+    return True
+
+
+tab_run, tab_studies, tab_compare = st.tabs([tr("tune.tab.run"), tr("tune.tab.studies"), tr("tune.tab.compare")])
+
+# ---- a new study --------------------------------------------------------------------------------
+with tab_run:
+    left, right = st.columns([5, 6], gap="large")
+    with left:
+        st.subheader(tr("tune.space"))
+        st.caption(tr("tune.space.note"))
+        try:
+            space = space_widgets(mcfg, tcfg)
+        except MLCoreError as err:
+            show_error(err)
+            space = None
+    with right:
+        st.subheader(tr("tune.settings"))
+        st.selectbox(tr("tune.sampler"), SAMPLERS, format_func=fmt("tune.sampler.", ".label"), key="tu_sampler")
+        st.caption(tr(f"tune.sampler.{ss['tu_sampler']}.help"))
+        st.selectbox(tr("tune.pruner"), PRUNERS, index=1, format_func=fmt("tune.pruner.", ".label"), key="tu_pruner")
+        st.caption(tr(f"tune.pruner.{ss['tu_pruner']}.help"))
+        st.radio(tr("tune.metric"), ("score", "loss"), horizontal=True, key="tu_metric",
+                 format_func=lambda m, s=score_label, l=tr("tune.metric.loss"): s if m == "score" else l)
+        c1, c2, c3 = st.columns(3)
+        c1.number_input(tr("tune.k"), 1, 10, 3, key="tu_k", help=tr("tune.k.help"))
+        c2.number_input(tr("tune.trials"), 1, 200, 20, key="tu_trials")
+        c3.number_input(tr("train.seed"), 0, 10_000, 0, key="tu_seed")
+        st.text_input(tr("tune.name"), key="tu_name", help=tr("tune.name.help"))
+        st.toggle(tr("tune.share"), key="tu_share", help=tr("tune.share.help"))
+        running = (c := job_controller(JOB_KEY)) is not None and c.mode == "running"
+        b1, b2 = st.columns(2)
+        b1.button(tr("tune.start"), key="tu_start", type="primary", icon=":material/play_arrow:", width="stretch",
+                  disabled=space is None or running, on_click=_start, args=(space,))
+        b2.button(tr("tune.stop"), key="tu_stop", icon=":material/stop:", width="stretch", disabled=not running,
+                  on_click=_stop, args=(JOB_KEY,), help=tr("tune.stop.help"))
+        err = ss.pop("_tune_error", None)
+        if err is not None:
+            show_error(err)
+        for key, params in ss.get("tune_notices") or []:
+            st.info(tr(key, **params), icon="ℹ️")
+
+    ctrl = job_controller(JOB_KEY)
+
+    @st.fragment(run_every=poll_interval() if ctrl is not None and ctrl.mode == "running" else None)
+    @guarded
+    def live_study() -> None:
+        ctrl = job_controller(JOB_KEY)
+        if ctrl is None:
+            st.caption(tr("tune.press_start"))
+            return
+        snap = ctrl.snapshot()
+        job = snap.job
+        study = job.study
+        st.markdown(tr("tune.progress", name=study.study_name, done=job.finished, total=job.n_trials,
+                       status=tr(f"tune.mode.{snap.mode}")))
+        st.progress(snap.progress)
+        if snap.queue_position > 0:
+            st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
+        if snap.error is not None:
+            st.error(snap.error.message(lang()) if isinstance(snap.error, MLCoreError) else tr("tune.worker_error"),
+                     icon="⚠️")
+        rows = trials_rows(study)
+        c1, c2, c3 = st.columns(3)
+        values = [t.value for t in study.get_trials(deepcopy=False) if t.value is not None and t.state.name == "COMPLETE"]
+        c1.metric(tr("tune.best"), f"{study.best_value:.4f}" if values else "—")
+        c2.metric(tr("tune.n_trials"), len(rows))
+        c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, len(rows))))
+        with st.expander(tr("tune.worker_cmd")):
+            st.code(f"python -m mlcore.tune worker --storage {studies.url_for(study.study_name)} "
+                    f"--study {study.study_name} --trials 10", language="bash")
+        if snap.mode != "running" and ss.get("_tune_polling"):
+            ss["_tune_polling"] = False
+            st.rerun()
+        ss["_tune_polling"] = snap.mode == "running"
+
+    live_study()
+
+# ---- the study list ------------------------------------------------------------------------------
+with tab_studies:
+    st.caption(tr("tune.owner", code=owner))
+    infos = studies.list(owner)
+    if not infos:
+        st.info(tr("tune.no_studies"), icon="ℹ️")
+    else:
+        st.dataframe([{tr("tune.col.name"): i.name, tr("tune.col.trials"): i.n_trials,
+                       tr("tune.col.complete"): i.n_complete,
+                       tr("tune.col.best"): None if i.best_value is None else round(i.best_value, 4),
+                       tr("tune.col.direction"): tr(f"tune.direction.{i.direction}"),
+                       tr("tune.col.shared"): "✓" if i.shared else "",
+                       tr("tune.col.mine"): "✓" if i.owner == owner else "",
+                       tr("tune.col.created"): i.created or ""} for i in infos],
+                     hide_index=True, width="stretch")
+        names = [i.name for i in infos]
+        chosen = st.selectbox(tr("tune.pick"), names, key="tu_pick")
+        info = next(i for i in infos if i.name == chosen)
+        c1, c2, c3, c4 = st.columns(4)
+        more = c1.number_input(tr("tune.more_trials"), 1, 200, 5, key="tu_more")
+        c2.button(tr("tune.continue"), key="tu_continue", icon=":material/play_arrow:", width="stretch",
+                  on_click=_continue, args=(chosen, int(more)))
+        c3.button(tr("tune.use_best"), key="tu_use_best", icon=":material/star:", width="stretch",
+                  disabled=info.n_complete == 0, help=tr("tune.use_best.help"),
+                  on_click=lambda: _use_best(chosen))
+        if info.owner == owner:
+            c4.button(tr("tune.delete"), key="tu_delete", icon=":material/delete:", width="stretch",
+                      on_click=lambda: _delete(chosen))
+        err = ss.pop("_tune_error_list", None)
+        if err is not None:
+            show_error(err)
+
+        try:
+            inspected = studies.load(chosen)
+        except MLCoreError as err:
+            show_error(err)
+            inspected = None
+        if inspected is not None:
+            kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history", key="tu_plot",
+                                        format_func=fmt("tune.plot.", ".label"))
+            kind = kind or "history"
+            fig = study_figure(kind, inspected, {"title": tr(f"tune.plot.{kind}.label")})
+            if fig is None:
+                st.info(tr("tune.plot.not_yet"), icon="ℹ️")
+            else:
+                st.plotly_chart(fig, key="tu_fig", **CHART)
+                st.caption(tr(f"tune.plot.{kind}.help"))
+
+        rt = job_controller(RETRAIN_KEY)
+
+        @st.fragment(run_every=poll_interval() if rt is not None and rt.mode == "running" else None)
+        @guarded
+        def retrain_view() -> None:
+            rt = job_controller(RETRAIN_KEY)
+            if rt is None:
+                return
+            best = ss.get("tune_best") or {}
+            snap = rt.snapshot()
+            if snap.mode == "running":
+                st.progress(snap.progress, text=tr("tune.retraining", number=best.get("number"), name=best.get("name")))
+                return
+            if snap.error is not None:
+                st.error(tr("tune.worker_error"), icon="⚠️")
+                return
+            if _adopt_if_ready():
+                st.rerun()
+            if ss.get("_tune_adopted"):
+                st.success(tr("tune.adopted", number=best.get("number"), name=best.get("name")), icon="⭐")
+                st.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")
+
+        retrain_view()
+
+# ---- Random vs TPE ---------------------------------------------------------------------------------
+with tab_compare:
+    st.markdown(tr("tune.compare.intro"))
+    c1, c2 = st.columns([1, 3])
+    budget = c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials")
+
+    def _compare(space) -> None:
+        try:
+            base = f"{data.name}-cmp-{uuid.uuid4().hex[:4]}"
+            arrays = arrays_for(data)
+            jobs = []
+            for sampler in ("random", "tpe"):
+                settings = TuneSettings(space=space, sampler=sampler, pruner="none", metric=ss["tu_metric"],
+                                        k=int(ss["tu_k"]), seed=int(ss["tu_seed"]), model_cfg=mcfg, train_cfg=tcfg)
+                smp, prn, _ = settings.sampler_and_pruner()
+                study = studies.create(f"{base}-{sampler}", settings.direction,
+                                       study_attrs(settings, arrays, data.source), owner=owner, sampler=smp, pruner=prn)
+                jobs.append(TuneJob(study, settings, arrays, int(budget)))
+            start_job(COMPARE_KEY, CompareJob(jobs))
+        except MLCoreError as err:
+            ss["_tune_error_cmp"] = err
+
+    cmp_ctrl = job_controller(COMPARE_KEY)
+    cmp_running = cmp_ctrl is not None and cmp_ctrl.mode == "running"
+    b1, b2 = c2.columns(2)
+    b1.button(tr("tune.compare.start"), key="tu_cmp_start", type="primary", disabled=space is None or cmp_running,
+              on_click=_compare, args=(space,), width="stretch")
+    b2.button(tr("tune.stop"), key="tu_cmp_stop", disabled=not cmp_running, on_click=_stop, args=(COMPARE_KEY,),
+              width="stretch")
+    err = ss.pop("_tune_error_cmp", None)
+    if err is not None:
+        show_error(err)
+
+    @st.fragment(run_every=poll_interval() if cmp_running else None)
+    @guarded
+    def compare_view() -> None:
+        ctrl = job_controller(COMPARE_KEY)
+        if ctrl is None:
+            st.caption(tr("tune.compare.press"))
+            return
+        snap = ctrl.snapshot()
+        st.progress(snap.progress)
+        key = (snap.generation, snap.chunks // 10, snap.mode)  # redraw at most every 10 chunks
+        if ss.get("_tune_cmp_key") != key or "_tune_cmp_fig" not in ss:
+            done = [j.study for j in snap.job.jobs if j.finished > 0]
+            ss["_tune_cmp_fig"] = compare_history(done, {"title": tr("tune.compare.title"),
+                                                         "y": tr("tune.compare.y")}) if done else None
+            ss["_tune_cmp_key"] = key
+        if ss["_tune_cmp_fig"] is not None:
+            st.plotly_chart(ss["_tune_cmp_fig"], key="tu_cmp_fig", **CHART)
+        cols = st.columns(len(snap.job.jobs))
+        for col, job in zip(cols, snap.job.jobs):
+            complete = [t.value for t in job.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+            col.metric(tr(f"tune.sampler.{job.settings.sampler}.label"),
+                       f"{job.study.best_value:.4f}" if complete else "—")
+        if snap.mode != "running" and ss.get("_tune_cmp_polling"):
+            ss["_tune_cmp_polling"] = False
+            st.rerun()
+        ss["_tune_cmp_polling"] = snap.mode == "running"
+
+    compare_view()
+
+st.info(tr("tune.try"), icon="🧪")

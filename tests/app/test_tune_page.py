@@ -1,0 +1,74 @@
+"""Tune page through AppTest: a 3-trial study in both languages, its table and plots, the study
+list, and "use the best" making the best trial the session's current model."""
+
+import pytest
+
+from mlcore.config import BuiltinConfig, OptimConfig, SplitConfig, TrainConfig
+from mlcore.data import prepare_builtin
+from tests.app.conftest import APP, exceptions
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return prepare_builtin(BuiltinConfig(name="moons", n_samples=100), SplitConfig())
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["data"] = moons
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=3, batch_size=32)
+    at.run()
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception, exceptions(at)
+    at.number_input(key="tu_trials").set_value(3)
+    at.number_input(key="tu_k").set_value(2)
+    at.text_input(key="tu_name").set_value("moons-app")
+    at.button(key="tu_start").click().run()
+    assert not at.exception, exceptions(at)
+    snap = at.session_state["tune_job"].wait(120)
+    assert snap.mode == "finished", snap.error
+    at.run()
+    assert not at.exception, exceptions(at)
+    study = snap.job.study
+    assert len(study.trials) == 3 and study.study_name == "moons-app"
+    best = "Mejor valor" if lang == "es" else "Best value"
+    assert any(m.label == best and m.value == f"{study.best_value:.4f}" for m in at.metric)
+    assert (tmp_path / "studies" / "moons-app.journal").exists()
+
+    # the study list shows it; its plots render; "use the best" adopts the retrained model
+    assert at.selectbox(key="tu_pick").value == "moons-app"
+    for kind in ("history", "intermediate", "timeline"):
+        at.segmented_control(key="tu_plot").set_value(kind).run()
+        assert not at.exception, exceptions(at)
+    at.button(key="tu_use_best").click().run()
+    rt = at.session_state["tune_retrain"]
+    assert rt.wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert at.session_state["_tune_adopted"] is True
+    m, t = at.session_state["model_cfg"], at.session_state["train_cfg"]
+    assert m.depth == study.best_params["n_layers"] and t.optim.lr == pytest.approx(study.best_params["lr"])
+    ctrl = at.session_state["controller"]
+    assert ctrl.model_cfg == m
+
+
+def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state["data"] = moons
+    at.run()
+    at.switch_page("pages/tune.py").run()
+    at.text_input(key="tu_name").set_value("../x")
+    at.button(key="tu_start").click().run()
+    assert not at.exception, exceptions(at)
+    assert any("not valid" in e.value for e in at.error)
+    assert at.session_state["tune_job"] is None if "tune_job" in at.session_state else True

@@ -1,0 +1,96 @@
+"""Session-side glue for the Tune page: this session's study key, the study store, the search
+space widgets and the trials table."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from mlcore.tune.space import BATCH_SIZES, SearchSpace
+from ui.common import tr
+
+JOB_KEY, COMPARE_KEY, RETRAIN_KEY = "tune_job", "tune_compare", "tune_retrain"
+
+
+def owner_key() -> str:
+    """This learner's study key: kept in the URL (``?who=``) so a reload or a server restart
+    still shows their studies; it can be typed in again on another tab."""
+    ss = st.session_state
+    if not ss.get("tune_owner"):
+        ss["tune_owner"] = st.query_params.get("who") or uuid.uuid4().hex[:8]
+    if st.query_params.get("who") != ss["tune_owner"]:
+        st.query_params["who"] = ss["tune_owner"]
+    return ss["tune_owner"]
+
+
+@st.cache_resource(show_spinner=False)
+def _store(location: str | None):
+    from mlcore.tune.storage import StudyStore
+
+    return StudyStore(location)
+
+
+def store():
+    """The server's study store (``MLPLAB_STORAGE_URL`` or the data dir), read-only in behaviour."""
+    import os
+
+    from mlcore.tune.storage import ENV_DIR, ENV_URL
+
+    return _store(os.environ.get(ENV_URL) or os.environ.get(ENV_DIR))
+
+
+def space_widgets(mcfg, tcfg) -> SearchSpace:
+    """One row per hyperparameter: a toggle (on = searched) and its range; off = current value."""
+    default = SearchSpace()
+    out = {}
+
+    def row(name, widget, current):
+        c1, c2 = st.columns([2, 3])
+        on = c1.toggle(tr(f"tune.param.{name}"), value=getattr(default, name) is not None, key=f"tu_on_{name}")
+        if on:
+            with c2:
+                out[name] = widget()
+        else:
+            c2.caption(tr("tune.param.off", value=current))
+            out[name] = None
+
+    row("lr", lambda: tuple(10 ** v for v in st.slider(tr("tune.range.log10"), -5.0, 0.0, (-4.0, -1.0), 0.5,
+                                                        key="tu_lr")), f"{tcfg.optim.lr:g}")
+    row("n_layers", lambda: st.slider(tr("tune.range"), 0, 5, (1, 3), key="tu_layers"), mcfg.depth)
+    row("units", lambda: st.slider(tr("tune.range"), 1, 256, (4, 64), key="tu_units"),
+        ", ".join(str(h.units) for h in mcfg.hidden) or "-")
+    from mlcore.config import ACTIVATIONS, OPTIMIZERS
+    from ui.common import fmt
+
+    row("activation", lambda: tuple(st.multiselect(tr("tune.choices"), ACTIVATIONS, ["relu", "tanh"],
+                                                   format_func=fmt("model.act."), key="tu_act")) or None,
+        ", ".join(h.activation for h in mcfg.hidden) or "-")
+    row("optimizer", lambda: tuple(st.multiselect(tr("tune.choices"), OPTIMIZERS, ["sgd", "adam"],
+                                                  format_func=fmt("optim.", ".label"), key="tu_opt")) or None,
+        tr(f"optim.{tcfg.optim.name}.label"))
+    row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], key="tu_bs")) or None,
+        tcfg.batch_size)
+    row("weight_decay", lambda: tuple(10 ** v for v in st.slider(tr("tune.range.log10"), -6.0, -1.0, (-5.0, -2.0),
+                                                                  0.5, key="tu_wd")), f"{tcfg.optim.weight_decay:g}")
+    row("dropout", lambda: st.slider(tr("tune.range"), 0.0, 0.8, (0.0, 0.5), 0.05, key="tu_drop"), mcfg.dropout)
+    row("epochs", lambda: st.slider(tr("tune.range"), 2, 300, (10, 60), key="tu_epochs"), tcfg.epochs)
+    return SearchSpace(**out)
+
+
+def trials_rows(study) -> list[dict]:
+    """The live trials table: number, state, value, parameters, duration, reason."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+        rows.append({
+            tr("tune.col.number"): t.number,
+            tr("tune.col.state"): tr(f"tune.state.{t.state.name.lower()}"),
+            tr("tune.col.value"): None if t.value is None else round(t.value, 4),
+            tr("tune.col.params"): ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                             for k, v in t.params.items()),
+            tr("tune.col.epochs"): t.user_attrs.get("epochs_run"),
+            tr("tune.col.seconds"): None if duration is None else round(duration, 1),
+            tr("tune.col.note"): t.user_attrs.get("fail_reason", ""),
+        })
+    return rows[::-1]
