@@ -300,6 +300,38 @@ def _silence_lightning() -> None:
         lg = logging.getLogger(name)
         if lg.level < logging.WARNING:
             lg.setLevel(logging.WARNING)
+    _cache_callback_entry_points()
+
+
+_FACTORIES: dict[str, list] = {}
+
+
+def _cache_callback_entry_points() -> None:
+    """Read Lightning's external-callback entry points once per process, not once per Trainer.
+
+    Every ``Trainer()`` scans the installed packages' metadata for the
+    ``lightning.pytorch.callbacks_factory`` entry points (``importlib.metadata.entry_points``:
+    several ms, the largest single part of a Trainer's fixed cost here). The installed packages do
+    not change while a worker runs, so the scan is cached; each factory is still called for every
+    Trainer, as Lightning does, so the callbacks it gets are the same."""
+    from lightning.pytorch.trainer.connectors import callback_connector
+
+    if getattr(callback_connector._load_external_callbacks, "_mlcore_cached", False):
+        return
+
+    def load_external_callbacks(group: str) -> list:
+        if group not in _FACTORIES:
+            from importlib.metadata import entry_points
+
+            _FACTORIES[group] = [ep.load() for ep in entry_points(group=group)]
+        callbacks: list = []
+        for factory in _FACTORIES[group]:
+            made = factory()
+            callbacks.extend(made if isinstance(made, list) else [made])
+        return callbacks
+
+    load_external_callbacks._mlcore_cached = True
+    callback_connector._load_external_callbacks = load_external_callbacks
 
 
 # Lightning hints that do not apply here (we pass no DataLoader and run validation ourselves).
