@@ -40,9 +40,12 @@ from ui.training import controller  # noqa: E402
 
 ctrl, _ = controller(data)
 snap = ctrl.snapshot()
-ctx = ux.context(data, ctrl) if snap.state.epoch > 0 else None
+ctx = ux.context(data, ctrl) if ux.has_trained_weights(ctrl, snap) else None
 if ctx is not None:
-    st.caption(tr("explain.model_caption", arch=ctx.model.architecture(), epoch=ctx.epoch))
+    if ctx.epoch > 0:
+        st.caption(tr("explain.model_caption", arch=ctx.model.architecture(), epoch=ctx.epoch))
+    else:
+        st.caption(tr("explain.model_caption_adopted", arch=ctx.model.architecture()))
 tabs = st.tabs([tr("explain.tab.shap"), tr("explain.tab.cf"), tr("explain.tab.saliency"),
                 tr("explain.tab.prototypes"), tr("explain.tab.surrogate"), tr("explain.tab.disagreement"),
                 tr("explain.tab.theory")])

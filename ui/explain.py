@@ -50,6 +50,24 @@ class ExplainContext:
         return list(range(max(2, self.data.n_classes)))
 
 
+def has_trained_weights(ctrl, snap) -> bool:
+    """True after at least one epoch, or when the weights were adopted (a loaded file, the Tune
+    page's best trial) and differ from the seeded initial ones."""
+    if snap.state.epoch > 0:
+        return True
+    key = (id(ctrl), snap.generation)
+    cached = st.session_state.get("_explain_trained")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    from mlcore.train import init_state
+
+    fresh = init_state(ctrl.arrays, ctrl.model_cfg, ctrl.train_cfg).model_state
+    changed = any(not np.array_equal(np.asarray(fresh[k]), np.asarray(v)) for k, v in snap.state.model_state.items()
+                  if k in fresh)
+    st.session_state["_explain_trained"] = (key, changed)
+    return changed
+
+
 def context(data, ctrl) -> ExplainContext:
     """The explanation context of the session's current model (kept while the model is unchanged)."""
     from mlcore.explain.features import feature_layout

@@ -130,3 +130,25 @@ def test_one_hot_features_are_grouped_and_rules_name_categories():
         for feature, _, after in item.changes:
             if feature == "color":
                 assert after in ("red", "green", "blue")
+
+
+def test_adopted_weights_are_explained_without_training():
+    """A loaded model or the Tune page's best trial arrives through ``adopt_weights`` (epoch 0)."""
+    import numpy as np
+
+    from tests.app.conftest import make_app
+
+    data = prepare_builtin(BuiltinConfig(name="moons", n_samples=100), SplitConfig())
+    at = make_app("en")
+    at.session_state["data"] = data
+    at.switch_page(PAGE).run()
+    assert t("explain.need_training", "en") in [w.value for w in at.warning]
+    ctrl = at.session_state["controller"]
+    state = {k: np.asarray(v) * 1.5 for k, v in ctrl.snapshot().state.model_state.items()}
+    ctrl.adopt_weights(state)
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert t("explain.need_training", "en") not in [w.value for w in at.warning]
+    at.session_state["explain_job_shap"].wait(60)
+    at.run()
+    assert at.session_state["explain_job_shap"].job.result.additivity_error < 1e-4
