@@ -132,7 +132,18 @@ class MLPSystem(L.LightningModule):
         self._reset_sums("train")
 
     def training_step(self, batch, batch_idx: int):
+        if hasattr(batch, "epochs"):  # mlcore.train: every epoch of a call in ONE Lightning batch
+            for i, (x, y) in enumerate(batch.epochs()):
+                batch.begin(self, i)
+                self._steps(x, y)
+                if batch.end(self, i):
+                    break
+            return None
         x, y = batch
+        return self._steps(x, y)
+
+    def _steps(self, x: torch.Tensor, y: torch.Tensor):
+        """One optimizer step per mini-batch of ``batch_size`` rows of ``(x, y)``, in order."""
         # The raw optimizer in lean mode; Lightning's wrapper otherwise (it counts global_step)
         opt = self.optimizers(use_pl_optimizer=not self.lean)
         size = self.batch_size or len(x)

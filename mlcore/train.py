@@ -339,29 +339,49 @@ _IGNORED_WARNINGS = r".*(num_workers|does not have many workers|log_every_n_step
 
 
 class _EpochBatches:
-    """``n_epochs`` Lightning batches, one per epoch: the whole training set in that epoch's
-    shuffled order, drawn from a generator seeded with ``seed * 100003 + epoch`` (never from the
-    global RNG, so dropout and shuffling do not disturb each other)."""
+    """The epochs of one call: the whole training set in each epoch's shuffled order, drawn from
+    a generator seeded with ``seed * 100003 + epoch`` (never from the global RNG, so dropout and
+    shuffling do not disturb each other). Lightning sees ONE batch per call (this object, see
+    :class:`_OneBatch`); ``MLPSystem.training_step`` walks :meth:`epochs` and calls ``begin`` /
+    ``end`` (the :class:`Recorder`'s per-epoch work) around each one, so Lightning's per-batch
+    hooks and bookkeeping (about 1 ms) are paid once per call instead of once per epoch."""
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, seed: int, first_epoch: int, n_epochs: int) -> None:
         self.X, self.y = X, y
         self.seed, self.first_epoch, self.n_epochs = seed, first_epoch, n_epochs
+        self.begin = self.end = None  # set by _run: the recorder's epoch_start / epoch_end
 
     def __len__(self) -> int:
         return self.n_epochs
 
-    def __iter__(self):
+    def epochs(self):
         for epoch in range(self.first_epoch, self.first_epoch + self.n_epochs):
             gen = torch.Generator().manual_seed(self.seed * 100003 + epoch)
             perm = torch.randperm(len(self.y), generator=gen)
             yield self.X[perm], self.y[perm]
 
+    __iter__ = epochs
+
+
+class _OneBatch:
+    """A one-batch "data loader" whose batch is the whole call (an :class:`_EpochBatches`)."""
+
+    def __init__(self, batch: _EpochBatches) -> None:
+        self.batch = batch
+
+    def __len__(self) -> int:
+        return 1
+
+    def __iter__(self):
+        yield self.batch
+
 
 def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -> TrainState:
-    """One Lightning epoch for the whole call, one Lightning batch (= one ``training_step``, which
-    takes one optimizer step per mini-batch) per real epoch. Lightning's fixed cost per epoch of
-    its loop (about 1 ms of hooks and bookkeeping) is then paid once per call, not per epoch; the
-    per-epoch work (validation, records, early stopping) runs in ``Recorder.on_train_batch_end``."""
+    """One Lightning epoch and ONE Lightning batch (= one ``training_step``) for the whole call;
+    ``training_step`` runs every real epoch (one optimizer step per mini-batch). Lightning's fixed
+    cost per batch of its loop (about 1 ms of hooks and bookkeeping) is then paid once per call,
+    not per epoch; the per-epoch work (validation, records, early stopping) runs in
+    ``Recorder.epoch_start`` / ``Recorder.epoch_end``, called by ``training_step`` around each epoch."""
     import lightning as L
 
     from mlcore.optim import apply_hyperparameters
@@ -397,7 +417,7 @@ def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -
             self.params = list(pl_module.model.parameters())
             self.saved = [p.detach().clone() for p in self.params]  # weights at the start of the epoch
 
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        def epoch_start(self, pl_module, batch_idx) -> None:
             self.t0 = time.perf_counter()
             pl_module.start_epoch()
             if batch_idx > 0:
@@ -414,7 +434,13 @@ def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -
                         p.copy_(saved)
             trainer.should_stop = True
 
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        def epoch_end(self, pl_module, batch_idx) -> bool:
+            """Validate and record the epoch; True when the call stops here."""
+            trainer = pl_module.trainer
+            self.end_epoch(trainer, pl_module, batch_idx)
+            return bool(trainer.should_stop)
+
+        def end_epoch(self, trainer, pl_module, batch_idx) -> None:
             epoch = state.epoch + len(self.records) + 1
             if pl_module.diverged_step is not None:
                 return self._diverged(trainer, pl_module, epoch, pl_module.diverged_step)
@@ -452,8 +478,9 @@ def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -
         callbacks=[recorder],
     )
     train_data = _EpochBatches(X_train, y_train, train_cfg.seed, state.epoch + 1, n_epochs)
+    train_data.begin, train_data.end = recorder.epoch_start, recorder.epoch_end
     try:
-        trainer.fit(system, train_dataloaders=train_data)
+        trainer.fit(system, train_dataloaders=_OneBatch(train_data))
     except TrainingError:
         raise
     except Exception as err:  # pragma: no cover - a Lightning/torch failure we did not foresee
