@@ -421,20 +421,21 @@ class _Single(_Group):
 
 
 class _CallEpochs:
-    """``n`` Lightning batches, one per epoch of this call (the data is laid out by the groups)."""
+    """ONE Lightning batch for the whole call: the number of epochs it may run (the data is laid
+    out by the groups), so Lightning's per-batch cost is paid once per call."""
 
     def __init__(self, n: int) -> None:
         self.n = n
 
     def __len__(self) -> int:
-        return self.n
+        return 1
 
     def __iter__(self):
-        return iter(range(self.n))
+        yield self.n
 
 
 class BatchedMLPSystem(L.LightningModule):
-    """All members of one call as one LightningModule (manual optimization, one batch per epoch)."""
+    """All members of one call as one LightningModule (manual optimization, one batch per call)."""
 
     def __init__(self, slots: list[_Slot], max_seconds: float | None, pad_widths: bool = False) -> None:
         super().__init__()
@@ -491,13 +492,19 @@ class BatchedMLPSystem(L.LightningModule):
 
     # ---- one epoch of every active member -----------------------------------------------------
     def training_step(self, batch, batch_idx: int):
+        for ep in range(int(batch)):
+            self._epoch(ep)
+            if self.trainer.should_stop:
+                break
+        return None
+
+    def _epoch(self, ep: int) -> None:
         t0 = time.perf_counter()
-        ep = int(batch)
         for s in self.slots:
             s.alive = not s.stopped and ep < s.n_epochs  # trains this epoch (until it diverges)
         if not any(s.alive for s in self.slots):
             self.trainer.should_stop = True
-            return None
+            return
         with torch.no_grad():
             for s in self.slots:
                 if not s.alive:
@@ -571,7 +578,6 @@ class BatchedMLPSystem(L.LightningModule):
             for opt in self._opts:
                 opt.step()
         self._end_epoch(t0)
-        return None
 
     def _diverged(self, s: _Slot, step: int) -> None:
         epoch = s.state.epoch + len(s.records) + 1
