@@ -7,7 +7,7 @@ import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
 from ui.common import fmt, guarded, lang, require_data, show_error, tr
-from ui.tune import COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, space_widgets, store, trials_rows
+from ui.tune import COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, space_widgets, store, trials_rows
 from ui.training import arrays_for, controller, model_cfg, train_cfg
 
 st.title(tr("tune.title"))
@@ -188,7 +188,7 @@ with tab_run:
 
 # ---- the study list ------------------------------------------------------------------------------
 with tab_studies:
-    st.caption(tr("tune.owner", code=owner))
+    owner_widget(owner)
     infos = studies.list(owner)
     if not infos:
         st.info(tr("tune.no_studies"), icon="ℹ️")

@@ -14,14 +14,25 @@ JOB_KEY, COMPARE_KEY, RETRAIN_KEY = "tune_job", "tune_compare", "tune_retrain"
 
 
 def owner_key() -> str:
-    """This learner's study key: kept in the URL (``?who=``) so a reload or a server restart
-    still shows their studies; it can be typed in again on another tab."""
+    """This learner's study key (random per session, or ``?who=KEY`` from the address, or typed
+    in on the page), so that after a reload or a server restart their studies can be found again.
+    The page does not rewrite the address itself: other pages' links and share links stay as
+    they are."""
     ss = st.session_state
     if not ss.get("tune_owner"):
         ss["tune_owner"] = st.query_params.get("who") or uuid.uuid4().hex[:8]
-    if st.query_params.get("who") != ss["tune_owner"]:
-        st.query_params["who"] = ss["tune_owner"]
     return ss["tune_owner"]
+
+
+def _set_owner() -> None:
+    value = "".join(ch for ch in st.session_state.get("tu_owner_in", "") if ch.isalnum())[:32]
+    if value:
+        st.session_state["tune_owner"] = value
+
+
+def owner_widget(owner: str) -> None:
+    st.caption(tr("tune.owner", code=owner))
+    st.text_input(tr("tune.owner.change"), key="tu_owner_in", on_change=_set_owner, placeholder=owner)
 
 
 @st.cache_resource(show_spinner=False)
