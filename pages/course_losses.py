@@ -86,7 +86,7 @@ for task, loss in (("binary", "bce"), ("multiclass", "ce"), ("regression", "mse"
         tr("course.loss.col.torch"): TORCH_NAMES[loss],
         tr("course.loss.col.why"): tr(f"course.loss.row.{row_key}.why"),
     })
-st.dataframe(rows, hide_index=True, width="stretch", key="course_loss_tasks")
+st.table(rows, hide_index=True)  # a static table: every column readable in full, also on a projector
 
 # ---- the outlier example ----------------------------------------------------------------------
 st.divider()

@@ -75,7 +75,7 @@ ctrl, notice = controller(data)
 sync_runs(ctrl)
 
 with tab_train:
-    left, right = st.columns([4, 9], gap="large")
+    left, right = st.columns([3, 8], gap="large")  # the live view (boundary) gets the room
     with left:
         if visible("train.optimizer"):
             st.selectbox(tr("train.optimizer"), OPTIMIZERS, index=OPTIMIZERS.index(cfg.optim.name),
@@ -170,7 +170,7 @@ with tab_train:
             else:
                 st.caption(tr("train.press_play"))
             if "boundary" in figs:
-                c1, c2 = st.columns([4, 3])
+                c1 = c2 = st.container()  # the boundary is the centrepiece: full width, neuron maps below
                 c1.plotly_chart(figs["boundary"], key="t_boundary", **chart)
                 if "neurons" in figs:
                     c2.markdown(f"**{tr('train.neuron_maps')}**")

@@ -114,6 +114,9 @@ def _link(params: dict[str, str]) -> str:
 def sidebar_panel() -> None:
     ss = st.session_state
     box = st.sidebar.container(border=True)
+    from ui.projector import projector_switch
+
+    projector_switch(box)
     ss["_teacher_widget"] = bool(ss.get("teacher_mode"))
     box.toggle(tr("teacher.mode"), key="_teacher_widget", on_change=_on_teacher_toggle,
                help=tr("teacher.mode.help"))

@@ -172,7 +172,7 @@ def boundary_grid(probs: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray
 
 
 def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarray, np.ndarray, str]],
-                      class_names: list[str], axis_names: tuple[str, str], height: int = 520) -> go.Figure:
+                      class_names: list[str], axis_names: tuple[str, str], height: int = 760) -> go.Figure:
     """Heatmap of P(class 1) in % (binary) or the predicted class (multiclass) over the plane.
 
     ``points``: (legend name, raw X (n, 2), class ids (n,), marker symbol) per split.
@@ -182,7 +182,8 @@ def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarra
     traces: list[dict] = []
     if k == 2:
         traces.append(dict(type="heatmap", x=x1, y=x2, z=z, zmin=0, zmax=100, colorscale=_RDBU_R, opacity=0.55,
-                           colorbar=dict(title=dict(text="P %"), thickness=14), hoverinfo="skip"))
+                           colorbar=dict(title=dict(text="P %"), thickness=12, orientation="h", y=-0.2, yanchor="top",
+                                         len=0.6, x=0.5), hoverinfo="skip"))
         traces.append(dict(type="contour", x=x1, y=x2, z=z, contours=dict(start=50, end=50, coloring="none"),
                            line=dict(color="black", width=2), showscale=False, hoverinfo="skip",
                            showlegend=False))
@@ -199,9 +200,13 @@ def decision_boundary(axes, probs: np.ndarray, points: list[tuple[str, np.ndarra
             label = class_names[c] if c < len(class_names) else str(c)
             traces.append(dict(type="scatter", x=X[mask, 0], y=X[mask, 1], mode="markers", name=f"{label} · {name}",
                                marker=dict(color=color, symbol=symbol, size=8, line=dict(width=1, color="white"))))
-    layout = dict(xaxis=dict(title=dict(text=axis_names[0]), range=[float(x1[0]), float(x1[-1])]),
-                  yaxis=dict(title=dict(text=axis_names[1]), range=[float(x2[0]), float(x2[-1])]))
-    return _fast_figure(traces, layout, height)
+    # a square plot area (as in TensorFlow Playground), whatever the two ranges: y is tied to x
+    ratio = (float(x1[-1]) - float(x1[0])) / max(1e-12, float(x2[-1]) - float(x2[0]))
+    layout = dict(xaxis=dict(title=dict(text=axis_names[0]), range=[float(x1[0]), float(x1[-1])], constrain="domain"),
+                  yaxis=dict(title=dict(text=axis_names[1]), range=[float(x2[0]), float(x2[-1])], constrain="domain",
+                             scaleanchor="x", scaleratio=ratio))
+    legend = dict(orientation="h", yanchor="top", y=-0.3 if k == 2 else -0.15, x=0)  # below the colour bar
+    return _fast_figure(traces, layout, height, legend=legend)
 
 
 GAP = -128  # int8 value of the cells between tiles

@@ -21,7 +21,7 @@ def test_loss_page_renders_in_each_language(lang):
     _ok(at)
     assert at.title[0].value == t("course.loss.title", lang)
     assert any("nn.CrossEntropyLoss" in m.value for m in at.markdown)
-    table = at.dataframe[1].value
+    table = at.dataframe[0].value
     assert list(table[t("course.loss.col.loss", lang)]) == [t(f"course.loss.name.{n}", lang)
                                                             for n in ("mse", "mae", "huber")]
 
@@ -37,5 +37,5 @@ def test_each_loss_and_the_outlier_slider():
     _ok(at)
     at.slider(key="course_loss_outlier").set_value(20.0).run()
     _ok(at)
-    table = at.dataframe[1].value
+    table = at.dataframe[0].value
     assert list(table[t("course.loss.col.outlier_grad", "en")]) == ["40", "1", "1"]

@@ -1,0 +1,59 @@
+"""Layout CSS for the lecture hall: labels that wrap instead of being cut, formulas that stay in
+their column, and the projector view (a sidebar switch: larger fonts, a wider page).
+
+Streamlit has no option for these, so a small style sheet is injected on every page run
+(``st.html`` with a ``<style>`` element takes no space on the page). The selectors use
+Streamlit's ``data-testid`` attributes, which its own tests rely on.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.common import tr
+
+# Always on: a narrow column wraps a label onto two lines rather than cutting it ("Paso (1 ép…").
+BASE_CSS = """
+[data-testid="stButton"] button p, [data-testid="stDownloadButton"] button p,
+[data-testid="stPageLink"] p, [data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label,
+[data-testid="stCheckbox"] label p, button[role="tab"] p, [data-testid="stExpander"] summary p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere;
+}
+[data-testid="stSidebarNav"] a span { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
+[data-testid="stButton"] button, [data-testid="stDownloadButton"] button { height: auto; min-height: 2.5rem; }
+/* the wide layout's 5rem side padding costs a 1280 px projector 100 px of figure */
+[data-testid="stMainBlockContainer"] { padding-left: 2rem !important; padding-right: 2rem !important; }
+[data-testid="stWidgetLabel"] { max-width: 100% !important; }
+[data-testid="stWidgetLabel"] > div, [data-testid="stWidgetLabel"] > label { max-width: 100% !important; }
+button[role="tab"] { height: auto; min-height: 2.5rem; }
+[data-baseweb="tab-list"] { flex-wrap: wrap; }
+/* a formula wider than its column gets smaller and, at worst, scrolls inside the column */
+[data-testid="stColumn"] .katex-display > .katex { font-size: 1.0em; }
+.katex-display { overflow-x: auto; overflow-y: hidden; max-width: 100%; padding-bottom: 2px; }
+[data-testid="stMarkdownContainer"] .katex { white-space: normal; }
+"""
+
+PROJECTOR_CSS = """
+html { font-size: 20px; }
+[data-testid="stMainBlockContainer"], .block-container {
+  max-width: 100% !important; padding-left: 1.5rem !important; padding-right: 1.5rem !important;
+}
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.05rem; }
+h1 { font-size: 2.2rem !important; }
+.js-plotly-plot .main-svg text { font-size: 110% ; }
+"""
+
+
+def _on_toggle() -> None:
+    st.session_state["projector"] = bool(st.session_state["_projector_widget"])
+
+
+def projector_switch(container) -> None:
+    """The projector-view switch (in the sidebar) and the page's style sheet."""
+    st.session_state["_projector_widget"] = bool(st.session_state.get("projector"))
+    container.toggle(tr("projector.mode"), key="_projector_widget", on_change=_on_toggle,
+                     help=tr("projector.mode.help"))
+    css = BASE_CSS + (PROJECTOR_CSS if st.session_state.get("projector") else "")
+    st.html(f"<style>{css}</style>")
