@@ -103,6 +103,18 @@ def _fmt_value(value) -> str:
     return str(value)
 
 
+def chart(where, key: str, token, build) -> None:
+    """``where.plotly_chart(build())``, the figure rebuilt only when ``token`` changes (building
+    plotly figures is most of a page run's cost on the shared server)."""
+    figs = st.session_state.setdefault("_explain_figs", {})
+    token = (token, lang())
+    cached = figs.get(key)
+    if cached is None or cached[0] != token:
+        cached = (token, build())
+        figs[key] = cached
+    where.plotly_chart(cached[1], key=key, **CHART)
+
+
 # ---- job panels ---------------------------------------------------------------------------------
 
 
@@ -247,11 +259,12 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
                 feature_values[:, f.columns[0]] = raw[f.name].to_numpy(dtype=np.float64)
     g1, g2 = st.columns(2)
     xlabel = tr("explain.shap.mean_abs")
-    g1.plotly_chart(plots.bar_figure(plots.bar_record(values, names), xlabel, tr("explain.shap.bar")),
-                    key="x_shap_bar", **CHART)
-    g2.plotly_chart(plots.beeswarm_figure(plots.beeswarm_record(values, feature_values, names),
-                                          tr("explain.shap.value"), tr("explain.low"), tr("explain.high"),
-                                          tr("explain.shap.beeswarm")), key="x_shap_bee", **CHART)
+    token = (id(res), k, group)
+    chart(g1, "x_shap_bar", token,
+          lambda: plots.bar_figure(plots.bar_record(values, names), xlabel, tr("explain.shap.bar")))
+    chart(g2, "x_shap_bee", token,
+          lambda: plots.beeswarm_figure(plots.beeswarm_record(values, feature_values, names), tr("explain.shap.value"),
+                                        tr("explain.low"), tr("explain.high"), tr("explain.shap.beeswarm")))
     st.subheader(tr("explain.shap.local"))
     l1, l2 = st.columns([1, 2])
     row = int(l1.number_input(tr("explain.shap.row"), 0, len(res.X) - 1, 0, key="x_shap_row"))
@@ -262,8 +275,8 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
         labels = [f"{name} = {_fmt_value(v)}" for name, v in zip(names, feature_values[row])]
     labels.append(tr("explain.shap.others"))
     rec = plots.waterfall_record(values[row], float(res.base[k]), labels)
-    l2.plotly_chart(plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx")),
-                    key="x_shap_waterfall", **CHART)
+    chart(l2, "x_shap_waterfall", (token, row),
+          lambda: plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx")))
     gap = float(res.outputs[row, k] - res.base[k])
     l1.markdown(tr("explain.shap.row_check", fx=num(float(res.outputs[row, k]), 4), base=num(float(res.base[k]), 4),
                    total=num(float(values[row].sum()), 6), gap=num(gap, 6),
@@ -271,10 +284,9 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     if ctx.data.image_shape is not None and values.shape[1] == ctx.layout.n_columns:
         shape = ctx.data.image_shape
         img = _image(ctx, res.X[row])
-        st.plotly_chart(plots.images_figure([
+        chart(st, "x_shap_img", (token, row), lambda: plots.images_figure([
             plots.ImagePanel(tr("explain.sal.digit"), img, False),
-            plots.ImagePanel(tr("explain.shap.image"), values[row].reshape(shape), True, img)], height=300),
-            key="x_shap_img", **CHART)
+            plots.ImagePanel(tr("explain.shap.image"), values[row].reshape(shape), True, img)], height=300))
     st.subheader(tr("explain.shap.dependence"))
     feature = st.selectbox(tr("explain.shap.feature"), names, index=int(np.argmax(np.abs(values).mean(0))),
                            key="x_shap_dep")
@@ -284,9 +296,9 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
         cats = list(layout.by_name(feature).categories)
     rec = plots.DependenceRecord(feature_values[:, j], values[:, j], None)
     one_hot = not group and layout.column_features()[j] != feature
-    st.plotly_chart(plots.dependence_figure(rec, feature + ("" if cats or one_hot else tr("explain.original_units")),
-                                            tr("explain.shap.value_of", feature=feature), categories=cats),
-                    key="x_shap_dep_fig", **CHART)
+    chart(st, "x_shap_dep_fig", (token, feature), lambda: plots.dependence_figure(
+        rec, feature + ("" if cats or one_hot else tr("explain.original_units")),
+        tr("explain.shap.value_of", feature=feature), categories=cats))
 
 
 # ---- counterfactuals ----------------------------------------------------------------------------
@@ -406,7 +418,7 @@ def saliency_tab(ctx: ExplainContext) -> None:
                   plots.ImagePanel(tr("explain.sal.gradient"), maps.gradient.reshape(shape), False, img),
                   plots.ImagePanel(tr("explain.sal.smoothgrad"), maps.smoothgrad.reshape(shape), False, img),
                   plots.ImagePanel(tr("explain.sal.ig"), maps.integrated.reshape(shape), True, img)]
-        st.plotly_chart(plots.images_figure(panels), key="x_sal_fig", **CHART)
+        chart(st, "x_sal_fig", id(maps), lambda: plots.images_figure(panels))
         st.caption(tr("explain.sal.ig_check", delta=f"{maps.ig_delta:.1e}"))
 
     job_panel("sal", ctx, lambda: ej.StepsJob([("maps", ej.saliency_chunk, (ctx.ref, X[row], int(target), blank))]),
@@ -433,7 +445,7 @@ def saliency_tab(ctx: ExplainContext) -> None:
         panels = [plots.ImagePanel(tr("explain.sal.before", cls=ctx.class_label(src)), before, False),
                   plots.ImagePanel(tr("explain.sal.after", cls=ctx.class_label(int(best.prediction))), after, False),
                   plots.ImagePanel(tr("explain.sal.difference"), after - before, True)]
-        st.plotly_chart(plots.images_figure(panels), key="x_sal_cf_fig", **CHART)
+        chart(st, "x_sal_cf_fig", id(res), lambda: plots.images_figure(panels))
         st.caption(tr("explain.sal.cf_note", n=best.sparsity))
 
     job_panel("sal_cf", ctx, lambda: ej.StepsJob([("cf", ej.counterfactual_chunk,
@@ -472,11 +484,14 @@ def prototypes_tab(ctx: ExplainContext) -> None:
     for p in shown:
         st.markdown(tr("explain.proto.class", cls=label_of(p.cls)))
         if data.image_shape is not None:
-            panels = [plots.ImagePanel(tr("explain.proto.prototype", share=int(round(100 * s))),
-                                       _image(ctx, X[r]), False) for r, s in zip(p.prototype_rows, p.prototype_cover)]
-            panels += [plots.ImagePanel(tr("explain.proto.criticism"), _image(ctx, X[r]), False)
-                       for r in p.criticism_rows]
-            st.plotly_chart(plots.images_figure(panels, height=230), key=f"x_proto_{p.cls}", **CHART)
+            def figure(p=p):
+                panels = [plots.ImagePanel(tr("explain.proto.prototype", share=int(round(100 * s))),
+                                           _image(ctx, X[r]), False) for r, s in zip(p.prototype_rows, p.prototype_cover)]
+                panels += [plots.ImagePanel(tr("explain.proto.criticism"), _image(ctx, X[r]), False)
+                           for r in p.criticism_rows]
+                return plots.images_figure(panels, height=230)
+
+            chart(st, f"x_proto_{p.cls}", id(out), figure)
         else:
             table = ctx.layout.to_original(X[np.concatenate([p.prototype_rows, p.criticism_rows])])
             kinds = ([tr("explain.proto.prototype", share=int(round(100 * s))) for s in p.prototype_cover]
@@ -572,10 +587,10 @@ def _dis_results(ctx, job) -> None:
     corr = rank_correlations(scores)
     rank = Rankings(ctx.layout.names, scores, corr, list(METHODS))
     c1, c2 = st.columns(2)
-    c1.plotly_chart(plots.matrix_figure(corr, [labels[m] for m in METHODS], tr("explain.dis.matrix")),
-                    key="x_dis_matrix", **CHART)
-    c2.plotly_chart(plots.rankings_figure(ctx.layout.names, scores, labels, title=tr("explain.dis.rankings")),
-                    key="x_dis_rank", **CHART)
+    chart(c1, "x_dis_matrix", id(job), lambda: plots.matrix_figure(corr, [labels[m] for m in METHODS],
+                                                                   tr("explain.dis.matrix")))
+    chart(c2, "x_dis_rank", id(job), lambda: plots.rankings_figure(ctx.layout.names, scores, labels,
+                                                                   title=tr("explain.dis.rankings")))
     top = pd.DataFrame({labels[m]: rank.order(m)[:5] + [""] * (5 - len(rank.order(m)[:5])) for m in METHODS})
     top.index = [f"#{i}" for i in range(1, 6)]
     st.dataframe(top, width="stretch")

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+MAX_REVERTS = 16  # changes tried one by one for putting back (the smallest ones)
+
 __all__ = ["Target", "Constraint", "Counterfactual", "CounterfactualResult", "find_counterfactuals",
            "default_constraints"]
 
@@ -272,7 +274,7 @@ def _sparsify(m: _Model, space: _Space, x: np.ndarray) -> np.ndarray:
             x = prefixes[ok[0]]
             changed = space.changed(x)
     sizes = [(space.proximity(_only(space, x, f)), f) for f in changed]
-    for _, f in sorted(sizes, key=lambda t: t[0]):
+    for _, f in sorted(sizes, key=lambda t: t[0])[:MAX_REVERTS]:
         trial = x.copy()
         trial[list(f.columns)] = space.x0[list(f.columns)]
         if m.valid(trial[None, :])[0]:
@@ -388,7 +390,11 @@ def _search(m, space, k, seed, steps, time_limit, start):
         distinct = _pick_diverse(space, pool, k)
         if len(distinct) < k and time.perf_counter() - start < time_limit:
             found = _random_candidates(m, space, 600, seed + 1)
-            extra = [_sparsify(m, space, _pull_back(m, space, c)) for c in found[:60]]
+            extra = []
+            for n, c in enumerate(found[:60]):
+                if n >= 3 * k and time.perf_counter() - start > time_limit:
+                    break
+                extra.append(_sparsify(m, space, _pull_back(m, space, c)))
             if extra:
                 method = "gradient+random" if pool else "random"
             pool = pool + extra

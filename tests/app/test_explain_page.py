@@ -68,12 +68,13 @@ def test_explain_page_on_a_trained_model(name, lang):
     # the rule surrogate shows its fidelity, measured on validation rows
     fidelity = "r2" if name == "diabetes" else "accuracy"
     assert t(f"explain.sur.fidelity.{fidelity}", lang) in labels
-    cf = _run_job(at, "cf").results["cf"]
-    assert all(item.valid for item in cf.items)
-    if not cf.found:
-        assert cf.hint is not None
-    dis = _run_job(at, "dis")
-    assert set(dis.results) == {"shap", "permutation", "grad_input", "integrated", "surrogate"}
+    if name != "digits":  # (on digits the image counterfactual below stands for both)
+        cf = _run_job(at, "cf").results["cf"]
+        assert all(item.valid for item in cf.items)
+        if not cf.found:
+            assert cf.hint is not None
+        dis = _run_job(at, "dis")
+        assert set(dis.results) == {"shap", "permutation", "grad_input", "integrated", "surrogate"}
     if name == "digits":
         maps = _run_job(at, "sal").results["maps"]
         assert maps.gradient.shape == (64,)
