@@ -225,3 +225,23 @@ def test_best_params_rebuild_the_trial_configuration(real_study):
     m, t = configs_from_params(real_study.best_params, settings.space, settings.model_cfg, settings.train_cfg)
     assert m.depth == real_study.best_params["n_layers"]
     assert t.optim.lr == pytest.approx(real_study.best_params["lr"])
+
+
+# ---- trials through a Lightning Trainer ------------------------------------------------------------
+def test_lightning_pruning_callback_reports_each_epoch_and_prunes(moons):
+    import warnings
+
+    from mlcore.tune.lightning import fit_trial
+
+    cfg = TrainConfig(batch_size=16, epochs=3)
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(lambda t: fit_trial(t, moons, ModelConfig(), cfg), n_trials=1)
+        assert study.trials[0].state == TrialState.COMPLETE
+        assert sorted(study.trials[0].intermediate_values) == [0, 1, 2]  # one report per epoch
+        # a threshold no loss can meet: the callback prunes after the first validation
+        strict = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
+        strict.optimize(lambda t: fit_trial(t, moons, ModelConfig(), cfg), n_trials=1)
+    assert strict.trials[0].state == TrialState.PRUNED
+    assert list(strict.trials[0].intermediate_values) == [0]
