@@ -103,14 +103,16 @@ def _fmt_value(value) -> str:
     return str(value)
 
 
-def chart(where, key: str, token, build) -> None:
-    """``where.plotly_chart(build())``, the figure rebuilt only when ``token`` changes (building
-    plotly figures is most of a page run's cost on the shared server)."""
+def chart(where, key: str, owner, extra, build) -> None:
+    """``where.plotly_chart(build())``, the figure rebuilt only when the result it draws (``owner``,
+    compared by identity), ``extra`` settings or the language change: building plotly figures is
+    most of a page run's cost on the shared server. The cache keeps ``owner`` alive, so its id
+    cannot be reused by a newer result."""
     figs = st.session_state.setdefault("_explain_figs", {})
-    token = (token, lang())
+    token = (id(owner), extra, lang())
     cached = figs.get(key)
     if cached is None or cached[0] != token:
-        cached = (token, build())
+        cached = (token, build(), owner)
         figs[key] = cached
     where.plotly_chart(cached[1], key=key, **CHART)
 
@@ -259,10 +261,10 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
                 feature_values[:, f.columns[0]] = raw[f.name].to_numpy(dtype=np.float64)
     g1, g2 = st.columns(2)
     xlabel = tr("explain.shap.mean_abs")
-    token = (id(res), k, group)
-    chart(g1, "x_shap_bar", token,
+    token = (k, group)
+    chart(g1, "x_shap_bar", res, token,
           lambda: plots.bar_figure(plots.bar_record(values, names), xlabel, tr("explain.shap.bar")))
-    chart(g2, "x_shap_bee", token,
+    chart(g2, "x_shap_bee", res, token,
           lambda: plots.beeswarm_figure(plots.beeswarm_record(values, feature_values, names), tr("explain.shap.value"),
                                         tr("explain.low"), tr("explain.high"), tr("explain.shap.beeswarm")))
     st.subheader(tr("explain.shap.local"))
@@ -275,7 +277,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
         labels = [f"{name} = {_fmt_value(v)}" for name, v in zip(names, feature_values[row])]
     labels.append(tr("explain.shap.others"))
     rec = plots.waterfall_record(values[row], float(res.base[k]), labels)
-    chart(l2, "x_shap_waterfall", (token, row),
+    chart(l2, "x_shap_waterfall", res, (token, row),
           lambda: plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx")))
     gap = float(res.outputs[row, k] - res.base[k])
     l1.markdown(tr("explain.shap.row_check", fx=num(float(res.outputs[row, k]), 4), base=num(float(res.base[k]), 4),
@@ -284,7 +286,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     if ctx.data.image_shape is not None and values.shape[1] == ctx.layout.n_columns:
         shape = ctx.data.image_shape
         img = _image(ctx, res.X[row])
-        chart(st, "x_shap_img", (token, row), lambda: plots.images_figure([
+        chart(st, "x_shap_img", res, (token, row), lambda: plots.images_figure([
             plots.ImagePanel(tr("explain.sal.digit"), img, False),
             plots.ImagePanel(tr("explain.shap.image"), values[row].reshape(shape), True, img)], height=300))
     st.subheader(tr("explain.shap.dependence"))
@@ -296,7 +298,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
         cats = list(layout.by_name(feature).categories)
     rec = plots.DependenceRecord(feature_values[:, j], values[:, j], None)
     one_hot = not group and layout.column_features()[j] != feature
-    chart(st, "x_shap_dep_fig", (token, feature), lambda: plots.dependence_figure(
+    chart(st, "x_shap_dep_fig", res, (token, feature), lambda: plots.dependence_figure(
         rec, feature + ("" if cats or one_hot else tr("explain.original_units")),
         tr("explain.shap.value_of", feature=feature), categories=cats))
 
@@ -412,13 +414,17 @@ def saliency_tab(ctx: ExplainContext) -> None:
 
     def render(job) -> None:
         maps = job.results["maps"]
-        img = _image(ctx, X[row])
         shape = ctx.data.image_shape
-        panels = [plots.ImagePanel(tr("explain.sal.digit"), img, False),
-                  plots.ImagePanel(tr("explain.sal.gradient"), maps.gradient.reshape(shape), False, img),
-                  plots.ImagePanel(tr("explain.sal.smoothgrad"), maps.smoothgrad.reshape(shape), False, img),
-                  plots.ImagePanel(tr("explain.sal.ig"), maps.integrated.reshape(shape), True, img)]
-        chart(st, "x_sal_fig", id(maps), lambda: plots.images_figure(panels))
+
+        def figure():
+            img = _image(ctx, maps.x)  # the image these maps are about (the row may have changed since)
+            return plots.images_figure([
+                plots.ImagePanel(tr("explain.sal.digit"), img, False),
+                plots.ImagePanel(tr("explain.sal.gradient"), maps.gradient.reshape(shape), False, img),
+                plots.ImagePanel(tr("explain.sal.smoothgrad"), maps.smoothgrad.reshape(shape), False, img),
+                plots.ImagePanel(tr("explain.sal.ig"), maps.integrated.reshape(shape), True, img)])
+
+        chart(st, "x_sal_fig", maps, None, figure)
         st.caption(tr("explain.sal.ig_check", delta=f"{maps.ig_delta:.1e}"))
 
     job_panel("sal", ctx, lambda: ej.StepsJob([("maps", ej.saliency_chunk, (ctx.ref, X[row], int(target), blank))]),
@@ -445,7 +451,7 @@ def saliency_tab(ctx: ExplainContext) -> None:
         panels = [plots.ImagePanel(tr("explain.sal.before", cls=ctx.class_label(src)), before, False),
                   plots.ImagePanel(tr("explain.sal.after", cls=ctx.class_label(int(best.prediction))), after, False),
                   plots.ImagePanel(tr("explain.sal.difference"), after - before, True)]
-        chart(st, "x_sal_cf_fig", id(res), lambda: plots.images_figure(panels))
+        chart(st, "x_sal_cf_fig", res, None, lambda: plots.images_figure(panels))
         st.caption(tr("explain.sal.cf_note", n=best.sparsity))
 
     job_panel("sal_cf", ctx, lambda: ej.StepsJob([("cf", ej.counterfactual_chunk,
@@ -491,7 +497,7 @@ def prototypes_tab(ctx: ExplainContext) -> None:
                            for r in p.criticism_rows]
                 return plots.images_figure(panels, height=230)
 
-            chart(st, f"x_proto_{p.cls}", id(out), figure)
+            chart(st, f"x_proto_{p.cls}", out, None, figure)
         else:
             table = ctx.layout.to_original(X[np.concatenate([p.prototype_rows, p.criticism_rows])])
             kinds = ([tr("explain.proto.prototype", share=int(round(100 * s))) for s in p.prototype_cover]
@@ -587,9 +593,9 @@ def _dis_results(ctx, job) -> None:
     corr = rank_correlations(scores)
     rank = Rankings(ctx.layout.names, scores, corr, list(METHODS))
     c1, c2 = st.columns(2)
-    chart(c1, "x_dis_matrix", id(job), lambda: plots.matrix_figure(corr, [labels[m] for m in METHODS],
+    chart(c1, "x_dis_matrix", job, None, lambda: plots.matrix_figure(corr, [labels[m] for m in METHODS],
                                                                    tr("explain.dis.matrix")))
-    chart(c2, "x_dis_rank", id(job), lambda: plots.rankings_figure(ctx.layout.names, scores, labels,
+    chart(c2, "x_dis_rank", job, None, lambda: plots.rankings_figure(ctx.layout.names, scores, labels,
                                                                    title=tr("explain.dis.rankings")))
     top = pd.DataFrame({labels[m]: rank.order(m)[:5] + [""] * (5 - len(rank.order(m)[:5])) for m in METHODS})
     top.index = [f"#{i}" for i in range(1, 6)]
