@@ -38,6 +38,7 @@ from mlcore.jobs import ChunkJob as _Base
 
 CHUNK_SECONDS = 0.3
 MAX_EPOCHS_PER_CHUNK = 50
+PRUNING_CHECKS = 6  # a trial is split into at least this many chunks
 METRICS = ("score", "loss")  # score: accuracy (classification) or R² (regression), maximised
 ATTR_SETTINGS, ATTR_DATA, ATTR_SOURCE = "mlplab_settings", "mlplab_arrays", "mlplab_source"
 
@@ -205,7 +206,9 @@ class TuneJob(_Base):
             self._ask()
         run = self.current
         left = run.train_cfg.epochs - run.reported
-        return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, left)))
+        # at least PRUNING_CHECKS pruning decisions per trial, whatever the chunk length
+        cap = max(1, math.ceil(run.train_cfg.epochs / PRUNING_CHECKS))
+        return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, left, cap)))
 
     def absorb(self, result: ChunkOutcome) -> None:
         run = self.current
@@ -305,10 +308,12 @@ class TuneJob(_Base):
             if not math.isfinite(value):
                 return self._fail(run, f"metric not finite at epoch {epoch}")
             trial.report(value, epoch)
-            if epoch < run.train_cfg.epochs and trial.should_prune():
-                self.epochs_saved += run.train_cfg.epochs - epoch
-                trial.set_user_attr("epochs_run", epoch)
-                return self._tell(run, "pruned")
+        # One pruning decision per chunk, at its last epoch: the chunk's epochs are trained
+        # already, and each should_prune reads the study from the storage.
+        if run.reported < run.train_cfg.epochs and reached > 0 and trial.should_prune():
+            self.epochs_saved += run.train_cfg.epochs - run.reported
+            trial.set_user_attr("epochs_run", run.reported)
+            return self._tell(run, "pruned")
         if reached >= run.train_cfg.epochs:
             trial.set_user_attr("epochs_run", reached)
             self._tell(run, "complete", self._value(run.states, reached))
