@@ -89,7 +89,7 @@ def presets_panel() -> None:
         return
     preset, step = active
     with st.container(border=True):
-        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
         c1.markdown(tr("preset.active", title=tr(preset.title_key), step=tr(f"preset.{preset.id}.step.{step.key}")))
         c2.button(tr("preset.leave"), key="p_leave", on_click=_leave, icon=":material/close:")
         st.markdown(f"**{tr('preset.prompt_title')}.** {tr(preset.prompt_key)}")

@@ -22,7 +22,12 @@ BASE_CSS = """
 }
 [data-testid="stSidebarNav"] a span { white-space: normal !important; overflow: visible !important;
   text-overflow: clip !important; }
-[data-testid="stButton"] button, [data-testid="stDownloadButton"] button { height: auto; min-height: 2.5rem; }
+[data-testid="stButton"] button, [data-testid="stDownloadButton"] button {
+  height: auto; min-height: 2.5rem; min-width: min-content;  /* wrap between words, never inside one */
+}
+[data-testid="stButton"] button p, [data-testid="stDownloadButton"] button p, button[role="tab"] p {
+  overflow-wrap: normal; word-break: normal;
+}
 /* the wide layout's 5rem side padding costs a 1280 px projector 100 px of figure */
 [data-testid="stMainBlockContainer"] { padding-left: 2rem !important; padding-right: 2rem !important; }
 [data-testid="stWidgetLabel"] { max-width: 100% !important; }

@@ -89,6 +89,17 @@ def test_every_page_fits_a_projector(lang, server_url, browser, artifacts):
             _open(page, server_url, spec)
             assert page.locator('[data-testid="stException"]').count() == 0, spec.url_path
             problems += _shoot_and_measure(page, out, lang, spec.url_path)
+        # the projector view (larger fonts, full width) on the pages with the widest rows
+        page.locator('[data-testid="stSidebar"] label').filter(has_text=t("projector.mode", lang)).click()
+        wait_for_app(page)
+        for name in ("train", "backprop", "forward", "gradient"):
+            if name in SPEC:
+                _open(page, server_url, SPEC[name])
+                problems += _shoot_and_measure(page, out, lang, f"projector-{name}")
+        _open(page, server_url, SPEC["train"])
+        page.locator(".st-key-t_boundary .nsewdrag").wait_for(timeout=60_000)
+        w, h = page.evaluate(_BOUNDARY_JS)
+        assert w >= 480 and abs(w - h) <= 2, f"projector view: boundary plot area {w:.0f}x{h:.0f} px at 1280x720"
         assert not problems, "\n".join(problems)
     finally:
         ctx.close()
