@@ -32,9 +32,16 @@ cannot give LARS its per-tensor norms). The design, in short:
   Lightning batch per epoch (the lean style of :mod:`mlcore.train`); validation is one forward
   pass per group at the end of each epoch; early stopping and divergence are per member.
 
-Results equal separate ``train.advance`` runs up to float rounding (batched and single matmuls sum
-in different orders): about 1e-6 on the weights after 50 epochs, checked in ``tests/unit/test_batched.py``
-and printed by ``bench/bench_evaluate.py``.
+- **Lockstep groups** (same element-wise optimizer config, same steps per epoch): ONE optimizer
+  over the stacked blocks instead of 2 * depth * M member tensors (torch's optimizers cost a few
+  microseconds of Python per tensor and step, the largest cost for M = 20); split back into
+  per-member state as soon as a member stops or skips a step.
+
+Results equal separate ``train.advance`` runs up to float rounding. Grouped by shape with
+``lockstep=False`` the 5-fold and bootstrap benchmark jobs are bit-for-bit their single runs; the
+lockstep optimizer and ``pad_widths=True`` differ by float rounding (about 1e-9 per epoch), which
+Adam can amplify over long runs (``bench/bench_evaluate.py`` prints the largest weight difference);
+``tests/unit/test_batched.py`` checks every path to 1e-5 against separate fits.
 """
 
 from __future__ import annotations
@@ -81,6 +88,7 @@ class _Slot:
     saved: list | None = None
     stopped: bool = False  # no more epochs in this call
     alive: bool = False  # trains in the current epoch
+    group: object = None  # its _Group
 
     @property
     def cfg(self):
@@ -437,7 +445,8 @@ class _CallEpochs:
 class BatchedMLPSystem(L.LightningModule):
     """All members of one call as one LightningModule (manual optimization, one batch per call)."""
 
-    def __init__(self, slots: list[_Slot], max_seconds: float | None, pad_widths: bool = False) -> None:
+    def __init__(self, slots: list[_Slot], max_seconds: float | None, pad_widths: bool = False,
+                 lockstep: bool = True) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.slots = slots
@@ -452,6 +461,7 @@ class BatchedMLPSystem(L.LightningModule):
             by_shape.setdefault(key, []).append(s)
         self.groups = [_Single(g) if len(g) == 1 else _Group(g) for g in by_shape.values()]
         self.max_seconds = max_seconds
+        self.lockstep = lockstep
         self.start = time.perf_counter()
         self._opts: list[torch.optim.Optimizer] = []
 
@@ -459,11 +469,21 @@ class BatchedMLPSystem(L.LightningModule):
         return batch  # CPU only; the batch is just the epoch index
 
     def configure_optimizers(self):
+        """One optimizer per kind over the members' own tensors - except for "lockstep" groups
+        (see :meth:`_lockstep`), whose optimizer steps the stacked block tensors directly."""
         by_kind: dict[str, dict] = {}
-        for s in self.slots:
-            ocfg = s.cfg.optim
-            by_kind.setdefault(ocfg.name, {}).setdefault(ocfg, []).extend(s.params)
         opts = []
+        for grp in self.groups:
+            grp.opt = None
+            for s in grp.slots:
+                s.group = grp
+            if self.lockstep and self._lockstep(grp):
+                grp.opt = make_optimizer([b[0] for b in grp.blocks], grp.slots[0].cfg.optim)
+                opts.append(grp.opt)
+                continue
+            for s in grp.slots:
+                ocfg = s.cfg.optim
+                by_kind.setdefault(ocfg.name, {}).setdefault(ocfg, []).extend(s.params)
         for groups in by_kind.values():
             cfgs = list(groups)
             param_groups = [{"params": ps, **_group_values(c)} for c, ps in groups.items()]
@@ -476,19 +496,97 @@ class BatchedMLPSystem(L.LightningModule):
                     self._opt_of[p] = opt
         return opts
 
+    @staticmethod
+    def _lockstep(grp) -> bool:
+        """Whether the group's members can share ONE optimizer over the stacked blocks: same
+        ``OptimConfig`` of an element-wise optimizer (not LARS: its norms are per tensor), same
+        steps per epoch and epochs, and the same optimizer step count so far. Element-wise updates
+        of a stacked tensor are then exactly each member's own, and the optimizer's Python cost
+        per step is paid for 2 * depth tensors instead of 2 * depth * M. When a member stops or
+        skips a step, :meth:`_unlock` splits the state back into per-member tensors."""
+        if isinstance(grp, _Single) or grp.pad:
+            return False
+        first = grp.slots[0]
+        if first.cfg.optim.name == "lars":
+            return False
+        steps = set()
+        for s in grp.slots:
+            if (s.cfg.optim != first.cfg.optim or s.steps != first.steps or s.n_epochs != first.n_epochs
+                    or s.state.epoch != first.state.epoch):
+                return False
+            st = s.state
+            if st.optim_state is None or st.optim_name != s.cfg.optim.name:
+                steps.add(None)
+            else:
+                per = st.optim_state.get("state", {})
+                steps.add(tuple(float(np.asarray(v.get("step", 0))) for v in per.values()) if per else None)
+        return len(steps) == 1
+
+    def _unlock(self, grp) -> None:
+        """Split a lockstep group's optimizer into one over the members' own tensors."""
+        cfg = grp.slots[0].cfg.optim
+        opt = make_optimizer([p for s in grp.slots for p in s.params], cfg)
+        for j, (leaf, _, _, _) in enumerate(grp.blocks):
+            st = grp.opt.state.get(leaf)
+            for g, s in enumerate(grp.slots):
+                p = s.params[j]
+                if st:
+                    opt.state[p] = {k: (v[g].reshape(p.shape).clone() if isinstance(v, torch.Tensor)
+                                        and v.shape == leaf.shape else
+                                        (v.clone() if isinstance(v, torch.Tensor) else v)) for k, v in st.items()}
+                self._opt_of[p] = opt
+        self._opts[self._opts.index(grp.opt)] = opt
+        grp.opt = None
+
+    def _member_optim_state(self, s) -> dict:
+        """The member's optimizer state in ``optimizer.state_dict()`` form."""
+        template = make_optimizer(s.params, s.cfg.optim).state_dict()
+        grp = s.group
+        if grp.opt is not None:  # lockstep: slices of the stacked state
+            g = grp.slots.index(s)
+            state = {}
+            for j, (leaf, _, _, _) in enumerate(grp.blocks):
+                st = grp.opt.state.get(leaf)
+                if st:
+                    p = s.params[j]
+                    state[j] = {k: (v[g].reshape(p.shape) if isinstance(v, torch.Tensor) and v.shape == leaf.shape
+                                    else v) for k, v in st.items()}
+            template["state"] = state
+        else:
+            opt = self._opt_of[s.params[0]]
+            template["state"] = {i: dict(opt.state[p]) for i, p in enumerate(s.params) if p in opt.state}
+        return template
+
     def on_train_start(self) -> None:
         """Each member's saved optimizer state (when it belongs to the current optimizer kind)."""
         self.start = time.perf_counter()
+        loaded: dict[int, list] = {}
         for s in self.slots:
             st = s.state
             if st.optim_state is None or st.optim_name != s.cfg.optim.name:
                 continue
             tmp = make_optimizer(s.params, s.cfg.optim)
             tmp.load_state_dict(_optim_to_torch(st.optim_state))
+            if s.group.opt is not None:
+                loaded.setdefault(id(s.group), []).append(tmp)
+                continue
             opt = self._opt_of[s.params[0]]
             for p in s.params:
                 if p in tmp.state:
                     opt.state[p] = tmp.state[p]
+        for grp in self.groups:  # lockstep groups: stack the members' states
+            tmps = loaded.get(id(grp))
+            if not tmps:
+                continue
+            for j, (leaf, _, _, _) in enumerate(grp.blocks):
+                states = [tmp.state.get(s.params[j]) for tmp, s in zip(tmps, grp.slots)]
+                if not states[0]:
+                    continue
+                grp.opt.state[leaf] = {
+                    k: (torch.stack([st[k] for st in states]).view(leaf.shape)
+                        if isinstance(v, torch.Tensor) and v.numel() == grp.slots[0].params[j].numel() and v.ndim > 0
+                        else v)
+                    for k, v in states[0].items()}
 
     # ---- one epoch of every active member -----------------------------------------------------
     def training_step(self, batch, batch_idx: int):
@@ -574,9 +672,16 @@ class BatchedMLPSystem(L.LightningModule):
             total.backward()
             stepped = {id(w[0]) for w in work}
             for grp in self.groups:
-                grp.hand_out_grads(grp.stepping if id(grp) in stepped else [False] * len(grp.slots))
+                stepping = grp.stepping if id(grp) in stepped else [False] * len(grp.slots)
+                if grp.opt is not None:
+                    if all(stepping):
+                        grp.opt.step()  # lockstep: the stacked blocks, one optimizer call
+                        continue
+                    self._unlock(grp)
+                grp.hand_out_grads(stepping)
             for opt in self._opts:
-                opt.step()
+                if not any(opt is grp.opt for grp in self.groups):
+                    opt.step()
         self._end_epoch(t0)
 
     def _diverged(self, s: _Slot, step: int) -> None:
@@ -645,10 +750,7 @@ class BatchedMLPSystem(L.LightningModule):
             epoch = st.epoch + len(s.records)
             status = s.status or ("done" if epoch >= s.cfg.epochs else "paused")
             if status != "diverged":
-                opt = self._opt_of[s.params[0]]
-                template = make_optimizer(s.params, s.cfg.optim).state_dict()
-                template["state"] = {i: dict(opt.state[p]) for i, p in enumerate(s.params) if p in opt.state}
-                optim_state, optim_name = state_to_numpy(template), s.cfg.optim.name
+                optim_state, optim_name = state_to_numpy(self._member_optim_state(s)), s.cfg.optim.name
             else:
                 optim_state, optim_name = st.optim_state, st.optim_name
             out.append(TrainState(
@@ -684,12 +786,12 @@ def _slot(member, state: TrainState, n_epochs: int) -> _Slot:
 
 
 def run(members: list, states: list[TrainState], n_epochs: list[int], max_seconds: float | None,
-        pad_widths: bool = False) -> list[TrainState]:
+        pad_widths: bool = False, lockstep: bool = True) -> list[TrainState]:
     """One ``Trainer.fit`` that advances every member by up to its ``n_epochs`` (all >= 1)."""
     from mlcore.errors import TrainingError
 
     slots = [_slot(m, s, n) for m, s, n in zip(members, states, n_epochs)]
-    system = BatchedMLPSystem(slots, max_seconds, pad_widths)
+    system = BatchedMLPSystem(slots, max_seconds, pad_widths, lockstep)
     trainer = L.Trainer(
         max_epochs=1,
         accelerator="cpu",

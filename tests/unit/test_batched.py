@@ -212,3 +212,18 @@ def test_padded_widths_equal_separate_fits_over_a_short_run():
     members.append(Member(a, mcfg(6, act="sigmoid", dropout=0.3, l2=0.01), tcfg("adam", epochs=3, seed=9)))
     for g, w in zip(fit_many(members, pad_widths=True), references(members)):
         assert_equal_runs(g, w)
+
+
+def test_lockstep_off_is_bit_for_bit_and_lockstep_unlocks_when_a_member_stops():
+    a = blobs()
+    flipped = TrainArrays(a.X_train, a.y_train, a.X_val, 1 - a.y_val, a.task, 2)
+    members = [Member(d, mcfg(4), tcfg("rmsprop", lr=0.01, epochs=8, patience=p, seed=i))
+               for i, (d, p) in enumerate([(a, None), (flipped, 3), (a, None)])]
+    want = references(members)
+    assert [s.status for s in want] == ["done", "early_stopped", "done"]
+    for g, w in zip(fit_many(members), want):  # lockstep, split when member 2 stops
+        assert_equal_runs(g, w)
+    for g, w in zip(fit_many(members, lockstep=False), want):
+        assert_equal_runs(g, w)
+        for k in w.model_state:
+            np.testing.assert_array_equal(g.model_state[k], w.model_state[k])
