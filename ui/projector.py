@@ -47,7 +47,6 @@ html { font-size: 20px; }
 }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.05rem; }
 h1 { font-size: 2.2rem !important; }
-.js-plotly-plot .main-svg text { font-size: 110% ; }
 """
 
 
