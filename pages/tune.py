@@ -29,6 +29,7 @@ studies = store()
 mcfg, tcfg = model_cfg(), train_cfg()
 score_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
 CHART = {"config": {"displayModeBar": False}}
+AXIS_LABELS = ("history", "intermediate", "edf", "timeline")
 ss.setdefault("tu_name", f"{data.name}-{uuid.uuid4().hex[:4]}")
 
 
@@ -227,7 +228,10 @@ with tab_studies:
             kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history", key="tu_plot",
                                         format_func=fmt("tune.plot.", ".label"))
             kind = kind or "history"
-            fig = study_figure(kind, inspected, {"title": tr(f"tune.plot.{kind}.label")})
+            labels = {"title": tr(f"tune.plot.{kind}.label")}
+            if kind in AXIS_LABELS:  # Optuna's own axis names are English; these plots have one x and y
+                labels.update(x=tr(f"tune.plot.{kind}.x"), y=tr(f"tune.plot.{kind}.y"))
+            fig = study_figure(kind, inspected, labels)
             if fig is None:
                 st.info(tr("tune.plot.not_yet"), icon="ℹ️")
             else:

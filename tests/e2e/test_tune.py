@@ -32,4 +32,8 @@ def test_three_trial_study_finishes_and_lists_its_trials(server_url, new_page, a
     table = read_text(page, '[data-testid="stDataFrame"]', timeout_ms=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(artifacts / "tune-finished.png"), full_page=True)
+    page.get_by_role("tab", name="Studies and plots").click()
+    read_text(page, ".st-key-tu_fig", timeout_ms=30_000)  # the optimisation history is drawn
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(artifacts / "tune-studies.png"), full_page=True)
     assert table is not None
