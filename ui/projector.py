@@ -20,8 +20,11 @@ BASE_CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere;
 }
-[data-testid="stSidebarNav"] a span { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; }
+[data-testid="stSidebarNav"] a span, [data-testid="stSidebarNav"] a .stMarkdownEllipsis,
+[data-testid="stSidebarNav"] a p, [data-testid="stPageLink"] .stMarkdownEllipsis {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stSidebarNavLink"] { height: auto !important; min-height: 2rem; }
 [data-testid="stButton"] button, [data-testid="stDownloadButton"] button {
   height: auto; min-height: 2.5rem; min-width: min-content;  /* wrap between words, never inside one */
 }
