@@ -206,15 +206,15 @@ with tab_studies:
         chosen = st.selectbox(tr("tune.pick"), names, key="tu_pick")
         info = next(i for i in infos if i.name == chosen)
         c1, c2, c3, c4 = st.columns(4)
-        more = c1.number_input(tr("tune.more_trials"), 1, 200, 5, key="tu_more")
+        c1.number_input(tr("tune.more_trials"), 1, 200, 5, key="tu_more")
         c2.button(tr("tune.continue"), key="tu_continue", icon=":material/play_arrow:", width="stretch",
-                  on_click=_continue, args=(chosen, int(more)))
+                  on_click=lambda: _continue(ss["tu_pick"], int(ss["tu_more"])))
         c3.button(tr("tune.use_best"), key="tu_use_best", icon=":material/star:", width="stretch",
                   disabled=info.n_complete == 0, help=tr("tune.use_best.help"),
-                  on_click=lambda: _use_best(chosen))
+                  on_click=lambda: _use_best(ss["tu_pick"]))
         if info.owner == owner:
             c4.button(tr("tune.delete"), key="tu_delete", icon=":material/delete:", width="stretch",
-                      on_click=lambda: _delete(chosen))
+                      on_click=lambda: _delete(ss["tu_pick"]))
         err = ss.pop("_tune_error_list", None)
         if err is not None:
             show_error(err)
@@ -225,6 +225,14 @@ with tab_studies:
             show_error(err)
             inspected = None
         if inspected is not None:
+            trials = inspected.get_trials(deepcopy=False)
+            saved = sum(t.user_attrs.get("epochs_planned", 0) - t.user_attrs.get("epochs_run", 0)
+                        for t in trials if t.state.name == "PRUNED")
+            trained = sum(t.user_attrs.get("epochs_run", 0) for t in trials)
+            m1, m2, m3 = st.columns(3)
+            m1.metric(tr("tune.col.best"), f"{info.best_value:.4f}" if info.best_value is not None else "—")
+            m2.metric(tr("tune.epochs_saved"), saved)
+            m3.metric(tr("tune.epochs_trained"), trained)
             kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history", key="tu_plot",
                                         format_func=fmt("tune.plot.", ".label"))
             kind = kind or "history"
@@ -266,7 +274,7 @@ with tab_studies:
 with tab_compare:
     st.markdown(tr("tune.compare.intro"))
     c1, c2 = st.columns([1, 3])
-    budget = c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials")
+    c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials")
 
     def _compare(space) -> None:
         try:
@@ -279,7 +287,7 @@ with tab_compare:
                 smp, prn, _ = settings.sampler_and_pruner()
                 study = studies.create(f"{base}-{sampler}", settings.direction,
                                        study_attrs(settings, arrays, data.source), owner=owner, sampler=smp, pruner=prn)
-                jobs.append(TuneJob(study, settings, arrays, int(budget)))
+                jobs.append(TuneJob(study, settings, arrays, int(ss["tu_cmp_trials"])))
             start_job(COMPARE_KEY, CompareJob(jobs))
         except MLCoreError as err:
             ss["_tune_error_cmp"] = err

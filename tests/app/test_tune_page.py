@@ -57,6 +57,14 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     ctrl = at.session_state["controller"]
     assert ctrl.model_cfg == m
 
+    # continue the study with one more trial (same sampler and pruner, rebuilt from the study)
+    at.number_input(key="tu_more").set_value(1)
+    at.button(key="tu_continue").click().run()
+    assert at.session_state["tune_job"].wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert len(study.trials) == 4 and sorted(t.number for t in study.trials) == [0, 1, 2, 3]
+
 
 def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
@@ -72,3 +80,27 @@ def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):
     assert not at.exception, exceptions(at)
     assert any("not valid" in e.value for e in at.error)
     assert at.session_state["tune_job"] is None if "tune_job" in at.session_state else True
+
+
+def test_random_vs_tpe_comparison_runs_both_studies(moons, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "es"
+    at.session_state["data"] = moons
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=2, batch_size=32)
+    at.run()
+    at.switch_page("pages/tune.py").run()
+    at.number_input(key="tu_k").set_value(2)
+    at.number_input(key="tu_cmp_trials").set_value(2)
+    at.button(key="tu_cmp_start").click().run()
+    snap = at.session_state["tune_compare"].wait(120)
+    assert snap.mode == "finished", snap.error
+    at.run()
+    assert not at.exception, exceptions(at)
+    samplers = [job.settings.sampler for job in snap.job.jobs]
+    counts = [len(job.study.trials) for job in snap.job.jobs]
+    assert samplers == ["random", "tpe"] and counts == [2, 2], counts
+    assert {m.label for m in at.metric} >= {"Aleatorio", "TPE"}
