@@ -176,7 +176,7 @@ with tab_run:
         c1.metric(tr("tune.best"), f"{study.best_value:.4f}" if values else "—")
         c2.metric(tr("tune.n_trials"), len(rows))
         c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
-        st.dataframe(rows, hide_index=True, width="stretch", height=min(400, 38 + 35 * max(1, len(rows))))
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(420, 42 + 35 * (max(1, len(rows)) + 1)))
         with st.expander(tr("tune.worker_cmd")):
             st.code(f"python -m mlcore.tune worker --storage {studies.url_for(study.study_name)} "
                     f"--study {study.study_name} --trials 10", language="bash")
