@@ -617,6 +617,9 @@ def summarise(label, n, n_browsers, run, base, after_30, after, samples, n_worke
         "label": label, "sessions": n, "browsers": n_browsers, "workers": n_workers, "epochs": plan.epochs,
         "interaction_p50": pct(inter, 50), "interaction_p95": pct(inter, 95), "interactions": len(inter),
         "interaction_max": max(inter) if inter else None,
+        "interaction_p50_by_kind": {
+            k: pct([x for o in proto for lab, x in o.interactions if lab == k], 50)
+            for k in sorted({lab for o in proto for lab, _ in o.interactions})},
         "browser_interaction_p50": pct(binter, 50), "browser_interaction_p95": pct(binter, 95),
         "tick_p50": pct(ticks, 50), "tick_p95": pct(ticks, 95), "ticks": len(ticks),
         "ticks_sent": sum(o.ticks_sent for o in proto), "ticks_skipped": sum(o.ticks_skipped for o in proto),
@@ -653,6 +656,7 @@ def report(r: dict) -> None:
         ("non-training interactions p50 / p95 (protocol)",
          f"{fmt_s(r['interaction_p50'])} / {fmt_s(r['interaction_p95'])} (n={r['interactions']}, "
          f"max {fmt_s(r['interaction_max'])})", "p50 <= 0.3 s, p95 <= 1 s"),
+        ("  p50 by kind", ", ".join(f"{k} {fmt_s(v)}" for k, v in r["interaction_p50_by_kind"].items()), ""),
         ("same, seen in Chromium", f"{fmt_s(r['browser_interaction_p50'])} / {fmt_s(r['browser_interaction_p95'])}", ""),
         ("live tick latency p50 / p95", f"{fmt_s(r['tick_p50'])} / {fmt_s(r['tick_p95'])} (n={r['ticks']})", "p95 <= 1 s"),
         ("ticks skipped (coalesced) / sent", f"{r['ticks_skipped']} / {r['ticks_sent']}", ""),
