@@ -174,6 +174,7 @@ class _Group:
                 lin.weight, lin.bias = new_params[g][2 * li], new_params[g][2 * li + 1]
             s.params = new_params[g]
             s.weights = [lin.weight for lin in s.model.linears]
+        self.grad_src = grad_src  # per member: (block, offset in the block's section, shape)
         self.grad_views = []
         for g in range(G):
             views = []
@@ -208,11 +209,33 @@ class _Group:
         for leaf, _, _, _ in self.blocks:
             leaf.grad.zero_()
 
-    def hand_out_grads(self, stepping: list[bool]) -> None:
-        """Give each stepping member its gradient (views), and ``None`` to the others."""
+    def gather_grads(self) -> None:
+        """Padded: the real entries of the blocks' gradients into ``gbuf`` (member layout)."""
         if self.pad:
             for leaf, a, b, index in self.blocks:
                 torch.index_select(leaf.grad.view(-1), 0, index, out=self.gbuf[a:b])
+
+    def lockstep_tensors(self) -> list:
+        """One tensor per block holding every member's entries of it, for a shared optimizer: the
+        forward blocks themselves, or (padded) leaves aliasing the members' flat sections, whose
+        gradients are the gathered ``gbuf`` sections."""
+        if not self.pad:
+            return [b[0] for b in self.blocks]
+        out = []
+        for _, a, b, _ in self.blocks:
+            t = self.flat[a:b].detach().requires_grad_(True)
+            t.grad = self.gbuf[a:b]
+            out.append(t)
+        return out
+
+    def member_part(self, j: int, g: int, v: torch.Tensor) -> torch.Tensor:
+        """Member ``g``'s entries (a view, shaped as its tensor) of a lockstep tensor of block ``j``."""
+        _, off, shape = self.grad_src[g][j]
+        return v.reshape(-1)[off:off + math.prod(shape)].view(shape)
+
+    def hand_out_grads(self, stepping: list[bool]) -> None:
+        """Give each stepping member its gradient (views), and ``None`` to the others."""
+        self.gather_grads()
         for g, s in enumerate(self.slots):
             if stepping[g] != self.attached[g]:
                 for p, v in zip(s.params, self.grad_views[g]):
@@ -478,7 +501,8 @@ class BatchedMLPSystem(L.LightningModule):
             for s in grp.slots:
                 s.group = grp
             if self.lockstep and self._lockstep(grp):
-                grp.opt = make_optimizer([b[0] for b in grp.blocks], grp.slots[0].cfg.optim)
+                grp.lock = grp.lockstep_tensors()
+                grp.opt = make_optimizer(grp.lock, grp.slots[0].cfg.optim)
                 opts.append(grp.opt)
                 continue
             for s in grp.slots:
@@ -504,7 +528,7 @@ class BatchedMLPSystem(L.LightningModule):
         of a stacked tensor are then exactly each member's own, and the optimizer's Python cost
         per step is paid for 2 * depth tensors instead of 2 * depth * M. When a member stops or
         skips a step, :meth:`_unlock` splits the state back into per-member tensors."""
-        if isinstance(grp, _Single) or grp.pad:
+        if isinstance(grp, _Single):
             return False
         first = grp.slots[0]
         if first.cfg.optim.name == "lars":
@@ -526,13 +550,13 @@ class BatchedMLPSystem(L.LightningModule):
         """Split a lockstep group's optimizer into one over the members' own tensors."""
         cfg = grp.slots[0].cfg.optim
         opt = make_optimizer([p for s in grp.slots for p in s.params], cfg)
-        for j, (leaf, _, _, _) in enumerate(grp.blocks):
-            st = grp.opt.state.get(leaf)
+        for j, t in enumerate(grp.lock):
+            st = grp.opt.state.get(t)
             for g, s in enumerate(grp.slots):
                 p = s.params[j]
                 if st:
-                    opt.state[p] = {k: (v[g].reshape(p.shape).clone() if isinstance(v, torch.Tensor)
-                                        and v.shape == leaf.shape else
+                    opt.state[p] = {k: (grp.member_part(j, g, v).clone() if isinstance(v, torch.Tensor)
+                                        and v.shape == t.shape else
                                         (v.clone() if isinstance(v, torch.Tensor) else v)) for k, v in st.items()}
                 self._opt_of[p] = opt
         self._opts[self._opts.index(grp.opt)] = opt
@@ -542,14 +566,13 @@ class BatchedMLPSystem(L.LightningModule):
         """The member's optimizer state in ``optimizer.state_dict()`` form."""
         template = make_optimizer(s.params, s.cfg.optim).state_dict()
         grp = s.group
-        if grp.opt is not None:  # lockstep: slices of the stacked state
+        if grp.opt is not None:  # lockstep: slices of the shared state
             g = grp.slots.index(s)
             state = {}
-            for j, (leaf, _, _, _) in enumerate(grp.blocks):
-                st = grp.opt.state.get(leaf)
+            for j, t in enumerate(grp.lock):
+                st = grp.opt.state.get(t)
                 if st:
-                    p = s.params[j]
-                    state[j] = {k: (v[g].reshape(p.shape) if isinstance(v, torch.Tensor) and v.shape == leaf.shape
+                    state[j] = {k: (grp.member_part(j, g, v) if isinstance(v, torch.Tensor) and v.shape == t.shape
                                     else v) for k, v in st.items()}
             template["state"] = state
         else:
@@ -578,12 +601,12 @@ class BatchedMLPSystem(L.LightningModule):
             tmps = loaded.get(id(grp))
             if not tmps:
                 continue
-            for j, (leaf, _, _, _) in enumerate(grp.blocks):
+            for j, t in enumerate(grp.lock):
                 states = [tmp.state.get(s.params[j]) for tmp, s in zip(tmps, grp.slots)]
                 if not states[0]:
                     continue
-                grp.opt.state[leaf] = {
-                    k: (torch.stack([st[k] for st in states]).view(leaf.shape)
+                grp.opt.state[t] = {
+                    k: (torch.cat([st[k].reshape(-1) for st in states]).view(t.shape)
                         if isinstance(v, torch.Tensor) and v.numel() == grp.slots[0].params[j].numel() and v.ndim > 0
                         else v)
                     for k, v in states[0].items()}
@@ -675,7 +698,8 @@ class BatchedMLPSystem(L.LightningModule):
                 stepping = grp.stepping if id(grp) in stepped else [False] * len(grp.slots)
                 if grp.opt is not None:
                     if all(stepping):
-                        grp.opt.step()  # lockstep: the stacked blocks, one optimizer call
+                        grp.gather_grads()
+                        grp.opt.step()  # lockstep: one optimizer call for the whole group
                         continue
                     self._unlock(grp)
                 grp.hand_out_grads(stepping)

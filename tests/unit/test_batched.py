@@ -227,3 +227,17 @@ def test_lockstep_off_is_bit_for_bit_and_lockstep_unlocks_when_a_member_stops():
         assert_equal_runs(g, w)
         for k in w.model_state:
             np.testing.assert_array_equal(g.model_state[k], w.model_state[k])
+
+
+def test_padded_lockstep_sweep_resumes_and_unlocks():
+    """A capacity sweep with ``pad_widths=True``: one padded group sharing one optimizer."""
+    a = blobs()
+    flipped = TrainArrays(a.X_train, a.y_train, a.X_val, 1 - a.y_val, a.task, 2)
+    members = [Member(d, mcfg(w, 3, act="sigmoid"), tcfg("adam", lr=0.02, epochs=6, patience=p))
+               for w, d, p in [(2, a, None), (5, flipped, 2), (8, a, None)]]
+    want = references(members)
+    assert [s.status for s in want] == ["done", "early_stopped", "done"]
+    two = advance_many(members, init_many(members), max_epochs=2, pad_widths=True)
+    got = advance_many(members, two, max_epochs=6, pad_widths=True)
+    for g, w in zip(got, want):
+        assert_equal_runs(g, w)
