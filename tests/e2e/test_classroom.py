@@ -36,6 +36,15 @@ def class_server():
         server.stop()
 
 
+def _run(coro):
+    """``asyncio.run(coro)`` in a thread of its own: in the full suite the browser tests' playwright
+    (sync API) keeps an event loop running in the main thread, where asyncio.run refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _workers(server: StreamlitServer) -> list[psutil.Process]:
     out = []
     for child in psutil.Process(server.proc.pid).children(recursive=True):
@@ -97,7 +106,7 @@ def test_three_sessions_never_see_each_other(class_server):
         finally:
             await asyncio.gather(*(s.close() for s in sessions))
 
-    sessions, done = asyncio.run(scenario())
+    sessions, done = _run(scenario())
     assert done, f"not every training finished: {[s.epoch for s in sessions]}"
     for s, r in zip(sessions, rows):
         assert s.stats.summaries == {("moons", r)}, f"{s.name} saw {s.stats.summaries}"
@@ -134,7 +143,7 @@ def test_a_closed_tab_releases_its_worker(class_server):
             await b.close()
         return quiet_at, finished, b
 
-    quiet_at, finished, b = asyncio.run(scenario())
+    quiet_at, finished, b = _run(scenario())
     assert _workers(class_server), "the server has no worker processes to observe"
     assert quiet_at is not None, f"the worker kept training {CLOSED_TAB_LIMIT:.0f} s after the tab closed"
     assert finished, f"the next session's training did not finish: {b.epoch}"
