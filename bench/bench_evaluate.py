@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{seq:>14.3f}{seq_ratio:>8.2f}x{dw:>10.1e}")
     print(f"\nSweep widths: {', '.join(map(str, WIDTHS))}. batched/fit: median of per-repeat ratios; sequential:")
     print("one train.fit per model, timed once. max |dW|: largest difference between batched and sequential")
-    print("final weights (float rounding only: batched and single matmuls sum in different orders).")
+    print("final weights (float rounding only: batched matmuls and the shared lockstep optimizer round differently).")
 
 
 if __name__ == "__main__":
