@@ -59,7 +59,7 @@ from torch import nn
 from mlcore.config import Task
 from mlcore.model import MLP, loss_name, make_activation
 from mlcore.optim import _group_values, make_optimizer
-from mlcore.train import (EpochRecord, TrainState, _load_weights, _optim_to_torch, _read_only_tensor,
+from mlcore.train import (fit_lean, lean_trainer, EpochRecord, TrainState, _load_weights, _optim_to_torch, _read_only_tensor,
                           state_to_numpy)
 
 __all__ = ["BatchedMLPSystem", "run"]
@@ -812,26 +812,8 @@ def _slot(member, state: TrainState, n_epochs: int) -> _Slot:
 def run(members: list, states: list[TrainState], n_epochs: list[int], max_seconds: float | None,
         pad_widths: bool = False, lockstep: bool = True) -> list[TrainState]:
     """One ``Trainer.fit`` that advances every member by up to its ``n_epochs`` (all >= 1)."""
-    from mlcore.errors import TrainingError
-
     slots = [_slot(m, s, n) for m, s, n in zip(members, states, n_epochs)]
     system = BatchedMLPSystem(slots, max_seconds, pad_widths, lockstep)
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        deterministic=True,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-    try:
-        trainer.fit(system, train_dataloaders=_CallEpochs(max(n_epochs)))
-    except TrainingError:
-        raise
-    except Exception as err:  # pragma: no cover - a Lightning/torch failure we did not foresee
-        raise TrainingError("err.train.failed", detail=f"{type(err).__name__}: {err}") from err
+    trainer = lean_trainer()
+    fit_lean(trainer, system, _CallEpochs(max(n_epochs)))
     return system.results()

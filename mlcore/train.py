@@ -376,6 +376,26 @@ class _OneBatch:
         yield self.batch
 
 
+def lean_trainer(callbacks: list | None = None):
+    """The quiet one-epoch CPU Trainer every mlcore run uses (single runs and batched jobs): no
+    logger, progress bar, checkpointing, model summary, sanity check or validation loop."""
+    import lightning as L
+
+    return L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+                     enable_checkpointing=False, enable_model_summary=False, deterministic=True,
+                     num_sanity_val_steps=0, limit_val_batches=0, callbacks=list(callbacks or []))
+
+
+def fit_lean(trainer, system, train_data) -> None:
+    """``trainer.fit`` with any unforeseen Lightning/torch failure turned into a TrainingError."""
+    try:
+        trainer.fit(system, train_dataloaders=train_data)
+    except TrainingError:
+        raise
+    except Exception as err:  # pragma: no cover - a Lightning/torch failure we did not foresee
+        raise TrainingError("err.train.failed", detail=f"{type(err).__name__}: {err}") from err
+
+
 def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -> TrainState:
     """One Lightning epoch and ONE Lightning batch (= one ``training_step``) for the whole call;
     ``training_step`` runs every real epoch (one optimizer step per mini-batch). Lightning's fixed
@@ -464,27 +484,10 @@ def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -
                 trainer.should_stop = True
 
     recorder = Recorder()
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        deterministic=True,
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-        callbacks=[recorder],
-    )
+    trainer = lean_trainer([recorder])
     train_data = _EpochBatches(X_train, y_train, train_cfg.seed, state.epoch + 1, n_epochs)
     train_data.begin, train_data.end = recorder.epoch_start, recorder.epoch_end
-    try:
-        trainer.fit(system, train_dataloaders=_OneBatch(train_data))
-    except TrainingError:
-        raise
-    except Exception as err:  # pragma: no cover - a Lightning/torch failure we did not foresee
-        raise TrainingError("err.train.failed", detail=f"{type(err).__name__}: {err}") from err
+    fit_lean(trainer, system, _OneBatch(train_data))
 
     epoch = state.epoch + len(recorder.records)
     status = recorder.status
