@@ -83,7 +83,8 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
     ``make_job()`` builds a fresh ``StudyJob`` (may raise ``MLCoreError``); ``render(job, token)``
     draws the finished points (``token`` changes only when a chunk was absorbed)."""
     from mlcore.jobs import RUNNING
-    from ui.jobs import job_controller, poll_interval, start_job
+    from ui.jobs import (job_controller, make_and_start, poll_interval, settle_polling, show_job_status,
+                         show_start_error)
 
     key = JOB_KEYS[kind]
 
@@ -99,14 +100,7 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
         if _resumable(ctrl):
             ctrl.start()
             return
-        try:
-            job = make_job()
-        except MLCoreError as err:
-            st.session_state[f"_{key}_error"] = err
-            return
-        job.meta["context"] = current_context(data)
-        job.meta["settings"] = settings
-        start_job(key, job)
+        make_and_start(key, make_job, {"context": current_context(data), "settings": settings})
 
     def _stop() -> None:
         ctrl = job_controller(key)
@@ -122,9 +116,7 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
               disabled=running, width="stretch")
     b2.button(tr("eval.stop"), key=f"{key}_stop", on_click=_stop, icon=":material/stop:", disabled=not running,
               width="stretch")
-    err = st.session_state.pop(f"_{key}_error", None)
-    if err is not None:
-        show_error(err)
+    show_start_error(key)
     if ctrl is None:
         st.caption(tr("eval.not_run"))
         return
@@ -141,15 +133,10 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
                 st.warning(tr("eval.stale"), icon="⚠️")
         done, total = len(job.results), job.n_points
         st.progress(snap.progress, text=tr(f"eval.mode.{snap.mode}", done=done, total=total))
-        if snap.queue_position > 0:
-            st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
-        if snap.error is not None:
-            st.error(snap.error.message(lang()) if isinstance(snap.error, MLCoreError) else tr("train.worker_error"),
-                     icon="⚠️")
+        show_job_status(snap)
         if job.results:
             render(job, (id(ctrl), snap.generation, done, lang()))
-        if running and snap.mode != RUNNING and not ctrl.busy:
-            st.rerun()  # finished or stopped: redraw the page once, stop polling
+        settle_polling(ctrl, running)
 
     live()
 

@@ -126,19 +126,14 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
 
     ``params`` are the settings the result depends on; a job made for other settings, or for another
     model, is shown marked out of date."""
-    from mlcore.jobs import FAILED, RUNNING
-    from ui.jobs import job_controller, poll_interval, start_job
+    from mlcore.jobs import RUNNING
+    from ui.jobs import (job_controller, make_and_start, poll_interval, settle_polling, show_job_status,
+                         show_start_error)
 
     key = f"explain_job_{name}"
 
     def _start() -> None:
-        try:
-            job = make_job()
-        except MLCoreError as err:
-            st.session_state[f"_{key}_error"] = err
-            return
-        job.meta = {"fp": ctx.fingerprint, "params": params}
-        start_job(key, job)
+        make_and_start(key, make_job, {"fp": ctx.fingerprint, "params": params})
 
     ctrl = job_controller(key)
     if auto and (ctrl is None or getattr(ctrl.job, "meta", {}) != {"fp": ctx.fingerprint, "params": params}
@@ -148,9 +143,7 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
     running = ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)
     st.button(tr(button_key), key=f"{key}_run", on_click=_start, type="primary", disabled=running,
               icon=":material/play_arrow:")
-    err = st.session_state.pop(f"_{key}_error", None)
-    if err is not None:
-        show_error(err)
+    show_start_error(key)
     if ctrl is None:
         st.caption(tr("explain.not_run"))
         return
@@ -163,19 +156,14 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
         meta = getattr(job, "meta", {})
         if snap.mode == RUNNING or not job.done():
             st.progress(snap.progress, text=tr("explain.running") if snap.mode == RUNNING else tr("explain.stopped"))
-            if snap.queue_position > 0:
-                st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
-        if snap.mode == FAILED and snap.error is not None:
-            st.error(snap.error.message(lang()) if isinstance(snap.error, MLCoreError) else tr("train.worker_error"),
-                     icon="⚠️")
+        show_job_status(snap)
         if job.done():
             if meta.get("fp") != ctx.fingerprint:
                 st.warning(tr("explain.stale_model"), icon="⚠️")
             elif meta.get("params") != params:
                 st.warning(tr("explain.stale_settings"), icon="⚠️")
             render(job)
-        if running and snap.mode != RUNNING and not ctrl.busy:
-            st.rerun()
+        settle_polling(ctrl, running)
 
     live()
 

@@ -66,3 +66,47 @@ def start_job(key: str, job, on_finish=None):
     st.session_state[key] = ctrl
     ctrl.start()
     return ctrl
+
+
+def make_and_start(key: str, make_job, meta: dict | None = None):
+    """``start_job(key, make_job())``; an ``MLCoreError`` from ``make_job`` (bad settings) is kept
+    for ``show_start_error(key)`` instead, and whatever ran before under ``key`` stays."""
+    from mlcore.errors import MLCoreError
+
+    try:
+        job = make_job()
+    except MLCoreError as err:
+        st.session_state[f"_{key}_error"] = err
+        return None
+    if meta is not None:
+        job.meta = {**(getattr(job, "meta", None) or {}), **meta}
+    return start_job(key, job)
+
+
+def show_start_error(key: str) -> None:
+    from ui.common import show_error
+
+    err = st.session_state.pop(f"_{key}_error", None)
+    if err is not None:
+        show_error(err)
+
+
+def show_job_status(snap) -> None:
+    """A job's queue position while it waits, and its failure in the user's language."""
+    from mlcore.errors import MLCoreError
+    from ui.common import lang, tr
+
+    if snap.queue_position > 0:
+        st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
+    if snap.error is not None:
+        st.error(snap.error.message(lang()) if isinstance(snap.error, MLCoreError) else tr("train.worker_error"),
+                 icon="⚠️")
+
+
+def settle_polling(ctrl, was_running: bool) -> None:
+    """Inside a polling fragment: once the job has stopped or finished, redraw the page once (which
+    also stops the polling)."""
+    from mlcore.jobs import RUNNING
+
+    if was_running and ctrl.mode != RUNNING and not ctrl.busy:
+        st.rerun()
