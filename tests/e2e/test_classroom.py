@@ -101,13 +101,15 @@ def test_three_sessions_never_see_each_other(class_server):
                                           for i, r in enumerate(rows)))
         try:
             await asyncio.gather(*(s.click("t_play") for s in sessions))
-            done = await _until(lambda: all(_finished(s) for s in sessions), EPOCH_TIMEOUT)
+            # the label comes before the curve in a run's deltas: wait for both
+            done = await _until(lambda: all(_finished(s) and s.curve_points == epochs for s in sessions),
+                                EPOCH_TIMEOUT)
             return sessions, done
         finally:
             await asyncio.gather(*(s.close() for s in sessions))
 
     sessions, done = _run(scenario())
-    assert done, f"not every training finished: {[s.epoch for s in sessions]}"
+    assert done, f"not every training finished: {[(s.epoch, s.curve_points) for s in sessions]}"
     for s, r in zip(sessions, rows):
         assert s.stats.summaries == {("moons", r)}, f"{s.name} saw {s.stats.summaries}"
         assert s.curve_points == epochs, f"{s.name}: final curve has {s.curve_points} points"
