@@ -717,8 +717,10 @@ def main(argv=None) -> int:
         browsers = 0
     results = []
     for replicas in sorted({1, args.replicas}):
+        # replicas on one machine share its cores: cores / K workers each unless --workers says
+        workers = args.workers or (max(1, (os.cpu_count() or 2) // replicas) if replicas > 1 else None)
         for n in ns:
-            results.append(run_once(n, browsers, replicas, args.workers, plan, after_close))
+            results.append(run_once(n, browsers, replicas, workers, plan, after_close))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "results.json").write_text(json.dumps(results, indent=1, default=str))
     print(f"\nresults: {ARTIFACTS / 'results.json'}")
