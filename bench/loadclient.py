@@ -125,6 +125,7 @@ class ProtoSession:
         self._run_started = 0.0
         self._run_is_fragment = False
         self._last_redraw: float | None = None
+        self._run_page = ""
         self._reader: asyncio.Task | None = None
         self.closed = False
         self.epoch = (0, 0, "")  # last epoch label seen: (epoch, total, status)
@@ -180,6 +181,9 @@ class ProtoSession:
 
     async def _full_rerun(self, msg: BackMsg, label: str, timeout: float) -> float:
         fut = asyncio.get_running_loop().create_future()
+        # a switch waits for a run of ITS page: a rerun the app asked for itself (st.rerun at the
+        # end of a training) can finish in between and must not count as the answer
+        fut.page_hash = msg.rerun_script.page_script_hash or None
         self._full_waiters.append(fut)
         t0 = time.perf_counter()
         await self._send(msg)
@@ -292,6 +296,7 @@ class ProtoSession:
                 self.widgets.clear()
             if msg.new_session.page_script_hash:
                 self.page_hash = msg.new_session.page_script_hash
+            self._run_page = msg.new_session.page_script_hash
         elif kind == "navigation":
             for page in msg.navigation.app_pages:
                 self.pages[page.url_pathname] = page.page_script_hash
@@ -330,10 +335,12 @@ class ProtoSession:
         elif status in (FINISHED_OK, FINISHED_COMPILE_ERROR):
             if status == FINISHED_COMPILE_ERROR:
                 self.stats.errors.append("script compile error")
-            if self._full_waiters:
-                fut = self._full_waiters.pop(0)
-                if not fut.done():
-                    fut.set_result(status)
+            for fut in self._full_waiters:
+                if fut.page_hash is None or not self._run_page or fut.page_hash == self._run_page:
+                    self._full_waiters.remove(fut)
+                    if not fut.done():
+                        fut.set_result(status)
+                    break
 
     def _element(self, path: tuple, el) -> None:
         self.elements[path] = el
