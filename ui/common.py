@@ -29,7 +29,6 @@ def _leave_mpa_v1() -> None:
         st.rerun()
 
 
-_leave_mpa_v1()
 
 
 def lang() -> str:
@@ -112,3 +111,9 @@ def page_header(title_key: str, intro_key: str | None = None) -> None:
     st.title(tr(title_key))
     if intro_key:
         st.markdown(tr(intro_key))
+
+
+# Last, after every definition: it may raise Streamlit's rerun exception during this import, and
+# another session's script importing this module at the same moment then sees a module that is
+# already complete (called at the top, a concurrent first visitor got "cannot import name 'lang'").
+_leave_mpa_v1()

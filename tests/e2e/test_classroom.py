@@ -80,6 +80,11 @@ async def _ready_to_train(url: str, name: str, rows: int, epochs: int) -> ProtoS
     s = ProtoSession(url, name=name)
     await s.connect()
     await s.open("data")
+    if "data_n_samples" not in s.widgets:
+        # On a freshly started server, tabs opened in the same instant as the very first one can
+        # get one empty run while Streamlit leaves its legacy pages/ mode (see ui/common.py); a
+        # reload, as a student would do, gets the page.
+        await s.open("data")
     await s.set_value("data_n_samples", rows)
     await s.click("data_load")
     await s.switch("train")
