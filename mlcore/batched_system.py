@@ -59,7 +59,7 @@ from torch import nn
 from mlcore.config import Task
 from mlcore.model import MLP, loss_name, make_activation
 from mlcore.optim import _group_values, make_optimizer
-from mlcore.train import (fit_lean, lean_trainer, EpochRecord, TrainState, _load_weights, _optim_to_torch, _read_only_tensor,
+from mlcore.train import (EpochRecord, OneBatch, fit_lean, lean_trainer, TrainState, _load_weights, _optim_to_torch, _read_only_tensor,
                           state_to_numpy)
 
 __all__ = ["BatchedMLPSystem", "run"]
@@ -451,20 +451,6 @@ class _Single(_Group):
                 p.grad = None
 
 
-class _CallEpochs:
-    """ONE Lightning batch for the whole call: the number of epochs it may run (the data is laid
-    out by the groups), so Lightning's per-batch cost is paid once per call."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def __len__(self) -> int:
-        return 1
-
-    def __iter__(self):
-        yield self.n
-
-
 class BatchedMLPSystem(L.LightningModule):
     """All members of one call as one LightningModule (manual optimization, one batch per call)."""
 
@@ -815,5 +801,5 @@ def run(members: list, states: list[TrainState], n_epochs: list[int], max_second
     slots = [_slot(m, s, n) for m, s, n in zip(members, states, n_epochs)]
     system = BatchedMLPSystem(slots, max_seconds, pad_widths, lockstep)
     trainer = lean_trainer()
-    fit_lean(trainer, system, _CallEpochs(max(n_epochs)))
+    fit_lean(trainer, system, OneBatch(max(n_epochs)))  # the batch: epochs this call may run
     return system.results()

@@ -342,7 +342,7 @@ class _EpochBatches:
     """The epochs of one call: the whole training set in each epoch's shuffled order, drawn from
     a generator seeded with ``seed * 100003 + epoch`` (never from the global RNG, so dropout and
     shuffling do not disturb each other). Lightning sees ONE batch per call (this object, see
-    :class:`_OneBatch`); ``MLPSystem.training_step`` walks :meth:`epochs` and calls ``begin`` /
+    :class:`OneBatch`); ``MLPSystem.training_step`` walks :meth:`epochs` and calls ``begin`` /
     ``end`` (the :class:`Recorder`'s per-epoch work) around each one, so Lightning's per-batch
     hooks and bookkeeping (about 1 ms) are paid once per call instead of once per epoch."""
 
@@ -363,8 +363,9 @@ class _EpochBatches:
     __iter__ = epochs
 
 
-class _OneBatch:
-    """A one-batch "data loader" whose batch is the whole call (an :class:`_EpochBatches`)."""
+class OneBatch:
+    """A one-batch "data loader" whose batch is the whole call (an :class:`_EpochBatches` here, the
+    number of epochs in :mod:`mlcore.batched_system`), so Lightning's per-batch cost is paid once."""
 
     def __init__(self, batch: _EpochBatches) -> None:
         self.batch = batch
@@ -487,7 +488,7 @@ def _run(arrays, model_cfg, train_cfg, state, n_epochs, max_seconds, on_epoch) -
     trainer = lean_trainer([recorder])
     train_data = _EpochBatches(X_train, y_train, train_cfg.seed, state.epoch + 1, n_epochs)
     train_data.begin, train_data.end = recorder.epoch_start, recorder.epoch_end
-    fit_lean(trainer, system, _OneBatch(train_data))
+    fit_lean(trainer, system, OneBatch(train_data))
 
     epoch = state.epoch + len(recorder.records)
     status = recorder.status

@@ -83,8 +83,8 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
     ``make_job()`` builds a fresh ``StudyJob`` (may raise ``MLCoreError``); ``render(job, token)``
     draws the finished points (``token`` changes only when a chunk was absorbed)."""
     from mlcore.jobs import RUNNING
-    from ui.jobs import (job_controller, make_and_start, poll_interval, settle_polling, show_job_status,
-                         show_start_error)
+    from ui.jobs import (is_running, job_controller, make_and_start, poll_interval, settle_polling,
+                         show_job_status, show_start_error)
 
     key = JOB_KEYS[kind]
 
@@ -109,7 +109,7 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
             ctrl.wait(3.0)
 
     ctrl = job_controller(key)
-    running = ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)
+    running = is_running(ctrl)
     b1, b2, _ = st.columns([2, 2, 5])
     b1.button(tr("eval.continue" if _resumable(ctrl) else "eval.start"), key=f"{key}_start", on_click=_start,
               type="primary", icon=":material/play_arrow:",

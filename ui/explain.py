@@ -127,8 +127,8 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
     ``params`` are the settings the result depends on; a job made for other settings, or for another
     model, is shown marked out of date."""
     from mlcore.jobs import RUNNING
-    from ui.jobs import (job_controller, make_and_start, poll_interval, settle_polling, show_job_status,
-                         show_start_error)
+    from ui.jobs import (is_running, job_controller, make_and_start, poll_interval, settle_polling,
+                         show_job_status, show_start_error)
 
     key = f"explain_job_{name}"
 
@@ -140,7 +140,7 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
                  and ctrl.mode != RUNNING and not ctrl.busy):  # cheap: always about the current model
         _start()
         ctrl = job_controller(key)
-    running = ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)
+    running = is_running(ctrl)
     st.button(tr(button_key), key=f"{key}_run", on_click=_start, type="primary", disabled=running,
               icon=":material/play_arrow:")
     show_start_error(key)

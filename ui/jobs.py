@@ -49,6 +49,13 @@ def poll_interval(pool=None) -> float:
     return min(MAX_POLL_SECONDS, MIN_POLL_SECONDS + busy / SESSIONS_PER_EXTRA_SECOND)
 
 
+def is_running(ctrl) -> bool:
+    """A job controller (or None) that is running or still has a chunk in flight."""
+    from mlcore.jobs import RUNNING
+
+    return ctrl is not None and (ctrl.mode == RUNNING or ctrl.busy)
+
+
 def job_controller(key: str):
     """The ``JobController`` kept under ``key`` in this session, or None."""
     return st.session_state.get(key)
