@@ -10,7 +10,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from mlcore.plots import fast
 
 from mlcore.plots.style import FONT, SMALL, base_layout
 
@@ -81,12 +82,13 @@ def _edge_trace(diagram: NetworkDiagram, width: float = 1.5) -> go.Scatter:
         na, nb = diagram.nodes[a], diagram.nodes[b]
         xs += [na.x, nb.x, None]
         ys += [na.y, nb.y, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=C_EDGE, width=width), hoverinfo="skip", showlegend=False)
+    return fast.Scatter(x=xs, y=ys, mode="lines", line=dict(color=C_EDGE, width=width), hoverinfo="skip", showlegend=False)
 
 
 _LAYER_COLOURS = ("#2ca02c", "#1f77b4", "#ff7f0e")  # input, hidden, output
 
 
+@fast.builder
 def network_figure(
     diagram: NetworkDiagram,
     layer_titles: Sequence[str],
@@ -95,7 +97,7 @@ def network_figure(
     title: str | None = None,
 ) -> go.Figure:
     """Nodes as circles (inputs green, hidden blue, outputs orange), edges as lines; one title per layer."""
-    fig = go.Figure(_edge_trace(diagram, width=1.2 if diagram.n_weights > 150 else 1.8))
+    fig = fast.Figure(_edge_trace(diagram, width=1.2 if diagram.n_weights > 150 else 1.8))
     last = len(diagram.layer_sizes) - 1
     colours = [
         _LAYER_COLOURS[0] if n.layer == 0 else _LAYER_COLOURS[2] if n.layer == last else _LAYER_COLOURS[1]
@@ -105,7 +107,7 @@ def network_figure(
     size = 34 if biggest <= 6 else 24 if biggest <= 10 else 16
     texts = [node_text.get(i, "") if node_text else "" for i in range(len(diagram.nodes))]
     fig.add_trace(
-        go.Scatter(
+        fast.Scatter(
             x=[n.x for n in diagram.nodes],
             y=[n.y for n in diagram.nodes],
             mode="markers+text",
@@ -130,6 +132,7 @@ def network_figure(
 # ----------------------------------------------------------------------------------------------
 
 
+@fast.builder
 def neuron_surface_figure(
     surface,
     point: tuple[float, float] | None = None,
@@ -139,8 +142,8 @@ def neuron_surface_figure(
 ) -> go.Figure:
     """Heatmap of the neuron's output over the input plane, with the decision line ``z = 0``
     (dashed) and the current input point."""
-    fig = go.Figure(
-        go.Heatmap(
+    fig = fast.Figure(
+        fast.Heatmap(
             x=surface.x1,
             y=surface.x2,
             z=surface.y,
@@ -150,7 +153,7 @@ def neuron_surface_figure(
         )
     )
     fig.add_trace(
-        go.Contour(
+        fast.Contour(
             x=surface.x1, y=surface.x2, z=surface.y, showscale=False, hoverinfo="skip",
             contours=dict(coloring="none", showlabels=True, labelfont=dict(size=SMALL, color="white")),
             line=dict(color="rgba(255,255,255,0.5)", width=1), ncontours=8, showlegend=False,
@@ -158,12 +161,12 @@ def neuron_surface_figure(
     )
     if surface.line is not None:
         fig.add_trace(
-            go.Scatter(x=surface.line[0], y=surface.line[1], mode="lines", name=line_label,
+            fast.Scatter(x=surface.line[0], y=surface.line[1], mode="lines", name=line_label,
                        line=dict(color="white", width=4, dash="dash"))
         )
     if point is not None:
         fig.add_trace(
-            go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="x",
+            fast.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="x",
                        marker=dict(size=18, color="#d62728", symbol="x", line=dict(color="white", width=2)))
         )
     lim = float(surface.x1[-1])
@@ -194,6 +197,7 @@ def _zero_intervals(curve) -> list[tuple[float, float]]:
     return out
 
 
+@fast.builder
 def activation_figure(
     curve,
     f_title: str = "f(x)",
@@ -204,9 +208,9 @@ def activation_figure(
 ) -> go.Figure:
     """``f`` and ``f'`` side by side; grey bands where ``|f'| < threshold`` (saturation: the
     gradient vanishes), red bands where ``f'`` is exactly 0."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(f_title, df_title), horizontal_spacing=0.08)
-    fig.add_trace(go.Scatter(x=curve.x, y=curve.f, mode="lines", line=dict(color=C_MAIN, width=4), name="f"), 1, 1)
-    fig.add_trace(go.Scatter(x=curve.x, y=curve.df, mode="lines", line=dict(color=C_GRAD, width=4), name="f′"), 1, 2)
+    fig = fast.make_subplots(rows=1, cols=2, subplot_titles=(f_title, df_title), horizontal_spacing=0.08)
+    fig.add_trace(fast.Scatter(x=curve.x, y=curve.f, mode="lines", line=dict(color=C_MAIN, width=4), name="f"), 1, 1)
+    fig.add_trace(fast.Scatter(x=curve.x, y=curve.df, mode="lines", line=dict(color=C_GRAD, width=4), name="f′"), 1, 2)
     zeros = _zero_intervals(curve)
     for col in (1, 2):
         for a, b in curve.saturated:
@@ -216,10 +220,10 @@ def activation_figure(
         for a, b in zeros:
             fig.add_vrect(x0=a, x1=b, fillcolor=C_ZERO, line_width=0, layer="below", row=1, col=col)
     # legend entries for the bands
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(size=14, color=C_SAT, symbol="square"),
+    fig.add_trace(fast.Scatter(x=[None], y=[None], mode="markers", marker=dict(size=14, color=C_SAT, symbol="square"),
                              name=saturated_label))
     if zeros:
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(size=14, color=C_ZERO, symbol="square"),
+        fig.add_trace(fast.Scatter(x=[None], y=[None], mode="markers", marker=dict(size=14, color=C_ZERO, symbol="square"),
                                  name=zero_label))
     fig.update_xaxes(title="x", zeroline=True, zerolinecolor="#999")
     fig.update_yaxes(zeroline=True, zerolinecolor="#999")
@@ -228,16 +232,18 @@ def activation_figure(
     return _base(fig, height)
 
 
+@fast.builder
 def derivatives_figure(curves: Sequence, names: Mapping[str, str], title: str | None = None, height: int = 420) -> go.Figure:
     """All derivatives ``f'`` on one chart, to compare how much gradient each lets through."""
-    fig = go.Figure()
+    fig = fast.Figure()
     for curve in curves:
-        fig.add_trace(go.Scatter(x=curve.x, y=curve.df, mode="lines", line=dict(width=3), name=names.get(curve.name, curve.name)))
+        fig.add_trace(fast.Scatter(x=curve.x, y=curve.df, mode="lines", line=dict(width=3), name=names.get(curve.name, curve.name)))
     fig.update_xaxes(title="x")
     fig.update_yaxes(title="f′(x)", zeroline=True, zerolinecolor="#999")
     return _base(fig, height, title)
 
 
+@fast.builder
 def dead_relu_figure(
     scan,
     scan_title: str = "Dead units",
@@ -249,18 +255,18 @@ def dead_relu_figure(
 ) -> go.Figure:
     """Left: share of dead units against the bias shift (current shift marked). Right: for each
     unit at the current shift, the share of rows where it is active (dead units in red)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(scan_title, units_title), horizontal_spacing=0.1,
+    fig = fast.make_subplots(rows=1, cols=2, subplot_titles=(scan_title, units_title), horizontal_spacing=0.1,
                         column_widths=[0.5, 0.5])
-    fig.add_trace(go.Scatter(x=scan.shifts, y=100 * scan.dead_fraction, mode="lines", line=dict(color=C_GRAD, width=4),
+    fig.add_trace(fast.Scatter(x=scan.shifts, y=100 * scan.dead_fraction, mode="lines", line=dict(color=C_GRAD, width=4),
                              showlegend=False, hovertemplate="%{x:.2f}: %{y:.0f}%<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=[scan.shift], y=[100 * scan.dead_now], mode="markers", showlegend=False,
+    fig.add_trace(fast.Scatter(x=[scan.shift], y=[100 * scan.dead_now], mode="markers", showlegend=False,
                              marker=dict(size=16, color="black")), 1, 1)
     units = np.arange(1, scan.n_units + 1)
     for mask, colour, name in ((scan.dead, C_GRAD, dead_label), (~scan.dead, C_MAIN, alive_label)):
-        fig.add_trace(go.Bar(x=units[mask], y=100 * scan.active_fraction[mask], marker_color=colour, name=name,
+        fig.add_trace(fast.Bar(x=units[mask], y=100 * scan.active_fraction[mask], marker_color=colour, name=name,
                              hovertemplate="#%{x}: %{y:.0f}%<extra></extra>"), 1, 2)
     # dead units have height 0: draw a marker so they are visible
-    fig.add_trace(go.Scatter(x=units[scan.dead], y=np.zeros(int(scan.dead.sum())), mode="markers", showlegend=False,
+    fig.add_trace(fast.Scatter(x=units[scan.dead], y=np.zeros(int(scan.dead.sum())), mode="markers", showlegend=False,
                              marker=dict(symbol="x", size=10, color=C_GRAD), hoverinfo="skip"), 1, 2)
     fig.update_xaxes(title=x_label, row=1, col=1)
     fig.update_yaxes(title="%", range=[-3, 103], row=1, col=1)
@@ -281,7 +287,7 @@ def _annotate(rows: int, cols: int) -> bool:
 
 
 def _heatmap(M: np.ndarray, row_labels, col_labels, zmax: float, show_text: bool) -> go.Heatmap:
-    return go.Heatmap(
+    return fast.Heatmap(
         z=M,
         x=list(col_labels),
         y=list(row_labels),
@@ -297,16 +303,18 @@ def _heatmap(M: np.ndarray, row_labels, col_labels, zmax: float, show_text: bool
     )
 
 
+@fast.builder
 def matrix_figure(M: np.ndarray, row_labels, col_labels, title: str | None = None, height: int | None = None) -> go.Figure:
     """One matrix as a coloured grid with its values written in (rows top to bottom)."""
     M = np.atleast_2d(np.asarray(M, dtype=float))
     zmax = float(np.max(np.abs(M))) or 1.0
-    fig = go.Figure(_heatmap(M, row_labels, col_labels, zmax, _annotate(*M.shape)))
+    fig = fast.Figure(_heatmap(M, row_labels, col_labels, zmax, _annotate(*M.shape)))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(side="top", type="category")
     return _base(fig, height or 90 + 48 * M.shape[0], title)
 
 
+@fast.builder
 def layer_figure(step, titles: Sequence[str], instance_labels: Sequence[str], height: int | None = None) -> go.Figure:
     """``W_aug``, ``X_aug``, ``Z = W X`` and ``Y = a(Z)`` of one layer side by side, each panel as
     wide as its number of columns, every value written in its cell (small matrices)."""
@@ -317,7 +325,7 @@ def layer_figure(step, titles: Sequence[str], instance_labels: Sequence[str], he
         (step.Y, tuple(u.replace("z", "y", 1) for u in step.unit_labels), instance_labels),
     ]
     widths = [min(max(m.shape[1], 1.5), 10) for m, _, _ in mats]  # a very wide W must not squash the others
-    fig = make_subplots(rows=1, cols=4, column_widths=[w / sum(widths) for w in widths], subplot_titles=list(titles),
+    fig = fast.make_subplots(rows=1, cols=4, column_widths=[w / sum(widths) for w in widths], subplot_titles=list(titles),
                         horizontal_spacing=0.045)
     zmax = max(float(np.max(np.abs(m))) for m, _, _ in mats) or 1.0
     for col, (M, rlab, clab) in enumerate(mats, start=1):
@@ -329,11 +337,12 @@ def layer_figure(step, titles: Sequence[str], instance_labels: Sequence[str], he
     return _base(fig, height or 140 + min(42 * rows, 720))
 
 
+@fast.builder
 def timing_figure(timing, x_label: str = "batch size", y_label: str = "µs per instance", height: int = 420) -> go.Figure:
     """Measured forward time per instance against the batch size (both axes logarithmic)."""
     per = np.array(timing.seconds_per_instance) * 1e6
-    fig = go.Figure(
-        go.Scatter(x=list(timing.batch_sizes), y=per, mode="lines+markers+text", line=dict(color=C_MAIN, width=4),
+    fig = fast.Figure(
+        fast.Scatter(x=list(timing.batch_sizes), y=per, mode="lines+markers+text", line=dict(color=C_MAIN, width=4),
                    marker=dict(size=10), text=[f"{v:.2g}" for v in per], textposition="top right",
                    textfont=dict(size=SMALL), hovertemplate="%{x}: %{y:.3g} µs<extra></extra>")
     )
@@ -402,6 +411,7 @@ def backprop_labels(trace, step: int) -> BackpropLabels:
     return BackpropLabels(step, edges, (hidden[0], hidden[1]), out)
 
 
+@fast.builder
 def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 560) -> go.Figure:
     """The 2-2-1 network with the texts of ``backprop_labels(trace, step)``."""
     base = network_layout((2, 2, 1))
@@ -409,7 +419,7 @@ def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 
         base.layer_sizes, tuple(DiagramNode(_BP_X[n.layer], n.y, n.layer, n.index) for n in base.nodes), base.edges
     )
     labels = backprop_labels(trace, step)
-    fig = go.Figure(_edge_trace(diagram, width=2))
+    fig = fast.Figure(_edge_trace(diagram, width=2))
     box = dict(showarrow=False, font=dict(size=BP_FONT), bgcolor="rgba(255,255,255,0.85)")
     for a, b in diagram.edges:
         na, nb = diagram.nodes[a], diagram.nodes[b]
@@ -421,7 +431,7 @@ def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 
             t = 0.45
         fig.add_annotation(x=na.x + t * (nb.x - na.x), y=na.y + t * (nb.y - na.y), text=labels.edges[name], **box)
     colours = [_LAYER_COLOURS[0]] * 2 + [_LAYER_COLOURS[1]] * 2 + [_LAYER_COLOURS[2]]
-    fig.add_trace(go.Scatter(x=[n.x for n in diagram.nodes], y=[n.y for n in diagram.nodes], mode="markers",
+    fig.add_trace(fast.Scatter(x=[n.x for n in diagram.nodes], y=[n.y for n in diagram.nodes], mode="markers",
                              hoverinfo="skip", showlegend=False,
                              marker=dict(size=46, color=colours, line=dict(color="white", width=2))))
     ex = trace.example
