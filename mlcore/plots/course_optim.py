@@ -15,7 +15,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from mlcore.plots import fast
 
 from mlcore.plots.style import FONT, SMALL, base_layout
 
@@ -67,6 +68,7 @@ def _xy(points: np.ndarray) -> dict:
     return dict(x=np.round(points[:, 0], 4).tolist(), y=np.round(points[:, 1], 4).tolist())
 
 
+@fast.builder
 def descent_figure(
     grid,
     surface,
@@ -87,9 +89,9 @@ def descent_figure(
 ) -> go.Figure:
     """Contour of ``grid`` (a ``SurfaceGrid``) with each ``OptimPath`` drawn clipped to the window,
     its current point as a dot (an ✕ where it diverged), and an animation over the steps."""
-    fig = go.Figure()
+    fig = fast.Figure()
     fig.add_trace(
-        go.Contour(
+        fast.Contour(
             x=grid.xs, y=grid.ys, z=np.round(grid.shown, 4), colorscale=SURFACE_SCALE, ncontours=25,
             contours=dict(coloring="fill", showlines=True), line=dict(color="rgba(60,80,110,0.35)", width=1),
             colorbar=dict(title=dict(text=colorbar_label), tickfont=dict(size=SMALL)),
@@ -98,11 +100,11 @@ def descent_figure(
     )
     mins = np.array(surface.minima, dtype=float)
     fig.add_trace(
-        go.Scatter(x=mins[:, 0], y=mins[:, 1], mode="markers", name=minimum_label,
+        fast.Scatter(x=mins[:, 0], y=mins[:, 1], mode="markers", name=minimum_label,
                    marker=dict(symbol="star", size=18, color="gold", line=dict(color="black", width=1.5)))
     )
     fig.add_trace(
-        go.Scatter(x=[surface.start[0]], y=[surface.start[1]], mode="markers", name=start_label,
+        fast.Scatter(x=[surface.start[0]], y=[surface.start[1]], mode="markers", name=start_label,
                    marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)))
     )
     clipped = [p.clipped(surface) for p in paths]
@@ -111,7 +113,7 @@ def descent_figure(
         color = METHOD_COLORS.get(path.method, COLORS[0])
         name = labels.get(path.method, path.method)
         fig.add_trace(
-            go.Scatter(**_xy(pts), mode="lines+markers", name=name, line=dict(color=color, width=3),
+            fast.Scatter(**_xy(pts), mode="lines+markers", name=name, line=dict(color=color, width=3),
                        marker=dict(size=5, color=color),
                        hovertemplate=f"{name}<br>w₁=%{{x:.3f}}<br>w₂=%{{y:.3f}}<extra></extra>")
         )
@@ -119,7 +121,7 @@ def descent_figure(
         ends = [len(p) - 1 for p in clipped]
         heads = _heads(paths, clipped, ends)
         fig.add_trace(
-            go.Scatter(x=heads["x"], y=heads["y"], mode="markers", showlegend=False, hoverinfo="skip",
+            fast.Scatter(x=heads["x"], y=heads["y"], mode="markers", showlegend=False, hoverinfo="skip",
                        marker=dict(symbol=heads["marker"]["symbol"], size=16,
                                    color=[METHOD_COLORS.get(p.method, COLORS[0]) for p in paths],
                                    line=dict(color="black", width=1.5)))
@@ -176,13 +178,14 @@ def _animate(fig, paths, clipped, first_trace, step_label, play_label, pause_lab
     return go.Figure(spec, _validate=False)
 
 
+@fast.builder
 def loss_gap_figure(paths: Sequence, labels: Mapping[str, str], min_value: float, *, x_label: str = "step",
                     y_label: str = "L − L*", title: str | None = None, height: int = 380) -> go.Figure:
     """``L(w_k) - L*`` on a log axis (``L*`` = the surface's minimum value), one line per method."""
-    fig = go.Figure()
+    fig = fast.Figure()
     for path in paths:
         gap = np.maximum(np.asarray(path.losses, dtype=float) - min_value, 1e-16)
-        fig.add_trace(go.Scatter(
+        fig.add_trace(fast.Scatter(
             x=np.arange(len(gap)), y=gap, mode="lines", name=labels.get(path.method, path.method),
             line=dict(color=METHOD_COLORS.get(path.method, COLORS[0]), width=3)))
     fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=2)
@@ -190,23 +193,24 @@ def loss_gap_figure(paths: Sequence, labels: Mapping[str, str], min_value: float
     return _base(fig, height, title)
 
 
+@fast.builder
 def minibatch_figure(noise, labels: Sequence[str], *, x_label: str = "epoch", y_label: str = "loss",
                      batch_label: str = "mini-batch", show_batch_loss: bool = True, title: str | None = None,
                      height: int = 460) -> go.Figure:
     """Training loss (whole training set) after every update against epochs, per batch size
     (``labels[i]`` names ``noise.curves[i]``); the loss of the mini-batch each update used as a
     faint line of the same colour."""
-    fig = go.Figure()
+    fig = fast.Figure()
     for i, curve in enumerate(noise.curves):
         color = COLORS[i % len(COLORS)]
         name = labels[i] if i < len(labels) else str(curve.batch_size)
         if show_batch_loss and not curve.full_batch:
             batch = np.asarray(curve.batch_loss, dtype=float)
-            fig.add_trace(go.Scatter(
+            fig.add_trace(fast.Scatter(
                 x=curve.epochs[1:], y=np.where(np.isfinite(batch), batch, np.nan), mode="lines", name=f"{name} · {batch_label}",
                 line=dict(color=color, width=1), opacity=0.25, legendgroup=name, hoverinfo="skip"))
         loss = np.asarray(curve.loss, dtype=float)
-        fig.add_trace(go.Scatter(x=curve.epochs, y=np.where(np.isfinite(loss), loss, np.nan), mode="lines",
+        fig.add_trace(fast.Scatter(x=curve.epochs, y=np.where(np.isfinite(loss), loss, np.nan), mode="lines",
                                  name=name, legendgroup=name, line=dict(color=color, width=3)))
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=y_label, rangemode="tozero")
@@ -218,30 +222,31 @@ def minibatch_figure(noise, labels: Sequence[str], *, x_label: str = "epoch", y_
 # ----------------------------------------------------------------------------------------------
 
 
+@fast.builder
 def universal_figure(fit, target, *, data_label: str, truth_label: str, output_label: str, pieces_label: str,
                      sum_label: str, bias_label: str, top_title: str, bottom_title: str, x_label: str = "x",
                      height: int = 760) -> go.Figure:
     """Top: the data, the true function and the network's output. Bottom: every hidden neuron's
     contribution ``v_j a(w_j x + b_j)`` as a thin line, the output bias, and their sum."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+    fig = fast.make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=(top_title, bottom_title))
-    fig.add_trace(go.Scatter(x=target.x, y=target.y, mode="markers", name=data_label,
+    fig.add_trace(fast.Scatter(x=target.x, y=target.y, mode="markers", name=data_label,
                              marker=dict(size=6, color=C_DATA)), row=1, col=1)
     if target.truth is not None:
-        fig.add_trace(go.Scatter(x=target.x_grid, y=target.truth, mode="lines", name=truth_label,
+        fig.add_trace(fast.Scatter(x=target.x_grid, y=target.truth, mode="lines", name=truth_label,
                                  line=dict(color=C_TRUTH, width=2, dash="dash")), row=1, col=1)
-    fig.add_trace(go.Scatter(x=fit.x_grid, y=fit.output, mode="lines", name=output_label,
+    fig.add_trace(fast.Scatter(x=fit.x_grid, y=fit.output, mode="lines", name=output_label,
                              line=dict(color=COLORS[3], width=4)), row=1, col=1)
     n = fit.contributions.shape[0]
     for j in range(n):
-        fig.add_trace(go.Scatter(
+        fig.add_trace(fast.Scatter(
             x=fit.x_grid, y=fit.contributions[j], mode="lines", name=pieces_label, legendgroup="pieces",
             showlegend=j == 0, line=dict(color=COLORS[j % len(COLORS)], width=1.5), opacity=0.8,
             hovertemplate=f"j={j + 1}: v={fit.v[j]:.3g}, w={fit.w[j]:.3g}, b={fit.b[j]:.3g}<extra></extra>"),
             row=2, col=1)
-    fig.add_trace(go.Scatter(x=[fit.x_grid[0], fit.x_grid[-1]], y=[fit.output_bias] * 2, mode="lines",
+    fig.add_trace(fast.Scatter(x=[fit.x_grid[0], fit.x_grid[-1]], y=[fit.output_bias] * 2, mode="lines",
                              name=bias_label, line=dict(color="black", width=1.5, dash="dot")), row=2, col=1)
-    fig.add_trace(go.Scatter(x=fit.x_grid, y=fit.output_bias + fit.contributions.sum(axis=0), mode="lines",
+    fig.add_trace(fast.Scatter(x=fit.x_grid, y=fit.output_bias + fit.contributions.sum(axis=0), mode="lines",
                              name=sum_label, line=dict(color=COLORS[3], width=4)), row=2, col=1)
     fig.update_xaxes(title_text=x_label, row=2, col=1)
     _base(fig, height)
@@ -249,14 +254,15 @@ def universal_figure(fit, target, *, data_label: str, truth_label: str, output_l
     return fig
 
 
+@fast.builder
 def width_sweep_figure(sweep, *, train_label: str, truth_label: str, x_label: str, y_label: str,
                        title: str | None = None, height: int = 420) -> go.Figure:
     """Mean squared error against the number of hidden neurons (log-log)."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=sweep.widths, y=np.maximum(sweep.train_mse, 1e-16), mode="lines+markers",
+    fig = fast.Figure()
+    fig.add_trace(fast.Scatter(x=sweep.widths, y=np.maximum(sweep.train_mse, 1e-16), mode="lines+markers",
                              name=train_label, line=dict(color=COLORS[0], width=3), marker=dict(size=10)))
     if sweep.truth_mse is not None:
-        fig.add_trace(go.Scatter(x=sweep.widths, y=np.maximum(sweep.truth_mse, 1e-16), mode="lines+markers",
+        fig.add_trace(fast.Scatter(x=sweep.widths, y=np.maximum(sweep.truth_mse, 1e-16), mode="lines+markers",
                                  name=truth_label, line=dict(color=COLORS[1], width=3, dash="dash"),
                                  marker=dict(size=10)))
     fig.update_xaxes(type="log", title_text=x_label, tickvals=list(sweep.widths),
@@ -270,15 +276,16 @@ def width_sweep_figure(sweep, *, train_label: str, truth_label: str, x_label: st
 # ----------------------------------------------------------------------------------------------
 
 
+@fast.builder
 def scaling_curves_figure(cmp, *, raw_title: str, scaled_title: str, x_label: str, y_label: str,
                           height: int = 420) -> go.Figure:
     """The two training-loss curves side by side, same (log) y axis."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(raw_title, scaled_title),
+    fig = fast.make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(raw_title, scaled_title),
                         horizontal_spacing=0.05)
     for col, curve, color in ((1, cmp.raw, C_RAW), (2, cmp.scaled, C_SCALED)):
         loss = np.asarray(curve.train_loss, dtype=float)
         loss = np.where(np.isfinite(loss), loss, np.nan)  # a diverged run leaves a gap, not a spike
-        fig.add_trace(go.Scatter(x=np.arange(len(loss)), y=loss, mode="lines+markers", showlegend=False,
+        fig.add_trace(fast.Scatter(x=np.arange(len(loss)), y=loss, mode="lines+markers", showlegend=False,
                                  line=dict(color=color, width=3), marker=dict(size=4)), row=1, col=col)
         fig.update_xaxes(title_text=x_label, row=1, col=col)
     fig.update_yaxes(type="log", title_text=y_label, dtick=1, exponentformat="power", row=1, col=1)
@@ -286,19 +293,20 @@ def scaling_curves_figure(cmp, *, raw_title: str, scaled_title: str, x_label: st
     return _base(fig, height)
 
 
+@fast.builder
 def slice_figure(raw, scaled, *, raw_title: str, scaled_title: str, optimum_label: str,
                  x_label: str = "w₁", y_label: str = "w₂", height: int = 480) -> go.Figure:
     """Contours of the logistic loss over ``(w1, w2)`` for raw and standardised features, each on a
     square window with equal axis scales, so a long narrow valley looks long and narrow."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(raw_title, scaled_title), horizontal_spacing=0.12)
+    fig = fast.make_subplots(rows=1, cols=2, subplot_titles=(raw_title, scaled_title), horizontal_spacing=0.12)
     for col, sl in ((1, raw), (2, scaled)):
         top = sl.min_loss + 3.0
-        fig.add_trace(go.Contour(
+        fig.add_trace(fast.Contour(
             x=sl.w1s, y=sl.w2s, z=np.minimum(sl.z, top), colorscale="Blues_r", showscale=False,
             contours=dict(start=sl.min_loss, end=top, size=0.25, coloring="fill"),
             line=dict(width=0.5, color="rgba(255,255,255,0.7)"),
             hovertemplate="w₁=%{x:.3g}<br>w₂=%{y:.3g}<br>L=%{z:.3f}<extra></extra>"), row=1, col=col)
-        fig.add_trace(go.Scatter(x=[sl.center[0]], y=[sl.center[1]], mode="markers", name=optimum_label,
+        fig.add_trace(fast.Scatter(x=[sl.center[0]], y=[sl.center[1]], mode="markers", name=optimum_label,
                                  showlegend=col == 1,
                                  marker=dict(symbol="star", size=16, color="gold", line=dict(color="black", width=1))),
                       row=1, col=col)
@@ -311,15 +319,16 @@ def slice_figure(raw, scaled, *, raw_title: str, scaled_title: str, optimum_labe
     return fig
 
 
+@fast.builder
 def feature_scales_figure(scales, *, raw_title: str, scaled_title: str, height: int | None = None) -> go.Figure:
     """Box plot of every feature: raw values (left) and standardised values (right)."""
     names = list(scales.feature_names)
     d = len(names)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(raw_title, scaled_title),
+    fig = fast.make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(raw_title, scaled_title),
                         horizontal_spacing=0.04)
     for col, values, color in ((1, scales.raw, C_RAW), (2, scales.scaled, C_SCALED)):
         for j, name in enumerate(names):
-            fig.add_trace(go.Box(x=values[:, j], name=name, orientation="h", marker=dict(color=color, size=3),
+            fig.add_trace(fast.Box(x=values[:, j], name=name, orientation="h", marker=dict(color=color, size=3),
                                  line=dict(width=1.5), showlegend=False, boxpoints="outliers"), row=1, col=col)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=names)
     return _base(fig, height or max(420, 26 * d + 120))

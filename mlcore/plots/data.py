@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from mlcore.plots import fast
+
 from mlcore.data.summary import SPLITS, ClassBalance, TargetHistogram, View2D
 from mlcore.i18n import t
 
@@ -42,15 +44,16 @@ def _split_name(split: str, lang: str) -> str:
     return t(f"data.plot.split.{split}", lang)
 
 
+@fast.builder
 def class_balance_figure(balance: ClassBalance, lang: str = "es") -> go.Figure:
     """Grouped bars: rows per class, one bar colour per split; hover shows the share."""
-    fig = go.Figure()
+    fig = fast.Figure()
     for split in SPLITS:
         counts = balance.counts[split]
         if sum(counts) == 0:
             continue
         shares = balance.proportions(split)
-        fig.add_trace(go.Bar(
+        fig.add_trace(fast.Bar(
             x=balance.class_names, y=counts, name=_split_name(split, lang), marker_color=SPLIT_COLORS[split],
             text=[f"{s:.0%}" for s in shares], textposition="outside", textfont=dict(size=FONT_SIZE - 1),
             hovertemplate="%{x}: %{y} (" + t("data.plot.share", lang) + " %{text})<extra></extra>",
@@ -61,26 +64,28 @@ def class_balance_figure(balance: ClassBalance, lang: str = "es") -> go.Figure:
     return _layout(fig)
 
 
+@fast.builder
 def target_histogram_figure(hist: TargetHistogram, target_name: str = "", lang: str = "es") -> go.Figure:
     """Stacked bars of the target's histogram, one colour per split, same bins for all."""
     centers = (hist.edges[:-1] + hist.edges[1:]) / 2
     width = float(hist.edges[1] - hist.edges[0]) if len(hist.edges) > 1 else 1.0
-    fig = go.Figure()
+    fig = fast.Figure()
     for split in SPLITS:
         counts = np.asarray(hist.counts[split])
         if counts.sum() == 0:
             continue
-        fig.add_trace(go.Bar(x=centers, y=counts, width=width, name=_split_name(split, lang),
+        fig.add_trace(fast.Bar(x=centers, y=counts, width=width, name=_split_name(split, lang),
                              marker_color=SPLIT_COLORS[split]))
     fig.update_layout(barmode="stack", bargap=0.02, xaxis_title=target_name or t("data.plot.target", lang),
                       yaxis_title=t("data.plot.rows", lang))
     return _layout(fig)
 
 
+@fast.builder
 def scatter_2d_figure(view: View2D, lang: str = "es") -> go.Figure:
     """Points in the plane: colour = class (legend) or target value (colour bar);
     marker symbol = split (circle train, diamond validation, x test)."""
-    fig = go.Figure()
+    fig = fast.Figure()
     symbols = [SPLIT_SYMBOLS[s] for s in view.split]
     hover_split = [_split_name(s, lang) for s in view.split]
     if view.class_names is not None:
@@ -88,7 +93,7 @@ def scatter_2d_figure(view: View2D, lang: str = "es") -> go.Figure:
             mask = view.color == k
             if not mask.any():
                 continue
-            fig.add_trace(go.Scatter(
+            fig.add_trace(fast.Scatter(
                 x=view.x[mask], y=view.y[mask], mode="markers", name=name,
                 marker=dict(color=class_color(k), size=8, opacity=0.8, line=dict(width=0.5, color="white"),
                             symbol=[s for s, m in zip(symbols, mask) if m]),
@@ -96,7 +101,7 @@ def scatter_2d_figure(view: View2D, lang: str = "es") -> go.Figure:
                 hovertemplate="%{text}<br>(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>",
             ))
     else:
-        fig.add_trace(go.Scatter(
+        fig.add_trace(fast.Scatter(
             x=view.x, y=view.y, mode="markers", showlegend=False, text=hover_split,
             marker=dict(color=view.color, colorscale="Viridis", size=8, opacity=0.85, symbol=symbols,
                         colorbar=dict(title=dict(text=t("data.plot.target", lang)), tickfont=dict(size=14))),
@@ -140,9 +145,10 @@ def image_grid(images: np.ndarray, labels: list[str], n_cols: int = 10) -> Image
     return ImageGrid(canvas, list(labels), label_xy, n_cols, (h, w))
 
 
+@fast.builder
 def image_grid_figure(grid: ImageGrid, lang: str = "es") -> go.Figure:  # noqa: ARG001 - uniform signature
     """One greyscale heatmap (ink dark on white) with each image's label above it."""
-    fig = go.Figure(go.Heatmap(z=grid.canvas, colorscale="Greys", showscale=False, hoverinfo="skip"))
+    fig = fast.Figure(fast.Heatmap(z=grid.canvas, colorscale="Greys", showscale=False, hoverinfo="skip"))
     for (x, y), label in zip(grid.label_xy, grid.labels):
         fig.add_annotation(x=x, y=y, text=f"<b>{label}</b>", showarrow=False,
                            font=dict(size=FONT_SIZE, color="#1f6feb"))

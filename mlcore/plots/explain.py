@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+
+from mlcore.plots import fast
 
 from mlcore.plots.style import base_layout
 
@@ -35,8 +36,9 @@ def bar_record(values: np.ndarray, features: list[str], top: int = MAX_BARS) -> 
     return BarRecord(tuple(features[i] for i in order), tuple(float(imp[i]) for i in order))
 
 
+@fast.builder
 def bar_figure(rec: BarRecord, xlabel: str, title: str | None = None) -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(rec.values)[::-1], y=list(rec.features)[::-1], orientation="h",
+    fig = fast.Figure(fast.Bar(x=list(rec.values)[::-1], y=list(rec.features)[::-1], orientation="h",
                            marker_color=POS))
     fig.update_xaxes(title_text=xlabel)
     return base_layout(fig, max(300, 34 * len(rec.features) + 120), title)
@@ -66,12 +68,13 @@ def beeswarm_record(values: np.ndarray, feature_values: np.ndarray, features: li
     return BeeswarmRecord(tuple(features[j] for j in order), tuple(shap), tuple(color), tuple(jitter))
 
 
+@fast.builder
 def beeswarm_figure(rec: BeeswarmRecord, xlabel: str, low: str, high: str, title: str | None = None) -> go.Figure:
-    fig = go.Figure()
+    fig = fast.Figure()
     n = len(rec.features)
     for k, name in enumerate(rec.features):
         y = (n - 1 - k) + rec.jitter[k]
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(fast.Scattergl(
             x=rec.shap[k], y=y, mode="markers", name=name, showlegend=False,
             marker=dict(size=7, color=rec.color[k], colorscale="RdBu_r", cmin=0, cmax=1, opacity=0.8,
                         colorbar=dict(title=dict(text=""), tickvals=[0, 1], ticktext=[low, high], len=0.6)
@@ -108,9 +111,10 @@ def waterfall_record(values: np.ndarray, base: float, labels: list[str], top: in
     return WaterfallRecord(float(base), tuple(names), tuple(contrib), float(base + values.sum()))
 
 
+@fast.builder
 def waterfall_figure(rec: WaterfallRecord, base_label: str, out_label: str, title: str | None = None) -> go.Figure:
     n = len(rec.labels)
-    fig = go.Figure(go.Waterfall(
+    fig = fast.Figure(fast.Waterfall(
         orientation="h", measure=["absolute", *(["relative"] * n), "total"],
         y=[base_label, *rec.labels, out_label],
         x=[rec.base, *rec.contributions, rec.output],
@@ -130,6 +134,7 @@ class DependenceRecord:
     color: np.ndarray | None  # another feature's value, for colour
 
 
+@fast.builder
 def dependence_figure(rec: DependenceRecord, xlabel: str, ylabel: str, color_label: str | None = None,
                       categories: list[str] | None = None) -> go.Figure:
     marker = dict(size=8, opacity=0.8, color=POS)
@@ -137,7 +142,7 @@ def dependence_figure(rec: DependenceRecord, xlabel: str, ylabel: str, color_lab
         marker = dict(size=8, opacity=0.8, color=rec.color, colorscale="RdBu_r", showscale=True,
                       colorbar=dict(title=dict(text=color_label or "")))
     x = rec.x
-    fig = go.Figure(go.Scatter(x=x, y=rec.y, mode="markers", marker=marker, hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
+    fig = fast.Figure(fast.Scatter(x=x, y=rec.y, mode="markers", marker=marker, hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
     if categories is not None:
         fig.update_xaxes(tickvals=list(range(len(categories))), ticktext=categories)
     fig.update_xaxes(title_text=xlabel)
@@ -156,19 +161,20 @@ class ImagePanel:
     overlay: np.ndarray | None = None  # a digit drawn see-through over the map
 
 
+@fast.builder
 def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.title for p in panels],
+    fig = fast.make_subplots(rows=1, cols=len(panels), subplot_titles=[p.title for p in panels],
                         horizontal_spacing=0.04)
     for k, p in enumerate(panels, start=1):
         img = np.asarray(p.image, dtype=np.float64)
         if p.diverging:
             lim = float(np.abs(img).max()) or 1.0
-            trace = go.Heatmap(z=img, colorscale="RdBu_r", zmin=-lim, zmax=lim, showscale=False)
+            trace = fast.Heatmap(z=img, colorscale="RdBu_r", zmin=-lim, zmax=lim, showscale=False)
         else:  # a magnitude map in colour, so that the grey ink drawn over it stays readable
-            trace = go.Heatmap(z=img, colorscale="YlOrRd" if p.overlay is not None else "Greys", showscale=False)
+            trace = fast.Heatmap(z=img, colorscale="YlOrRd" if p.overlay is not None else "Greys", showscale=False)
         fig.add_trace(trace, row=1, col=k)
         if p.overlay is not None:  # the digit's ink drawn over the map, as a see-through grey layer
-            fig.add_trace(go.Heatmap(z=p.overlay, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0.45)"]],
+            fig.add_trace(fast.Heatmap(z=p.overlay, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0.45)"]],
                                      showscale=False, hoverinfo="skip"), row=1, col=k)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{k if k > 1 else ''}", showticklabels=False,
                          showgrid=False, zeroline=False, row=1, col=k)
@@ -182,25 +188,27 @@ def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
 # ---- disagreement -------------------------------------------------------------------------------
 
 
+@fast.builder
 def matrix_figure(corr: np.ndarray, labels: list[str], title: str | None = None) -> go.Figure:
     corr = np.asarray(corr, dtype=np.float64)
     text = [["–" if not np.isfinite(v) else f"{v:.2f}" for v in row] for row in corr]
-    fig = go.Figure(go.Heatmap(z=corr, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu_r",
+    fig = fast.Figure(fast.Heatmap(z=corr, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu_r",
                                text=text, texttemplate="%{text}", textfont=dict(size=16)))
     fig.update_yaxes(autorange="reversed")
     return base_layout(fig, 460, title)
 
 
+@fast.builder
 def rankings_figure(features: list[str], scores: dict[str, np.ndarray], labels: dict[str, str],
                     top: int = 10, title: str | None = None) -> go.Figure:
     """Each technique's importances scaled to their maximum, for the top features of the first."""
     first = next(iter(scores.values()))
     order = np.argsort(-first, kind="stable")[:top]
-    fig = go.Figure()
+    fig = fast.Figure()
     for method, s in scores.items():
         s = np.asarray(s, dtype=np.float64)
         peak = float(np.max(np.abs(s))) or 1.0
-        fig.add_trace(go.Bar(name=labels.get(method, method), x=[features[i] for i in order],
+        fig.add_trace(fast.Bar(name=labels.get(method, method), x=[features[i] for i in order],
                              y=[float(s[i]) / peak for i in order]))
     fig = base_layout(fig, 480, title)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.45, font=dict(size=14)))

@@ -46,7 +46,108 @@ def _course_basics():
         yield "backprop_figure", lambda s=step: P.backprop_figure(bp, s, ["in", "hidden", "out"])
 
 
-CASES = [*_course_basics()]
+def _course_optim():
+    from mlcore.config import Task
+    from mlcore.course import preprocess as PP
+    from mlcore.course import surfaces as S
+    from mlcore.course import universal as U
+    from mlcore.plots import course_optim as P
+
+    surface = S.get_surface("quadratic")
+    grid = S.surface_grid("quadratic", n=21)
+    race = S.race("quadratic", 12, methods=("sgd", "adam"))
+    blown = S.gradient_descent("quadratic", 1.5, 50)
+    labels = {"sgd": "SGD", "adam": "Adam", "gd": "GD"}
+    yield "descent_figure", lambda: P.descent_figure(grid, surface, [*race.paths, blown], labels, max_frames=5,
+                                                     title="Race")
+    one = S.gradient_descent("quadratic", 0.1, 1)
+    yield "descent_figure", lambda: P.descent_figure(grid, surface, [], labels)
+    yield "descent_figure", lambda: P.descent_figure(S.surface_grid("rosenbrock", n=11), S.get_surface("rosenbrock"),
+                                                     [S.gradient_descent("rosenbrock", 1e-3, 20)], labels)
+    del one
+    yield "loss_gap_figure", lambda: P.loss_gap_figure([*race.paths, blown], labels, surface.min_value, title="gap")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
+    noise = S.minibatch_noise(X, y, Task.BINARY, batch_sizes=(1, 32, None), epochs=3, lr=0.1)
+    yield "minibatch_figure", lambda: P.minibatch_figure(noise, ["1", "32"])
+    yield "minibatch_figure", lambda: P.minibatch_figure(noise, ["1", "32", "full"], show_batch_loss=False)
+    sine = U.target_data("sin", n_samples=60, noise=0.2, seed=5)
+    fit = U.fit_universal(sine, 3, "tanh", steps=20, seed=2)
+    names = dict(data_label="data", truth_label="truth", output_label="out", pieces_label="pieces", sum_label="sum",
+                 bias_label="bias", top_title="top", bottom_title="bottom")
+    yield "universal_figure", lambda: P.universal_figure(fit, sine, **names)
+    sweep = U.width_sweep(sine, "tanh", widths=(1, 3), steps=10, seed=0)
+    yield "width_sweep_figure", lambda: P.width_sweep_figure(sweep, train_label="train", truth_label="truth",
+                                                             x_label="n", y_label="mse", title="sweep")
+    cmp = PP.compare_scaling("wine", optimizer="sgd", lr=0.01, epochs=5, seed=0)
+    yield "scaling_curves_figure", lambda: P.scaling_curves_figure(cmp, raw_title="raw", scaled_title="scaled",
+                                                                   x_label="epoch", y_label="loss")
+    raw, scaled = PP.loss_slice("wine", scaled=False, n=11), PP.loss_slice("wine", scaled=True, n=11)
+    yield "slice_figure", lambda: P.slice_figure(raw, scaled, raw_title="raw", scaled_title="scaled",
+                                                 optimum_label="opt")
+    scales = PP.feature_scales("wine")
+    yield "feature_scales_figure", lambda: P.feature_scales_figure(scales, raw_title="raw", scaled_title="scaled")
+
+
+def _course_losses():
+    from mlcore.course.losses import LOSSES, loss_curve, outlier_example
+    from mlcore.plots import course_losses as P
+
+    for name in LOSSES:
+        curve = loss_curve(name, target=0.5 if name in ("mse", "mae", "huber") else 1.0)
+        yield "loss_figure", lambda c=curve: P.loss_figure(c, "loss", "grad", "prediction", "target")
+    ex = outlier_example(6.0, 1.0)
+    yield "outlier_figure", lambda: P.outlier_figure(ex, {"mse": "MSE"}, "point", "pull", "outlier")
+
+
+def _data():
+    from mlcore.config import BuiltinConfig, SplitConfig
+    from mlcore.data import class_balance, image_samples, prepare_builtin, target_histogram, view_2d
+    from mlcore.plots import data as P
+
+    split = SplitConfig(val_frac=0.2, test_frac=0.2, seed=0)
+    iris = prepare_builtin(BuiltinConfig(name="iris"), split)
+    moons = prepare_builtin(BuiltinConfig(name="moons", n_samples=120), split)
+    diabetes = prepare_builtin(BuiltinConfig(name="diabetes"), split)
+    digits = prepare_builtin(BuiltinConfig(name="digits"), split)
+    for lang in ("es", "en"):
+        yield "class_balance_figure", lambda l=lang: P.class_balance_figure(class_balance(iris), l)
+    yield "target_histogram_figure", lambda: P.target_histogram_figure(target_histogram(diabetes), "y", "en")
+    yield "target_histogram_figure", lambda: P.target_histogram_figure(target_histogram(diabetes))
+    for data in (iris, moons, diabetes):
+        yield "scatter_2d_figure", lambda d=data: P.scatter_2d_figure(view_2d(d), "en")
+    images, labels = image_samples(digits, 12)
+    yield "image_grid_figure", lambda: P.image_grid_figure(P.image_grid(images, labels, n_cols=5))
+
+
+def _explain():
+    from mlcore.plots import explain as P
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(30, 5))
+    fv = rng.normal(size=(30, 5))
+    fv[:, 4] = 1.0
+    names = ["a", "b", "c", "d", "e"]
+    yield "bar_figure", lambda: P.bar_figure(P.bar_record(values, names), "mean |SHAP|", "bar")
+    yield "beeswarm_figure", lambda: P.beeswarm_figure(P.beeswarm_record(values, fv, names), "SHAP", "low", "high")
+    rec = P.waterfall_record(values[0], 0.3, [f"{n} = 1" for n in names] + ["others"], top=3)
+    yield "waterfall_figure", lambda: P.waterfall_figure(rec, "E[f]", "f(x)", "wf")
+    dep = P.DependenceRecord(fv[:, 0], values[:, 0], fv[:, 1])
+    yield "dependence_figure", lambda: P.dependence_figure(dep, "a", "SHAP a", "b")
+    cat = P.DependenceRecord(np.arange(30) % 3, values[:, 0], None)
+    yield "dependence_figure", lambda: P.dependence_figure(cat, "a", "SHAP a", categories=["x", "y", "z"])
+    img = np.arange(64.0).reshape(8, 8)
+    panels = [P.ImagePanel("digit", img, False), P.ImagePanel("map", img - 32, True, img),
+              P.ImagePanel("mag", img, False, img)]
+    yield "images_figure", lambda: P.images_figure(panels)
+    corr = np.array([[1.0, 0.5, np.nan], [0.5, 1.0, -0.2], [np.nan, -0.2, 1.0]])
+    yield "matrix_figure", lambda: P.matrix_figure(corr, ["SHAP", "IG", "perm"], "corr")
+    scores = {"shap": np.abs(values).mean(0), "ig": rng.uniform(size=5)}
+    yield "rankings_figure", lambda: P.rankings_figure(names, scores, {"shap": "SHAP"}, top=4, title="rank")
+
+
+CASES = [*_course_basics(), *_course_optim(), *_course_losses(), *_data(), *_explain()]
 
 
 def assert_same(a, b, path="fig"):
