@@ -8,8 +8,8 @@ The contract (what every caller relies on): for members ``m_1 .. m_M``,
 The engine is :mod:`mlcore.batched_system`: all members of one call in ONE LightningModule and ONE
 ``Trainer.fit`` (stacked weights and ``torch.baddbmm`` per group of same-structure members, padded
 widths and masked rows, each member's own parameters, optimizer state, mini-batch order, dropout
-masks, early stopping and divergence). "Equal" means up to float rounding (see
-:mod:`mlcore.batched_system` for which paths are bit-for-bit). :func:`advance_sequential` is the plain reference
+masks, early stopping and divergence). By default stacking is used only where it is bit-for-bit
+(:mod:`mlcore.batched_system`, "Exactness"); ``exact=False`` trades that for speed. :func:`advance_sequential` is the plain reference
 (one ``train.advance`` per member), kept for tests and benchmarks.
 
 Members that are already ``diverged`` / ``early_stopped`` are returned unchanged; members with no
@@ -44,15 +44,20 @@ def init_many(members: list[Member]) -> list:
 
 
 def advance_many(members: list[Member], states: list, max_epochs: int = 1,
-                 max_seconds: float | None = None, pad_widths: bool = False, lockstep: bool = True) -> list:
+                 max_seconds: float | None = None, pad_widths: bool = False, lockstep: bool = True,
+                 exact: bool = True) -> list:
     """Advance every unfinished member by up to ``max_epochs`` epochs (never past its own
     ``train_cfg.epochs``), all in one batched Lightning run; stop after the epoch in which
     ``max_seconds`` is exceeded. Returns NEW states (inputs are not modified).
 
-    ``pad_widths=True`` stacks members of different widths (same depth) into one zero-padded
-    group: much faster for a capacity sweep, equal to the single runs only up to float rounding.
-    ``lockstep=False`` keeps one optimizer tensor per member even where the members could share
-    one stacked optimizer (bit-for-bit single runs, slower for many members)."""
+    Members of one structure share stacked tensors only where that computes bit-for-bit what
+    their single runs compute (a probe per shape, see :mod:`mlcore.batched_system`); the others
+    run as singles inside the same call. ``pad_widths=True`` also tries one zero-padded group for
+    members of different widths (same depth); with ``exact=False`` groups are stacked (and padded)
+    without the probe: faster for a capacity sweep, equal to the single runs only up to float
+    rounding, which Adam amplifies over long runs. ``lockstep=False`` keeps one optimizer tensor
+    per member even where the members could share one stacked optimizer (slower for many members,
+    the same result)."""
     import warnings
     from dataclasses import replace
 
@@ -83,7 +88,7 @@ def advance_many(members: list[Member], states: list, max_epochs: int = 1,
     with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=train._IGNORED_WARNINGS)
         results = batched_system.run([members[i] for i, _ in todo], [states[i] for i, _ in todo],
-                                     [n for _, n in todo], max_seconds, pad_widths, lockstep)
+                                     [n for _, n in todo], max_seconds, pad_widths, lockstep, exact)
     for (i, _), state in zip(todo, results):
         out[i] = state
     return out
@@ -105,8 +110,8 @@ def advance_sequential(members: list[Member], states: list, max_epochs: int = 1,
     return out
 
 
-def fit_many(members: list[Member], pad_widths: bool = False, lockstep: bool = True) -> list:
+def fit_many(members: list[Member], pad_widths: bool = False, lockstep: bool = True, exact: bool = True) -> list:
     """Whole runs of every member from fresh seeded weights."""
     states = init_many(members)
     longest = max((m.train_cfg.epochs for m in members), default=0)
-    return advance_many(members, states, max_epochs=longest, pad_widths=pad_widths, lockstep=lockstep)
+    return advance_many(members, states, max_epochs=longest, pad_widths=pad_widths, lockstep=lockstep, exact=exact)

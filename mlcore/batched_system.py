@@ -37,11 +37,25 @@ cannot give LARS its per-tensor norms). The design, in short:
   microseconds of Python per tensor and step, the largest cost for M = 20); split back into
   per-member state as soon as a member stops or skips a step.
 
-Results equal separate ``train.advance`` runs up to float rounding. Grouped by shape with
-``lockstep=False`` the 5-fold and bootstrap benchmark jobs are bit-for-bit their single runs; the
-lockstep optimizer and ``pad_widths=True`` differ by float rounding (about 1e-9 per epoch), which
-Adam can amplify over long runs (``bench/bench_evaluate.py`` prints the largest weight difference);
-``tests/unit/test_batched.py`` checks every path to 1e-5 against separate fits.
+**Exactness.** Each member's result is meant to be its single run's bit for bit (the benchmark jobs
+and ``tests/unit/test_batched.py`` check it). Two places were measured to round differently when
+stacked, and are handled:
+
+- *The optimizer.* torch's CPU optimizer kernels update a tensor in SIMD chunks plus a scalar tail
+  that rounds differently (fused Adam: ``Vectorized`` arithmetic in float in the body, double
+  scalars in the tail). A member's 2-entry output bias is all tail in its single run, but sat in
+  the SIMD body of a 40-entry stacked tensor: 1e-9 per step, 4e-5 after 50 Adam epochs of the
+  M = 20 bias-variance benchmark. So a block is stacked for the shared optimizer only when every
+  member's tensor is a whole number of SIMD chunks (``_simd_unit``); the other blocks enter the
+  same optimizer as each member's own tensor (one tensor per member, not one per stack).
+- *The matmuls.* ``torch.baddbmm`` rounds as ``F.linear`` for some shapes only (the 2-16-16-2 net:
+  yes; widths 6, 9, 14, 30: no; zero-padded widths: almost never). A group is stacked only where
+  a probe of its layer shapes and mini-batch sizes (``_probe_layer``, cached) is bit-for-bit;
+  otherwise its members run as singles in the same call (``_exact_groups``).
+
+``exact=False`` skips the probe (``pad_widths=True`` then stacks every width in one padded
+group): faster, equal to the single runs only up to float rounding that Adam amplifies over long
+runs (``bench/bench_evaluate.py`` prints both).
 """
 
 from __future__ import annotations
@@ -63,6 +77,19 @@ from mlcore.train import (EpochRecord, OneBatch, fit_lean, lean_trainer, TrainSt
                           state_to_numpy)
 
 __all__ = ["BatchedMLPSystem", "run"]
+
+
+# Entries per SIMD chunk of torch's CPU optimizer kernels: the fused kernels (SGD, AdaGrad, Adam,
+# AdamW) step a tensor one ``Vectorized<float>`` at a time (8 floats with AVX2, 16 with AVX-512) and
+# finish with a scalar loop that rounds differently (measured: up to 2e-7 per step on a 2-entry
+# bias); the foreach ops (RMSprop) go through TensorIterator, two vectors per iteration.
+_FUSED_UNIT, _FOREACH_UNIT = 16, 32
+
+
+def _simd_unit(optim_name: str) -> int:
+    """Entry count of which each member's tensor must be a multiple to share a stacked optimizer
+    tensor and still be updated exactly as in its single run (see ``_Group.lockstep_tensors``)."""
+    return _FOREACH_UNIT if optim_name == "rmsprop" else _FUSED_UNIT
 
 
 @dataclass(eq=False)
@@ -215,18 +242,43 @@ class _Group:
             for leaf, a, b, index in self.blocks:
                 torch.index_select(leaf.grad.view(-1), 0, index, out=self.gbuf[a:b])
 
-    def lockstep_tensors(self) -> list:
-        """One tensor per block holding every member's entries of it, for a shared optimizer: the
-        forward blocks themselves, or (padded) leaves aliasing the members' flat sections, whose
-        gradients are the gathered ``gbuf`` sections."""
-        if not self.pad:
-            return [b[0] for b in self.blocks]
-        out = []
-        for _, a, b, _ in self.blocks:
-            t = self.flat[a:b].detach().requires_grad_(True)
-            t.grad = self.gbuf[a:b]
-            out.append(t)
+    def lockstep_tensors(self, unit: int) -> list:
+        """The tensors of a shared optimizer: per block, ONE tensor holding every member's entries
+        of it (the forward block itself, or - padded - a leaf aliasing the members' flat section,
+        whose gradient is the gathered ``gbuf`` section) when each member's tensor of that block has
+        a multiple of ``unit`` entries; else each member's own tensor (its gradient attached as a
+        view). Why: the CPU optimizer kernels update a tensor in SIMD chunks and a scalar tail that
+        rounds differently, so a member's entry must sit in the same kind of chunk as in its single
+        run; with whole chunks per member it does, wherever the member sits in the stack.
+        Sets ``self.lock_kind``: per block, the stacked tensor or ``None`` (per member)."""
+        out, kinds = [], []
+        for j, (leaf, a, b, _) in enumerate(self.blocks):
+            if all(s.params[j].numel() % unit == 0 for s in self.slots):
+                if self.pad:
+                    t = self.flat[a:b].detach().requires_grad_(True)
+                    t.grad = self.gbuf[a:b]
+                else:
+                    t = leaf
+                out.append(t)
+                kinds.append(t)
+                continue
+            out.extend(s.params[j] for s in self.slots)
+            kinds.append(None)
+        self.lock_kind = kinds
         return out
+
+    def lock_grads(self) -> None:
+        """Attach the members' gradient views to the per-member tensors of a lockstep optimizer
+        (once per epoch: Lightning clears parameter gradients before training starts)."""
+        for j, t in enumerate(self.lock_kind):
+            if t is None:
+                for g, s in enumerate(self.slots):
+                    s.params[j].grad = self.grad_views[g][j]
+
+    def lock_parts(self, j: int) -> None:
+        """Detach the per-member gradients a lockstep optimizer attached for block ``j``."""
+        for s in self.slots:
+            s.params[j].grad = None
 
     def member_part(self, j: int, g: int, v: torch.Tensor) -> torch.Tensor:
         """Member ``g``'s entries (a view, shaped as its tensor) of a lockstep tensor of block ``j``."""
@@ -451,11 +503,94 @@ class _Single(_Group):
                 p.grad = None
 
 
+# ---- which groups compute exactly what their single runs compute ----------------------------------
+# torch.baddbmm does not always round as F.linear (addmm) does: depending on the shapes it takes a
+# naive loop or a batched BLAS call whose edge tiles differ from the single-matrix one (measured on
+# a 2-16-16-2 net: bit-for-bit; at widths 6, 9, 14, 30 not, and a zero-padded width almost never).
+# A rounding difference of 1e-7 per step grows, through Adam, to 1e-3 and more over 50 epochs, so
+# a group is stacked only when a probe shows its shapes are bit-for-bit; else its members run as
+# singles (exact by construction). The probe is one forward and backward of each layer, per
+# (members, rows, padded rows, padded and real in/out sizes), cached for the process.
+_PROBES: dict[tuple, bool] = {}
+
+
+def _probe_layer(G: int, B: int, r: int, Kp: int, Np: int, K: int, N: int, input_grad: bool) -> bool:
+    key = (G, B, r, Kp, Np, K, N, input_grad)
+    hit = _PROBES.get(key)
+    if hit is not None:
+        return hit
+    gen = torch.Generator().manual_seed(20261201)
+    ok = True
+    for slot in sorted({0, G - 1}):
+        def rnd(*shape):
+            return torch.randn(*shape, generator=gen)
+        x, W, b, go = rnd(r, K), rnd(N, K), rnd(N), rnd(r, N)
+        x1, W1, b1 = (t.clone().requires_grad_(True) for t in (x, W, b))
+        F.linear(x1, W1, b1).backward(go)
+        xp, Wp, bp, gop = rnd(G, B, Kp), rnd(G, Np, Kp), rnd(G, 1, Np), rnd(G, B, Np)
+        with torch.no_grad():
+            xp[slot, :r, :K] = x
+            Wp[slot].zero_()
+            Wp[slot, :N, :K] = W
+            bp[slot].zero_()
+            bp[slot, 0, :N] = b
+            gop[slot].zero_()
+            gop[slot, :r, :N] = go
+        for t in (xp, Wp, bp):
+            t.requires_grad_(True)
+        out = torch.baddbmm(bp, xp, Wp.transpose(1, 2))
+        same = torch.equal(out.detach()[slot, :r, :N], F.linear(x, W, b))
+        out.backward(gop)
+        same = (same and torch.equal(Wp.grad[slot, :N, :K], W1.grad) and torch.equal(bp.grad[slot, 0, :N], b1.grad)
+                and (not input_grad or torch.equal(xp.grad[slot, :r, :K], x1.grad)))
+        if not same:
+            ok = False
+            break
+    _PROBES[key] = ok
+    return ok
+
+
+def _stacks_exactly(slots: list[_Slot]) -> bool:
+    """Whether stacking ``slots`` in one ``_Group`` computes every member's forward and backward
+    bit-for-bit as its single run (every layer, every mini-batch size, see :func:`_probe_layer`)."""
+    G = len(slots)
+    n_in = slots[0].member.arrays.n_features
+    widths = [[lin.out_features for lin in s.model.linears] for s in slots]
+    padded = [max(col) for col in zip(*widths)]
+    B = max(min(s.cfg.batch_size, s.n_train) for s in slots)
+    for s, ws in zip(slots, widths):
+        bs = min(s.cfg.batch_size, s.n_train)
+        rows = {bs, s.n_train - (s.steps - 1) * s.cfg.batch_size}
+        for r in rows:
+            k, kp = n_in, n_in
+            for li, (n, np_) in enumerate(zip(ws, padded)):
+                if not _probe_layer(G, B, r, kp, np_, k, n, li > 0):
+                    return False
+                k, kp = n, np_
+    return True
+
+
+def _exact_groups(slots: list[_Slot], pad_widths: bool, exact: bool) -> list:
+    """The groups for members of one structure: one stacked group where that is exact (or where
+    ``exact=False`` allows rounding), else groups of equal widths, else singles."""
+    if len(slots) == 1:
+        return [_Single(slots)]
+    if not exact or _stacks_exactly(slots):
+        return [_Group(slots)]
+    if pad_widths:
+        by_width: dict[tuple, list] = {}
+        for s in slots:
+            by_width.setdefault(tuple(spec.units for spec in s.mcfg.hidden), []).append(s)
+        if len(by_width) > 1:
+            return [g for part in by_width.values() for g in _exact_groups(part, False, exact)]
+    return [_Single([s]) for s in slots]
+
+
 class BatchedMLPSystem(L.LightningModule):
     """All members of one call as one LightningModule (manual optimization, one batch per call)."""
 
     def __init__(self, slots: list[_Slot], max_seconds: float | None, pad_widths: bool = False,
-                 lockstep: bool = True) -> None:
+                 lockstep: bool = True, exact: bool = True) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.slots = slots
@@ -468,7 +603,7 @@ class BatchedMLPSystem(L.LightningModule):
             if not pad_widths:
                 key += (tuple(spec.units for spec in cfg.hidden),)
             by_shape.setdefault(key, []).append(s)
-        self.groups = [_Single(g) if len(g) == 1 else _Group(g) for g in by_shape.values()]
+        self.groups = [grp for g in by_shape.values() for grp in _exact_groups(g, pad_widths, exact)]
         self.max_seconds = max_seconds
         self.lockstep = lockstep
         self.start = time.perf_counter()
@@ -487,8 +622,9 @@ class BatchedMLPSystem(L.LightningModule):
             for s in grp.slots:
                 s.group = grp
             if self.lockstep and self._lockstep(grp):
-                grp.lock = grp.lockstep_tensors()
-                grp.opt = make_optimizer(grp.lock, grp.slots[0].cfg.optim)
+                ocfg = grp.slots[0].cfg.optim
+                grp.lock = grp.lockstep_tensors(_simd_unit(ocfg.name))
+                grp.opt = make_optimizer(grp.lock, ocfg)
                 opts.append(grp.opt)
                 continue
             for s in grp.slots:
@@ -536,7 +672,15 @@ class BatchedMLPSystem(L.LightningModule):
         """Split a lockstep group's optimizer into one over the members' own tensors."""
         cfg = grp.slots[0].cfg.optim
         opt = make_optimizer([p for s in grp.slots for p in s.params], cfg)
-        for j, t in enumerate(grp.lock):
+        for j, t in enumerate(grp.lock_kind):
+            if t is None:  # already per member
+                for s in grp.slots:
+                    p = s.params[j]
+                    if p in grp.opt.state:
+                        opt.state[p] = grp.opt.state[p]
+                    self._opt_of[p] = opt
+                grp.lock_parts(j)
+                continue
             st = grp.opt.state.get(t)
             for g, s in enumerate(grp.slots):
                 p = s.params[j]
@@ -555,7 +699,11 @@ class BatchedMLPSystem(L.LightningModule):
         if grp.opt is not None:  # lockstep: slices of the shared state
             g = grp.slots.index(s)
             state = {}
-            for j, t in enumerate(grp.lock):
+            for j, t in enumerate(grp.lock_kind):
+                if t is None:
+                    if s.params[j] in grp.opt.state:
+                        state[j] = dict(grp.opt.state[s.params[j]])
+                    continue
                 st = grp.opt.state.get(t)
                 if st:
                     state[j] = {k: (grp.member_part(j, g, v) if isinstance(v, torch.Tensor) and v.shape == t.shape
@@ -587,9 +735,13 @@ class BatchedMLPSystem(L.LightningModule):
             tmps = loaded.get(id(grp))
             if not tmps:
                 continue
-            for j, t in enumerate(grp.lock):
+            for j, t in enumerate(grp.lock_kind):
                 states = [tmp.state.get(s.params[j]) for tmp, s in zip(tmps, grp.slots)]
                 if not states[0]:
+                    continue
+                if t is None:
+                    for s, st in zip(grp.slots, states):
+                        grp.opt.state[s.params[j]] = st
                     continue
                 grp.opt.state[t] = {
                     k: (torch.cat([st[k].reshape(-1) for st in states]).view(t.shape)
@@ -622,6 +774,8 @@ class BatchedMLPSystem(L.LightningModule):
                     for saved, p in zip(s.saved, s.params):
                         saved.copy_(p)
         for grp in self.groups:
+            if grp.opt is not None:
+                grp.lock_grads()
             grp.load_epoch([s.alive for s in grp.slots])
             grp.loss_sum = [0.0] * len(grp.slots)
             grp.metric_sum = None
@@ -796,10 +950,10 @@ def _slot(member, state: TrainState, n_epochs: int) -> _Slot:
 
 
 def run(members: list, states: list[TrainState], n_epochs: list[int], max_seconds: float | None,
-        pad_widths: bool = False, lockstep: bool = True) -> list[TrainState]:
+        pad_widths: bool = False, lockstep: bool = True, exact: bool = True) -> list[TrainState]:
     """One ``Trainer.fit`` that advances every member by up to its ``n_epochs`` (all >= 1)."""
     slots = [_slot(m, s, n) for m, s, n in zip(members, states, n_epochs)]
-    system = BatchedMLPSystem(slots, max_seconds, pad_widths, lockstep)
+    system = BatchedMLPSystem(slots, max_seconds, pad_widths, lockstep, exact)
     trainer = lean_trainer()
     fit_lean(trainer, system, OneBatch(max(n_epochs)))  # the batch: epochs this call may run
     return system.results()
