@@ -38,7 +38,6 @@ import contextvars
 import functools
 from typing import Any, Callable, Iterator
 
-import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots as _plotly_make_subplots
@@ -48,6 +47,9 @@ _VALIDATED: contextvars.ContextVar[bool] = contextvars.ContextVar("mlcore_plots_
 BUILDERS: dict[str, Callable] = {}  # "module.name" -> builder; the equality test covers each one
 
 # arrays of objects: an update with a list merges into the existing elements, as plotly does
+# the only plotly property names with an underscore (plotly 6-7 schema); any other "a_b" is a path
+_UNDERSCORE_PROPS = frozenset({"plot_bgcolor", "paper_bgcolor", "error_x", "error_y", "error_z", "copy_ystyle",
+                               "copy_zstyle"})
 _OBJECT_ARRAYS = frozenset({"annotations", "shapes", "images", "updatemenus", "sliders", "buttons", "steps"})
 
 
@@ -128,7 +130,7 @@ def _merge(target: dict, update: dict, drop_none: bool = False) -> None:
         if v is None and drop_none:
             continue
         node = target
-        parts = key.split("_") if "_" in key else [key]
+        parts = key.split("_") if "_" in key and key not in _UNDERSCORE_PROPS else [key]
         for part in parts[:-1]:
             nxt = node.get(part)
             if isinstance(nxt, str) and part == "title":
@@ -358,7 +360,3 @@ class FastFigure:
 def colorscale(name: str) -> list:
     """A named colour scale spelled out as validation spells it (for hand-written specs)."""
     return [list(step) for step in _named_colorscale(name)]
-
-
-def _is_array(v) -> bool:
-    return isinstance(v, np.ndarray)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
-from plotly.subplots import make_subplots
 
+from mlcore.plots import fast
 from mlcore.plots.style import FONT, SMALL
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
@@ -77,6 +77,7 @@ def diagram_record(weights: list[np.ndarray], max_nodes: int = 12) -> DiagramRec
     return DiagramRecord(tuple(sizes), tuple(shown), tuple(edges), max_abs)
 
 
+@fast.builder
 def network_diagram(weights: list[np.ndarray], layer_names: list[str], max_nodes: int = 12,
                     height: int = 420) -> go.Figure:
     rec = diagram_record(weights, max_nodes)
@@ -85,7 +86,7 @@ def network_diagram(weights: list[np.ndarray], layer_names: list[str], max_nodes
         n = rec.shown[layer]
         return (node - (n - 1) / 2) / max(max(rec.shown) - 1, 1)
 
-    fig = go.Figure()
+    fig = fast.Figure()
     # One trace per (sign, width bucket) keeps the figure light even with hundreds of edges.
     buckets: dict[tuple[str, int], tuple[list, list]] = {}
     for layer, i, j, w in rec.edges:
@@ -94,11 +95,11 @@ def network_diagram(weights: list[np.ndarray], layer_names: list[str], max_nodes
         xs += [layer, layer + 1, None]
         ys += [y_of(layer, i), y_of(layer + 1, j), None]
     for (color, width), (xs, ys) in sorted(buckets.items(), key=lambda kv: kv[0][1]):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=width),
+        fig.add_trace(fast.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=width),
                                  opacity=0.25 + 0.1 * width, hoverinfo="skip", showlegend=False))
     for layer, n in enumerate(rec.shown):
         ys = [y_of(layer, k) for k in range(n)]
-        fig.add_trace(go.Scatter(x=[layer] * n, y=ys, mode="markers",
+        fig.add_trace(fast.Scatter(x=[layer] * n, y=ys, mode="markers",
                                  marker=dict(size=22, color="white", line=dict(width=2, color="#333")),
                                  hovertext=[f"{layer_names[layer]} · {k + 1}" for k in range(n)],
                                  hoverinfo="text", showlegend=False))
@@ -135,15 +136,16 @@ def learning_curves(history, labels: dict[str, str], metric_label: str) -> go.Fi
                         margin=dict(l=50, r=20, t=40, b=40))
 
 
+@fast.builder
 def overlay_runs(runs: list[tuple[str, list]], labels: dict[str, str]) -> go.Figure:
     """Validation loss (left) and metric (right) of several recorded runs on shared axes."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["val_loss"], labels["val_metric"]))
+    fig = fast.make_subplots(rows=1, cols=2, subplot_titles=(labels["val_loss"], labels["val_metric"]))
     for k, (name, history) in enumerate(runs):
         color = PALETTE[k % len(PALETTE)]
         epochs = [r.epoch for r in history]
-        fig.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name=name, legendgroup=name,
+        fig.add_trace(fast.Scatter(x=epochs, y=[r.val_loss for r in history], name=name, legendgroup=name,
                                  line=dict(color=color, width=3)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=epochs, y=[r.val_metric for r in history], name=name, legendgroup=name,
+        fig.add_trace(fast.Scatter(x=epochs, y=[r.val_metric for r in history], name=name, legendgroup=name,
                                  showlegend=False, line=dict(color=color, width=3)), row=1, col=2)
     fig.update_xaxes(title_text=labels["epoch"])
     return _layout(fig, height=400)
@@ -278,21 +280,23 @@ def fit_curve(x_grid: np.ndarray, y_grid: np.ndarray, points: list[tuple[str, np
 # ---- metrics --------------------------------------------------------------------------------
 
 
+@fast.builder
 def confusion_matrix(cm: np.ndarray, labels: list[str], axis_labels: tuple[str, str]) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=cm, x=labels, y=labels, colorscale="Blues", showscale=False,
+    fig = fast.Figure(fast.Heatmap(z=cm, x=labels, y=labels, colorscale="Blues", showscale=False,
                                text=cm, texttemplate="%{text}", textfont=dict(size=18)))
     fig.update_xaxes(title_text=axis_labels[1], type="category")
     fig.update_yaxes(title_text=axis_labels[0], type="category", autorange="reversed")
     return _layout(fig, height=max(320, 60 * len(labels) + 120))
 
 
+@fast.builder
 def predicted_vs_actual(y_true: np.ndarray, y_pred: np.ndarray, axis_labels: tuple[str, str]) -> go.Figure:
     lo = float(min(y_true.min(), y_pred.min()))
     hi = float(max(y_true.max(), y_pred.max()))
-    fig = go.Figure([
-        go.Scatter(x=y_true, y=y_pred, mode="markers", marker=dict(size=7, color=PALETTE[0], opacity=0.7),
+    fig = fast.Figure([
+        fast.Scatter(x=y_true, y=y_pred, mode="markers", marker=dict(size=7, color=PALETTE[0], opacity=0.7),
                    showlegend=False),
-        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="black", dash="dash"),
+        fast.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="black", dash="dash"),
                    showlegend=False),
     ])
     fig.update_xaxes(title_text=axis_labels[0])

@@ -147,7 +147,33 @@ def _explain():
     yield "rankings_figure", lambda: P.rankings_figure(names, scores, {"shap": "SHAP"}, top=4, title="rank")
 
 
-CASES = [*_course_basics(), *_course_optim(), *_course_losses(), *_data(), *_explain()]
+def _train():
+    from mlcore.plots import train as P
+    from mlcore.train import EpochRecord
+
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(size=(4, 2)), rng.normal(size=(16, 4)), rng.normal(size=(1, 16))]
+    yield "network_diagram", lambda: P.network_diagram(weights, ["in", "h1", "h2", "out"])
+    runs = [(f"run {k}", [EpochRecord(e, 1.0 / e + k, 2.0 / e, 0.5 + e / 10, 0.4 + e / 10, 0.01) for e in (1, 2, 3)])
+            for k in range(3)]
+    yield "overlay_runs", lambda: P.overlay_runs(runs, {"val_loss": "loss", "val_metric": "acc", "epoch": "epoch"})
+    cm = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+    yield "confusion_matrix", lambda: P.confusion_matrix(cm, ["a", "b", "c"], ("true", "predicted"))
+    y = rng.normal(size=20)
+    y_hat = y + rng.normal(size=20) * 0.1
+    yield "predicted_vs_actual", lambda: P.predicted_vs_actual(y, y_hat, ("y", "ŷ"))
+
+
+CASES = [*_course_basics(), *_course_optim(), *_course_losses(), *_data(), *_explain(), *_train()]
+
+
+def test_every_registered_builder_has_a_case():
+    import mlcore.plots.course_basics, mlcore.plots.course_losses, mlcore.plots.course_optim  # noqa: F401, E401
+    import mlcore.plots.data, mlcore.plots.explain, mlcore.plots.train  # noqa: F401, E401
+
+    covered = {name for name, _ in CASES}
+    registered = {key.rsplit(".", 1)[1] for key in fast.BUILDERS}
+    assert registered - covered == set()
 
 
 def assert_same(a, b, path="fig"):
