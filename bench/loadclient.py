@@ -45,6 +45,7 @@ FINISHED_FRAGMENT = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN
 
 DATA_SUMMARY = re.compile(r"\*\*([\w ]+)\*\* · (\d+) (?:rows|filas)")
 EPOCH_LABEL = re.compile(r"\*\*(?:Epoch|Época) (\d+) / (\d+)\*\* · (.+)")
+FINISHED_IN = re.compile(r" (?:in|en) (\d+(?:[.,]\d+)?) s$")  # "finished in 3.4 s": the server's own timing
 TEXT_FIELDS = ("markdown", "alert", "heading", "text", "exception", "code", "toast")
 
 
@@ -130,6 +131,7 @@ class ProtoSession:
         self.closed = False
         self.epoch = (0, 0, "")  # last epoch label seen: (epoch, total, status)
         self.epoch_seen: list[tuple[float, int]] = []  # (time, epoch) when the label changed
+        self.finished_in: float | None = None  # Play -> last epoch, as the server timed it
         self.curve_points = 0
         self.tick_listeners: list = []
 
@@ -373,6 +375,9 @@ class ProtoSession:
             if epoch[0] != self.epoch[0]:
                 self.epoch_seen.append((time.perf_counter(), epoch[0]))
             self.epoch = epoch
+            f = FINISHED_IN.search(epoch[2])
+            if f:
+                self.finished_in = float(f.group(1).replace(",", "."))
         if kind == "alert":
             q = re.search(r"number (\d+) in the queue|número (\d+) de la cola", body)
             if q:

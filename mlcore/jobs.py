@@ -397,6 +397,7 @@ class Snapshot:
     queue_position: int
     error: BaseException | None
     generation: int
+    finished_in: float | None = None  # seconds from the last Play to the last epoch, once finished
 
 
 class TrainingController(_ChunkChain):
@@ -417,6 +418,8 @@ class TrainingController(_ChunkChain):
         self._state = train.init_state(arrays, model_cfg, train_cfg)
         self._result: ChunkResult | None = None
         self._stop_after_chunk = False
+        self._played_at: float | None = None  # monotonic time of the last Play
+        self._finished_in: float | None = None
 
     # ---- commands ---------------------------------------------------------------------------
     def play(self) -> None:
@@ -427,6 +430,7 @@ class TrainingController(_ChunkChain):
             self._stop_after_chunk = False
             self._error = None
             self._gone_since = None
+            self._played_at, self._finished_in = time.monotonic(), None
             self.touch()
             if self._ticket is None:
                 self._submit(max_epochs=self._remaining(), max_seconds=CHUNK_SECONDS)
@@ -458,6 +462,7 @@ class TrainingController(_ChunkChain):
             self._mode = IDLE
             self._result = None
             self._error = None
+            self._played_at = self._finished_in = None
             self._state = train.init_state(self.arrays, self.model_cfg, self.train_cfg)
 
     def adopt_weights(self, model_state: dict) -> None:
@@ -479,7 +484,7 @@ class TrainingController(_ChunkChain):
         with self._lock:
             self._last_seen = time.monotonic()
             return Snapshot(self._mode, self._state, self._result, self._queue_position(), self._error,
-                            self._generation)
+                            self._generation, self._finished_in)
 
     @property
     def mode(self) -> str:
@@ -520,6 +525,8 @@ class TrainingController(_ChunkChain):
             self._result = result
             self._state = result.state
             if self._finished_state():
+                if self._mode == PLAYING and self._played_at is not None:
+                    self._finished_in = time.monotonic() - self._played_at
                 self._mode = FINISHED
                 finished = True
             elif self._mode == PLAYING and self._abandoned():

@@ -7,7 +7,7 @@ import streamlit as st
 
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, guarded, lang, require_data, show_error, tr
+from ui.common import fmt, guarded, lang, lazy_tabs, number_formatter, require_data, show_error, tab_open, tr
 from ui.presets import presets_panel
 from ui.teacher import fixed_note, visible
 from ui.train_panels import live_figures
@@ -67,9 +67,8 @@ def _on_optimizer() -> None:
 
 
 cfg = train_cfg()
-tab_train, tab_results, tab_optim, tab_runs, tab_save = st.tabs(
-    [tr("train.tab.train"), tr("train.tab.results"), tr("train.tab.optim"), tr("train.tab.runs"),
-     tr("train.tab.save")])
+tab_train, tab_results, tab_optim, tab_runs, tab_save = lazy_tabs(
+    ["train.tab.train", "train.tab.results", "train.tab.optim", "train.tab.runs", "train.tab.save"], "t_tab")
 
 ctrl, notice = controller(data)
 sync_runs(ctrl)
@@ -149,8 +148,10 @@ with tab_train:
             snap = ctrl.snapshot()
             state = snap.state
             status_key = "train.status.playing" if snap.mode == PLAYING else f"train.status.{state.status}"
-            st.markdown(tr("train.progress", epoch=state.epoch, total=ctrl.train_cfg.epochs,
-                           status=tr(status_key)))
+            status = tr(status_key)
+            if snap.finished_in is not None:  # how long the class's shared workers took, queue included
+                status = tr("train.finished_in", status=status, seconds=number_formatter()(snap.finished_in, 2))
+            st.markdown(tr("train.progress", epoch=state.epoch, total=ctrl.train_cfg.epochs, status=status))
             st.progress(min(1.0, state.epoch / max(1, ctrl.train_cfg.epochs)))
             if snap.queue_position > 0:
                 st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
@@ -184,32 +185,36 @@ with tab_train:
 
 # ---- results ------------------------------------------------------------------------------------
 with tab_results:
-    snap = ctrl.snapshot()
-    if snap.result is None or snap.result.val_pred is None:
-        st.info(tr("train.no_results"), icon="ℹ️")
-    else:
-        st.caption(tr("train.results_note", epoch=snap.state.epoch))
-        from ui.evaluate_metrics import metrics_panel
+    if tab_open(tab_results):
+        snap = ctrl.snapshot()
+        if snap.result is None or snap.result.val_pred is None:
+            st.info(tr("train.no_results"), icon="ℹ️")
+        else:
+            st.caption(tr("train.results_note", epoch=snap.state.epoch))
+            from ui.evaluate_metrics import metrics_panel
 
-        metrics_panel(data, data.y_val, snap.result.val_pred, key="t")
-        st.page_link("pages/evaluate.py", label=tr("nav.evaluate"), icon=":material/fact_check:")
+            metrics_panel(data, data.y_val, snap.result.val_pred, key="t")
+            st.page_link("pages/evaluate.py", label=tr("nav.evaluate"), icon=":material/fact_check:")
 
 # ---- optimizer table ---------------------------------------------------------------------------
 with tab_optim:
-    from ui.train_panels import optimizer_table
+    if tab_open(tab_optim):
+        from ui.train_panels import optimizer_table
 
-    optimizer_table(data, model_cfg())
+        optimizer_table(data, model_cfg())
 
 # ---- runs ----------------------------------------------------------------------------------------
 with tab_runs:
-    from ui.train_panels import runs_panel
+    if tab_open(tab_runs):
+        from ui.train_panels import runs_panel
 
-    runs_panel(metric_label)
+        runs_panel(metric_label)
 
 # ---- save / load / share ------------------------------------------------------------------------
 with tab_save:
-    from ui.train_panels import save_load_share
+    if tab_open(tab_save):
+        from ui.train_panels import save_load_share
 
-    save_load_share(data, ctrl)
+        save_load_share(data, ctrl)
 
 st.info(tr("train.try"), icon="🧪")

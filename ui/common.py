@@ -107,6 +107,23 @@ def show_notes(notes) -> None:
         st.info(tr(key, **params), icon="ℹ️")
 
 
+def lazy_tabs(label_keys: list[str], key: str) -> list:
+    """``st.tabs`` whose hidden tabs do not run: only the open tab's content is computed.
+
+    By default Streamlit runs every tab's content on every run and sends it all (figures, tables,
+    a model file to download) although only one tab shows; with 30 students on one server that
+    is most of a page run's cost. With ``on_change="rerun"`` a tab switch reruns the page and each
+    tab's ``.open`` says whether to draw it (``tab_open``). The key carries the language, so a
+    language switch (which renames the tabs) opens the first tab instead of an unknown label.
+    """
+    return st.tabs([tr(k) for k in label_keys], key=f"{key}_{lang()}", on_change="rerun")
+
+
+def tab_open(tab) -> bool:
+    """Whether to draw this tab's content (``open`` is None where tabs do not track state)."""
+    return getattr(tab, "open", None) is not False
+
+
 def page_header(title_key: str, intro_key: str | None = None) -> None:
     st.title(tr(title_key))
     if intro_key:

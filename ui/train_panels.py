@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -12,11 +13,14 @@ from ui.common import lang, show_error, tr
 from ui.training import model_cfg, optimizer_title, train_cfg
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@functools.lru_cache(maxsize=64)
 def _measured_memory(model_cfg, n_in: int, n_out: int):
+    """Per process, not per session: the figures depend only on the architecture (st.cache_data
+    would hash the config and unpickle a copy on every page run)."""
     from mlcore.optim_table import measure_memory
 
-    return measure_memory(model_cfg, n_in, n_out)
+    n_params, rows = measure_memory(model_cfg, n_in, n_out)
+    return n_params, tuple(rows)
 
 
 def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:

@@ -27,6 +27,15 @@ def _app_with(lang, data, page, epochs=3):
     return at
 
 
+def _open_tab(at, label_key):
+    """Open one of the Train page's tabs (hidden tabs do not run), as a click on it would."""
+    from mlcore.i18n import t
+
+    lang = at.session_state["lang"]
+    at.session_state[f"t_tab_{lang}"] = t(label_key, lang)
+    at.run()
+
+
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_build_then_train_shows_metrics(lang, moons):
     at = _app_with(lang, moons, "pages/build.py")
@@ -48,6 +57,9 @@ def test_build_then_train_shows_metrics(lang, moons):
     at.run()
     assert not at.exception, exceptions(at)
     expected = "Exactitud (accuracy)" if lang == "es" else "Accuracy"
+    assert expected not in [m.label for m in at.metric]  # a hidden tab does not run
+    _open_tab(at, "train.tab.results")
+    assert not at.exception, exceptions(at)
     assert expected in [m.label for m in at.metric]
     assert len(at.session_state["runs"]) == 1
 
@@ -85,7 +97,7 @@ def test_save_then_load_model_round_trip_and_bad_file(moons):
     at = _app_with("en", moons, "pages/train.py", epochs=2)
     at.button(key="t_play").click().run()
     trained = at.session_state["controller"].wait(60).state
-    at.run()
+    _open_tab(at, "train.tab.save")
     payload = persist.save_model(at.session_state["controller"].model_cfg, trained.model_state)
     at.file_uploader(key="s_upload").set_value(("model.safetensors", payload, "application/octet-stream")).run()
     assert not at.exception, exceptions(at)
@@ -146,7 +158,7 @@ def test_training_views_for_regression_multiclass_and_many_features(name, metric
     at = _app_with("en", data, "pages/train.py", epochs=2)
     at.button(key="t_play").click().run()
     assert at.session_state["controller"].wait(120).state.epoch == 2
-    at.run()
+    _open_tab(at, "train.tab.results")
     assert not at.exception, exceptions(at)
     assert metric in [m.label for m in at.metric]
     result = at.session_state["controller"].snapshot().result
@@ -173,7 +185,7 @@ def test_new_runs_join_the_overlay_and_delete_removes_them(moons):
     at = _app_with("en", moons, "pages/train.py", epochs=2)
     at.button(key="t_play").click().run()
     at.session_state["controller"].wait(60)
-    at.run()
+    _open_tab(at, "train.tab.runs")
     assert at.multiselect(key="r_chosen").value == [1]
     at.button(key="t_reset").click().run()
     at.button(key="t_play").click().run()

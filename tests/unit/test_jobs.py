@@ -57,6 +57,24 @@ def test_play_runs_to_the_end_and_matches_fit(pool):
     assert snap.result.val_pred.shape[0] == len(arrays.y_val)
 
 
+def test_finished_in_times_play_to_the_last_epoch(pool):
+    """The Train page shows how long a training took from Play (queue wait included)."""
+    import time
+
+    arrays, cfg = _arrays(), _cfg(epochs=4)
+    ctrl = TrainingController(pool, arrays, MODEL, cfg)
+    assert ctrl.snapshot().finished_in is None
+    start = time.monotonic()
+    ctrl.play()
+    snap = ctrl.wait()
+    elapsed = time.monotonic() - start
+    assert snap.mode == FINISHED and 0 < snap.finished_in <= elapsed
+    ctrl.reset()
+    assert ctrl.snapshot().finished_in is None
+    ctrl.step()  # a run ended by steps, not by Play, has no Play-to-end time
+    assert ctrl.wait().finished_in is None
+
+
 def test_steps_then_play_equals_uninterrupted(pool):
     arrays, cfg = _arrays(), _cfg(epochs=5)
     ctrl = TrainingController(pool, arrays, MODEL, cfg)
