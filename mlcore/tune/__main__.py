@@ -6,12 +6,17 @@ journal file (``data/studies/NAME.journal``), a data dir, or an RDB URL such as
 ``$MLPLAB_DATA_DIR``. The objective (data, settings, base configs) is read from the study itself.
 The worker's sampler seed differs from the app's (``--seed``, default from the process id), so
 that two workers do not draw the same random trials.
+
+Interrupted (Ctrl-C or SIGTERM), the worker fails its running trial with the reason before it
+exits; killed outright (SIGKILL, a lost machine), its trial stops beating and the next ask of any
+process, or the page, fails it as stale (see :mod:`mlcore.tune.storage`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 
@@ -34,16 +39,32 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from mlcore.tune.storage import fail_stale_trials
+
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    job = None
     try:
         store = StudyStore(args.storage)
         settings, arrays = from_study(store.load(args.study))
         seed = args.seed if args.seed is not None else settings.seed + 1 + os.getpid() % 100_000
         sampler, pruner, _ = settings.sampler_and_pruner(seed)
         study = store.load(args.study, sampler=sampler, pruner=pruner)
-        job = TuneJob(study, settings, arrays, args.trials).run_inline()
+        stale = fail_stale_trials(study)
+        if stale:
+            print(f"failed stale trials: {stale}", file=sys.stderr)
+        job = TuneJob(study, settings, arrays, args.trials)
+        job.run_inline()
     except MLCoreError as err:
         print(f"error: {err.message('en')}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, SystemExit):  # Lightning turns an interrupt during a fit into sys.exit(1)
+        if job is not None:
+            job.abandon("interrupted")
+        print("interrupted", file=sys.stderr)
+        return 130
     print(f"{job.finished} trials told: {job.told}")
     return 0
 

@@ -9,11 +9,18 @@ second report at the same step), asks the pruner, and finally tells the result:
 
 - COMPLETE with the mean over folds at the last epoch;
 - PRUNED when ``trial.should_prune()`` says so (the epochs it did not train are counted);
-- FAIL with its reason (``fail_reason`` user attribute) when a fold diverges or training fails;
-  the study goes on with the next trial.
+- FAIL with its reason (``fail_reason`` user attribute, in English, and ``fail_key`` for the
+  page's catalogue) when a fold diverges or training fails; the study goes on with the next trial.
+
+Reports are buffered by the embedded storage and written once per chunk, and pruning is checked
+once per chunk, at its last epoch, after every epoch of the chunk has been reported (see
+:mod:`mlcore.tune.storage` for why and what it saves).
 
 ``request_stop()`` ends the job after the running trial, so every trial in the storage is
-finished (none is left RUNNING) and every completed one is kept.
+finished (none is left RUNNING) and every completed one is kept. ``abandon()`` fails the running
+trial at once (the page calls it when a job it replaces or finds stopped still holds a trial).
+Before each ask the job fails the study's stale trials (no heartbeat for the storage's grace
+period: a killed worker, a closed page), and while a trial runs it records a heartbeat.
 
 A study carries everything a headless worker needs to rebuild this objective in its user
 attributes (:func:`study_attrs`): the data arrays (compressed), the settings and the session's
@@ -138,7 +145,8 @@ def from_study(study) -> tuple[TuneSettings, object]:
 class ChunkOutcome:
     states: list | None
     seconds: float
-    error: str | None = None
+    error: str | None = None  # English text
+    error_key: tuple | None = None  # (catalogue key, params) for the page
 
 
 def trial_chunk(members, states, max_epochs: int) -> ChunkOutcome:
@@ -152,9 +160,11 @@ def trial_chunk(members, states, max_epochs: int) -> ChunkOutcome:
             states = batched.init_many(members)
         states = batched.advance_many(members, states, max_epochs=max_epochs)
     except MLCoreError as err:
-        return ChunkOutcome(None, time.perf_counter() - start, err.message("en"))
+        return ChunkOutcome(None, time.perf_counter() - start, err.message("en"),
+                            (err.key, {k: str(v) for k, v in err.params.items()}))
     except Exception as err:  # a torch failure: the trial fails, the study goes on
-        return ChunkOutcome(None, time.perf_counter() - start, f"{type(err).__name__}: {err}")
+        text = f"{type(err).__name__}: {err}"
+        return ChunkOutcome(None, time.perf_counter() - start, text, ("tune.fail.error", {"text": text}))
     return ChunkOutcome(states, time.perf_counter() - start)
 
 
@@ -172,6 +182,7 @@ class _Running:
     states: list | None = None
     reported: int = 0
     started: float = field(default_factory=time.perf_counter)
+    last_beat: float = field(default_factory=time.monotonic)
 
 
 class TuneJob(_Base):
@@ -199,6 +210,7 @@ class TuneJob(_Base):
         self.trial_seconds = 0.0  # wall seconds from ask to tell, summed
         self.epochs_trained = 0
         self.epochs_saved = 0
+        self.lost: list[int] = []  # trials another process failed as stale while this job ran them
 
     # ---- ChunkJob API ------------------------------------------------------------------------
     def next_call(self):
@@ -211,14 +223,37 @@ class TuneJob(_Base):
         return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, left, cap)))
 
     def absorb(self, result: ChunkOutcome) -> None:
+        from optuna.exceptions import UpdateFinishedTrialError
+
+        from mlcore.tune.storage import flush
+
         run = self.current
         if run is None:
             return
         t0 = time.perf_counter()
         try:
             self._absorb(run, result)
+            if self.current is run:
+                self._beat(run)
+            flush(self.study)  # this chunk's epochs, visible to other processes now
+        except UpdateFinishedTrialError:  # another process failed this trial as stale
+            self._lose(run)
         finally:
             self.overhead += time.perf_counter() - t0
+
+    def _beat(self, run: _Running) -> None:
+        from mlcore.tune.storage import beat, heartbeat_seconds
+
+        interval = heartbeat_seconds(self.study)
+        if interval is not None and time.monotonic() - run.last_beat >= interval:
+            beat(self.study, run.trial)
+            run.last_beat = time.monotonic()
+
+    def _lose(self, run: _Running) -> None:
+        """The trial was finished by someone else: count it and go on with the next one."""
+        self.lost.append(run.trial.number)
+        self.finished += 1
+        self.current = None
 
     def done(self) -> bool:
         if self.current is not None:
@@ -241,11 +276,23 @@ class TuneJob(_Base):
         """End after the running trial (it is finished and told as usual)."""
         self.stop_requested = True
 
-    def abandon(self, reason: str = "stopped") -> None:
-        """Tell the running trial FAIL now (the job will not continue it)."""
-        if self.current is not None:
-            self._fail(self.current, reason)
-        self.stop_requested = True
+    def abandon(self, why: str = "stopped") -> None:
+        """Fail the running trial now, with its reason (``why``: ``stopped``, ``replaced`` or
+        ``interrupted``, catalogue ``tune.fail.abandoned.<why>``); the job then ends."""
+        from optuna.exceptions import UpdateFinishedTrialError
+
+        run, self.stop_requested = self.current, True
+        if run is None:
+            return
+        try:
+            self._fail(run, f"abandoned ({why}) at epoch {run.reported}", (f"tune.fail.abandoned.{why}",
+                                                                          {"epoch": run.reported}))
+        except UpdateFinishedTrialError:  # another process failed it first (stale)
+            self._lose(run)
+
+    @property
+    def has_running_trial(self) -> bool:
+        return self.current is not None
 
     def run_inline(self) -> TuneJob:
         """Run every chunk in this thread (tests, the headless worker, benchmarks)."""
@@ -255,21 +302,30 @@ class TuneJob(_Base):
 
     # ---- internals ---------------------------------------------------------------------------
     def _ask(self) -> None:
+        import warnings
+
         from mlcore.evaluate.folds import fold_members
+        from mlcore.tune.storage import beat, fail_stale_trials
 
         t0 = time.perf_counter()
-        trial = self.study.ask()
+        fail_stale_trials(self.study)  # as Study.optimize does before each trial with a heartbeat
+        with warnings.catch_warnings():  # "heartbeat is supposed to be used with Study.optimize": we beat
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = self.study.ask()
+        beat(self.study, trial)
         s = self.settings
         try:
             mcfg, tcfg = suggest(trial, s.space, s.model_cfg, s.train_cfg)
             n_train = len(self.arrays.y_train)
             if tcfg.batch_size > n_train:
                 tcfg = replace(tcfg, batch_size=n_train)
+            t1 = time.perf_counter()
             members = fold_members(self.arrays, mcfg, tcfg, s.k, s.seed)
+            t0 += time.perf_counter() - t1  # splitting the folds is the objective's work, not overhead
         except MLCoreError as err:
             self.overhead += time.perf_counter() - t0
             run = _Running(trial, [], s.model_cfg, s.train_cfg)
-            self._fail(run, err.message("en"))
+            self._fail(run, err.message("en"), (err.key, {k: str(v) for k, v in err.params.items()}))
             if self.done():
                 self.current = None
                 raise
@@ -293,12 +349,14 @@ class TuneJob(_Base):
         elif result.seconds > 2 * CHUNK_SECONDS:
             self.epochs_per_chunk = max(1, self.epochs_per_chunk // 2)
         if result.error is not None:
-            return self._fail(run, result.error)
+            return self._fail(run, result.error, result.error_key)
         run.states = result.states
         for fold, state in enumerate(run.states):
             if state.status == "diverged":
                 return self._fail(run, f"diverged: loss not finite at epoch {state.diverged_epoch}, "
-                                       f"step {state.diverged_step} (fold {fold + 1})")
+                                       f"step {state.diverged_step} (fold {fold + 1})",
+                                  ("tune.fail.diverged", {"epoch": state.diverged_epoch, "step": state.diverged_step,
+                                                          "fold": fold + 1}))
         reached = min(s.epoch for s in run.states)
         trial = run.trial
         for epoch in range(run.reported + 1, reached + 1):
@@ -306,10 +364,10 @@ class TuneJob(_Base):
             run.reported = epoch
             self.epochs_trained += 1
             if not math.isfinite(value):
-                return self._fail(run, f"metric not finite at epoch {epoch}")
-            trial.report(value, epoch)
+                return self._fail(run, f"metric not finite at epoch {epoch}", ("tune.fail.not_finite", {"epoch": epoch}))
+            trial.report(value, epoch)  # buffered by the embedded storage: one append per chunk
         # One pruning decision per chunk, at its last epoch: the chunk's epochs are trained
-        # already, and each should_prune reads the study from the storage.
+        # already (the pruner sees every one of their values), and each should_prune reads the study.
         if run.reported < run.train_cfg.epochs and reached > 0 and trial.should_prune():
             self.epochs_saved += run.train_cfg.epochs - run.reported
             trial.set_user_attr("epochs_run", run.reported)
@@ -318,8 +376,10 @@ class TuneJob(_Base):
             trial.set_user_attr("epochs_run", reached)
             self._tell(run, "complete", self._value(run.states, reached))
 
-    def _fail(self, run: _Running, reason: str) -> None:
+    def _fail(self, run: _Running, reason: str, key: tuple | None = None) -> None:
         run.trial.set_user_attr("fail_reason", reason)
+        if key is not None:
+            run.trial.set_user_attr("fail_key", {"key": key[0], "params": dict(key[1])})
         run.trial.set_user_attr("epochs_run", run.reported)
         self._tell(run, "fail")
 
@@ -361,6 +421,14 @@ class CompareJob(_Base):
     def request_stop(self) -> None:
         for j in self.jobs:
             j.request_stop()
+
+    def abandon(self, why: str = "stopped") -> None:
+        for j in self.jobs:
+            j.abandon(why)
+
+    @property
+    def has_running_trial(self) -> bool:
+        return any(j.has_running_trial for j in self.jobs)
 
 
 def retrain_chunk(arrays, model_cfg, train_cfg, state, max_epochs: int):

@@ -245,3 +245,132 @@ def test_lightning_pruning_callback_reports_each_epoch_and_prunes(moons):
         strict.optimize(lambda t: fit_trial(t, moons, ModelConfig(), cfg), n_trials=1)
     assert strict.trials[0].state == TrialState.PRUNED
     assert list(strict.trials[0].intermediate_values) == [0]
+
+
+# ---- storage overhead: reports written per chunk, fewer fsyncs ---------------------------------------
+def _one_chunk(job):
+    fn, args = job.next_call()
+    return fn(*args)
+
+
+def test_a_chunk_s_reports_go_out_in_one_append_and_other_processes_see_every_epoch(tmp_path, moons):
+    settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=None, units=None), pruner="median", k=2,
+                            train_cfg=TrainConfig(batch_size=16, epochs=12))
+    store = StudyStore(tmp_path)
+    study = _study(store, "chunks", settings, moons)
+    backend = study._storage._backend
+    job = TuneJob(study, settings, moons, n_trials=1)
+    seen = []
+    while not job.done():
+        result = _one_chunk(job)
+        before = backend.appends
+        job.absorb(result)
+        if job.current is not None:  # tell is one more write
+            assert backend.appends - before == 1  # the chunk's reports (and attributes): one append
+        other = StudyStore(tmp_path).load("chunks").trials[0]  # a fresh storage, as another process
+        seen.append(sorted(other.intermediate_values))
+    assert seen[-1] == list(range(1, 13)) and len(seen) >= 3
+    for epochs in seen[:-1]:
+        assert epochs == list(range(1, len(epochs) + 1))  # every epoch absorbed so far, no gap
+    assert study.trials[0].state == TrialState.COMPLETE
+
+
+def test_fsync_for_study_changes_at_once_and_for_finished_trials_at_most_every_few_seconds(tmp_path, monkeypatch):
+    from optuna.storages.journal._storage import JournalOperation as Op
+
+    from mlcore.tune import journal
+
+    synced = []
+    monkeypatch.setattr(journal.os, "fsync", lambda fd: synced.append(fd))
+    clock = [100.0]
+    monkeypatch.setattr(journal.time, "monotonic", lambda: clock[0])
+    backend = journal.TrialDurableFileBackend(str(tmp_path / "s.journal"), durable_seconds=5.0)
+    log = {"worker_id": "w", "trial_id": 0}
+    backend.append_logs([{**log, "op_code": Op.SET_TRIAL_INTERMEDIATE_VALUE, "step": 1, "intermediate_value": 0.5}])
+    assert synced == []
+    done = {**log, "op_code": Op.SET_TRIAL_STATE_VALUES, "state": TrialState.COMPLETE, "values": [1.0],
+            "datetime_complete": "2026-01-01T00:00:00.000000+00:00"}
+    backend.append_logs([done])
+    assert len(synced) == 1  # the first finished trial
+    clock[0] += 1.0
+    backend.append_logs([done])
+    assert len(synced) == 1  # one second later: flushed to the OS, not fsync'd
+    backend.append_logs([{"worker_id": "w", "op_code": Op.SET_STUDY_USER_ATTR, "study_id": 0, "user_attr": {"a": 1}}])
+    assert len(synced) == 2  # a study change: at once
+    clock[0] += 5.0
+    backend.append_logs([done])
+    assert len(synced) == 3
+    assert len(list(backend.read_logs(0))) == 5  # every append is in the file
+
+
+# ---- interrupted trials: heartbeat, stale trials, abandoned trials ------------------------------------
+def test_a_stale_running_trial_is_failed_with_its_reason_and_the_study_goes_on(tmp_path, moons, monkeypatch):
+    from mlcore.tune import journal
+    from mlcore.tune.storage import fail_stale_trials
+
+    monkeypatch.setattr("mlcore.tune.objective.CHUNK_SECONDS", 100.0)  # chunks of 2 epochs (12 / 6 checks)
+    settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=None, units=None), pruner="none", k=2,
+                            train_cfg=TrainConfig(batch_size=16, epochs=12))
+    study = _study(StudyStore(tmp_path, grace_seconds=30), "stale", settings, moons)
+    job = TuneJob(study, settings, moons, n_trials=2)
+    job.absorb(_one_chunk(job))
+    other = StudyStore(tmp_path, grace_seconds=30).load("stale")  # another process looking at the study
+    assert fail_stale_trials(other) == []  # it beat when it was asked: alive
+    assert other.trials[0].state == TrialState.RUNNING
+
+    now = journal._now()
+    monkeypatch.setattr(journal, "_now", lambda: now + 31)  # 31 s later without a beat: the worker is gone
+    assert fail_stale_trials(other) == [0]
+    trial = other.trials[0]
+    assert trial.state == TrialState.FAIL and trial.user_attrs["fail_reason"].startswith("stale")
+    assert trial.user_attrs["fail_key"] == {"key": "tune.fail.stale", "params": {"seconds": 30}}
+    assert fail_stale_trials(other) == []  # once
+
+    run_inline(job)  # the job notices its trial was failed and goes on with the next one
+    assert job.lost == [0] and job.told == [1]
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.COMPLETE]
+
+
+def test_abandoning_a_job_fails_its_running_trial_with_the_reason(tmp_path, moons):
+    from mlcore.tune.objective import CompareJob
+
+    settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=None, units=None), pruner="none", k=2,
+                            train_cfg=TrainConfig(batch_size=16, epochs=12))
+    study = _study(StudyStore(tmp_path), "abandon", settings, moons)
+    job = TuneJob(study, settings, moons, n_trials=3)
+    wrapper = CompareJob([job])
+    assert not wrapper.has_running_trial
+    job.absorb(_one_chunk(job))
+    assert wrapper.has_running_trial
+    wrapper.abandon("replaced")
+    assert job.done() and not wrapper.has_running_trial
+    trial = StudyStore(tmp_path).load("abandon").trials[0]
+    assert trial.state == TrialState.FAIL and "replaced" in trial.user_attrs["fail_reason"]
+    assert trial.user_attrs["fail_key"]["key"] == "tune.fail.abandoned.replaced"
+    assert trial.user_attrs["epochs_run"] == trial.user_attrs["fail_key"]["params"]["epoch"] > 0
+
+
+def test_heartbeat_on_an_rdb_storage_fails_a_trial_that_stopped_beating(tmp_path):
+    """SQLite here (the RDB code path PostgreSQL takes; test_tune_workers runs PostgreSQL): optuna's
+    own heartbeat table and the database's clock, waited for (grace 1 s), not faked."""
+    import time
+    import warnings
+
+    from mlcore.tune.storage import beat, fail_stale_trials
+
+    store = StudyStore(f"sqlite:///{tmp_path / 'rdb.db'}", heartbeat_seconds=1, grace_seconds=1)
+    assert store.kind == "rdb"
+    study = store.create("rdb", "maximize", {})
+    with warnings.catch_warnings():  # "heartbeat is supposed to be used with Study.optimize": we beat
+        warnings.simplefilter("ignore")
+        trial = study.ask()
+    beat(study, trial)
+    assert fail_stale_trials(study) == []
+    deadline = time.monotonic() + 30
+    failed = []
+    while not failed and time.monotonic() < deadline:
+        time.sleep(0.2)
+        failed = fail_stale_trials(store.load("rdb"))
+    assert failed == [0]
+    frozen = store.load("rdb").trials[0]
+    assert frozen.state == TrialState.FAIL and frozen.user_attrs["fail_key"]["key"] == "tune.fail.stale"

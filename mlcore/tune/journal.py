@@ -1,0 +1,161 @@
+"""The embedded study storage: Optuna's journal file, with fewer fsyncs, reports written per chunk,
+and a heartbeat.
+
+Why these subclasses (the measurements and the durability argument are in
+:mod:`mlcore.tune.storage`): optuna 5's ``JournalFileBackend.append_logs`` fsyncs every
+operation and ``JournalStorage`` writes every ``Trial.report`` as its own append, which cost
+10-15 % of a trial; and ``JournalStorage`` does not implement optuna's ``BaseHeartbeat``, so a
+killed worker's trial would stay RUNNING. What is overridden:
+
+- :class:`TrialDurableFileBackend.append_logs`: the same lock, append and flush as optuna's, with
+  ``os.fsync`` when a write changes a study, and when it finishes a trial if the last fsync is
+  older than ``durable_seconds`` (5 s);
+- :class:`MLPlabJournalStorage`: ``set_trial_intermediate_value`` (``Trial.report``), trial
+  user attributes and the heartbeat are buffered; the buffer goes out with the next write (in
+  the same append, so the log order is kept) or before the next read (``_sync_with_backend``,
+  which every read of ``JournalStorage`` calls first), or by :meth:`MLPlabJournalStorage.flush`
+  (the job calls it after each chunk). A write to a trial another process has finished still
+  raises ``UpdateFinishedTrialError``, at the next read or write instead of at once;
+- ``BaseHeartbeat``: ``record_heartbeat`` sets a trial system attribute (wall-clock time);
+  ``_get_stale_trial_ids`` lists RUNNING trials whose last beat (or start) is older than the
+  grace period.
+
+These lean on ``JournalStorage``'s private ``_write_log`` / ``_sync_with_backend`` /
+``_thread_lock`` / ``_replay_result`` (optuna is pinned in requirements.txt; tests/unit/test_tune.py
+checks the behaviour: one append per chunk, every epoch's value stored, stale trials failed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.storages.journal._file import get_lock_file
+from optuna.storages.journal._storage import JournalOperation
+from optuna.trial import TrialState
+
+HEARTBEAT_ATTR = "mlplab_heartbeat"
+_now = time.time  # wall clock of the beats (shared by processes on one machine); tests move it
+_STUDY_OPS = (JournalOperation.CREATE_STUDY, JournalOperation.DELETE_STUDY, JournalOperation.SET_STUDY_USER_ATTR,
+              JournalOperation.SET_STUDY_SYSTEM_ATTR)
+
+
+def _durability(log: dict) -> str | None:
+    """``study`` (fsync now), ``trial`` (a finished trial: fsync if the last one is old) or None."""
+    op = log.get("op_code")
+    if op in _STUDY_OPS:
+        return "study"
+    if op == JournalOperation.SET_TRIAL_STATE_VALUES and TrialState(log["state"]).is_finished():
+        return "trial"
+    return None
+
+
+class TrialDurableFileBackend(JournalFileBackend):
+    """``JournalFileBackend`` that fsyncs a study's changes at once and finished trials at most
+    every ``durable_seconds`` (each append is still flushed to the OS, so every process sees it)."""
+
+    def __init__(self, file_path: str, lock_obj=None, durable_seconds: float = 5.0) -> None:
+        super().__init__(file_path, lock_obj)
+        self.durable_seconds = durable_seconds
+        self.appends = 0  # counted for tests and the bench
+        self.fsyncs = 0
+        self._last_fsync = float("-inf")
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+        now = time.monotonic()
+        kinds = [_durability(log) for log in logs]
+        durable = "study" in kinds or ("trial" in kinds and now - self._last_fsync >= self.durable_seconds)
+        with get_lock_file(self._lock):
+            with open(self._file_path, "ab") as f:
+                f.write(text.encode("utf-8"))
+                f.flush()
+                if durable:
+                    os.fsync(f.fileno())  # everything appended before it too
+        self.appends += 1
+        if durable:
+            self.fsyncs += 1
+            self._last_fsync = now
+
+
+class MLPlabJournalStorage(JournalStorage, BaseHeartbeat):
+    """``JournalStorage`` whose intermediate values and trial user attributes go out with the next
+    write or read, and with a heartbeat (``heartbeat_interval`` / ``grace_period`` in seconds, as ``RDBStorage`` takes them)."""
+
+    def __init__(self, backend, heartbeat_interval: int | None = 5, grace_period: float | None = 30) -> None:
+        self._pending: list[dict[str, Any]] = []
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
+        super().__init__(backend)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self._pending = []
+
+    # ---- buffered reports ------------------------------------------------------------------
+    def _buffer(self, op_code: int, fields: dict[str, Any]) -> None:
+        with self._thread_lock:
+            self._pending.append({"op_code": op_code, "worker_id": self._replay_result.worker_id, **fields})
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
+        self._buffer(JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE,
+                     {"trial_id": trial_id, "step": step, "intermediate_value": intermediate_value})
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        # user attributes are the app's own (no sampler reads them); system attributes, which
+        # samplers use to coordinate between processes (GridSampler's grid_id), are not buffered
+        self._buffer(JournalOperation.SET_TRIAL_USER_ATTR, {"trial_id": trial_id, "user_attr": {key: value}})
+
+    def _write_log(self, op_code: int, extra_fields: dict[str, Any]) -> None:
+        logs, self._pending = self._pending, []
+        logs.append({"op_code": op_code, "worker_id": self._replay_result.worker_id, **extra_fields})
+        self._backend.append_logs(logs)
+
+    def _sync_with_backend(self) -> None:
+        if self._pending:
+            logs, self._pending = self._pending, []
+            self._backend.append_logs(logs)
+        # A buffered write to a trial that another process finished raises while it is replayed
+        # (optuna counts that log as read); replay the rest too, so the error comes once, here.
+        error = None
+        while True:
+            try:
+                super()._sync_with_backend()
+                break
+            except UpdateFinishedTrialError as err:
+                error = err
+        if error is not None:
+            raise error
+
+    def flush(self) -> None:
+        """Write the buffered intermediate values now (and read what other processes wrote)."""
+        with self._thread_lock:
+            self._sync_with_backend()
+
+    # ---- heartbeat (optuna's BaseHeartbeat interface) -----------------------------------------
+    def record_heartbeat(self, trial_id: int) -> None:
+        self._buffer(JournalOperation.SET_TRIAL_SYSTEM_ATTR, {"trial_id": trial_id,
+                                                             "system_attr": {HEARTBEAT_ATTR: _now()}})
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        grace = self.grace_period if self.grace_period is not None else 2 * (self.heartbeat_interval or 0)
+        now = _now()
+        stale = []
+        for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            last = trial.system_attrs.get(HEARTBEAT_ATTR)
+            if last is None and trial.datetime_start is not None:
+                last = trial.datetime_start.timestamp()  # naive local time, as the journal stores it
+            if last is not None and now - float(last) > grace:
+                stale.append(trial._trial_id)
+        return stale
+
+    def get_heartbeat_interval(self) -> int | None:
+        return self.heartbeat_interval
+
+    def get_heartbeat_stale_trial_callback(self):
+        return None
