@@ -141,8 +141,8 @@ def _animate(fig, paths, clipped, first_trace, step_label, play_label, pause_lab
 
     A frame holds one line per path plus the one trace of current points; only those traces are
     listed in ``traces``, so the contour is sent once. Frames are attached as plain dicts, without
-    plotly's per-property validation (the static figure above is validated): validating them cost
-    most of a second on every rerun.
+    plotly's per-property validation (``fast.with_frames``): validating them cost most of a second
+    on every rerun.
     """
     plan = path_frames([len(p.points) for p in paths], max_frames)
     traces = list(range(first_trace, first_trace + len(paths) + 1))
@@ -173,9 +173,7 @@ def _animate(fig, paths, clipped, first_trace, step_label, play_label, pause_lab
         )],
         margin=dict(b=110),
     )
-    spec = fig.to_dict()
-    spec["frames"] = frames
-    return go.Figure(spec, _validate=False)
+    return fast.with_frames(fast.finish(fig), frames)
 
 
 @fast.builder

@@ -314,10 +314,11 @@ def test_descent_figure_animates_only_the_paths():
                          {"sgd": "SGD", "adam": "Adam", "gd": "GD"}, max_frames=5)
     # contour, minima, start, 3 path lines, 1 trace of current points
     assert [t.type for t in fig.data] == ["contour"] + ["scatter"] * 6
-    assert len(fig.frames) == 5 and list(fig.frames[0].traces) == [3, 4, 5, 6]
+    frames = fig.to_dict()["frames"]  # what Streamlit sends (unvalidated frames: see mlcore.plots.fast.with_frames)
+    assert len(frames) == 5 and list(frames[0]["traces"]) == [3, 4, 5, 6]
     assert list(fig.data[6].marker.symbol) == ["circle", "circle", "x"]  # GD diverged: its last point is an X
-    assert list(fig.frames[0].data[-1].marker.symbol) == ["circle", "circle", "circle"]
-    assert list(fig.frames[-1].data[-1].marker.symbol) == ["circle", "circle", "x"]
+    assert list(frames[0]["data"][-1]["marker"]["symbol"]) == ["circle", "circle", "circle"]
+    assert list(frames[-1]["data"][-1]["marker"]["symbol"]) == ["circle", "circle", "x"]
     assert fig.layout.xaxis.range == (-3.0, 3.0)
     clipped_x = np.array(fig.data[5].x)
     assert clipped_x.min() >= -3.0 and clipped_x.max() <= 3.0
