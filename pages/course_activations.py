@@ -9,6 +9,8 @@ from mlcore.course import course_rows
 from mlcore.course.activations import (
     ACTIVATIONS,
     FORMULAS,
+    DeadReluScan,
+    LinearCollapse,
     activation_curve,
     dead_relu_scan,
     linear_collapse,
@@ -20,6 +22,17 @@ from ui.common import lang, show_error, tr
 
 
 LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
+
+
+# Pure computations with torch (tens of ms each), cached: every widget on this page reruns it.
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_dead_relu_scan(X: np.ndarray, shift: float) -> DeadReluScan:
+    return dead_relu_scan(X, shift, n_units=32, seed=0)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_linear_collapse(seed: int, activation: str) -> LinearCollapse:
+    return linear_collapse(n_in=3, n_hidden=4, n_out=2, k=4, seed=seed, activation=activation)
 
 
 def act_label(name: str) -> str:
@@ -75,7 +88,7 @@ else:
     st.caption(tr("course.basics.current_data", name=rows.name, rows=rows.X.shape[0]))
 shift = st.slider(tr("course.act.shift"), -4.0, 2.0, 0.0, 0.1, key="course_act_shift")
 try:
-    scan = dead_relu_scan(rows.X, shift, n_units=32, seed=0)
+    scan = cached_dead_relu_scan(rows.X, shift)
 except MLCoreError as err:
     show_error(err)
 else:
@@ -106,7 +119,7 @@ between = cc1.selectbox(tr("course.act.between"), ("identity", "relu", "tanh"), 
                         key="course_act_between")
 seed = cc2.number_input(tr("course.act.seed"), 0, 9999, 0, 1, key="course_act_seed")
 try:
-    lc = linear_collapse(n_in=3, n_hidden=4, n_out=2, k=4, seed=int(seed), activation=between)
+    lc = cached_linear_collapse(int(seed), between)
 except MLCoreError as err:
     show_error(err)
     st.stop()

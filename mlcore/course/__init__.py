@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
+
 import numpy as np
 
 BUILTIN_NAME = "iris"
@@ -36,13 +38,16 @@ class CourseRows:
         return int(self.X.shape[1])
 
 
+@functools.lru_cache(maxsize=1)
 def builtin_rows() -> CourseRows:
-    """Iris (150 rows, 4 features) standardised with scikit-learn's ``StandardScaler``."""
+    """Iris (150 rows, 4 features) standardised with scikit-learn's ``StandardScaler``. Computed
+    once per process (course pages ask for it on every rerun) and read-only, since it is shared."""
     from sklearn.datasets import load_iris
     from sklearn.preprocessing import StandardScaler
 
     iris = load_iris()
     X = StandardScaler().fit_transform(iris.data).astype(np.float32)
+    X.setflags(write=False)
     return CourseRows(BUILTIN_NAME, X, tuple(iris.feature_names), builtin=True)
 
 
