@@ -217,7 +217,7 @@ def test_augmented_matrix_forward_equals_model(activation, seed, k):
     np.testing.assert_allclose(first.X_aug[:-1], rows.X[:k].T, rtol=1e-6)  # one column per instance
     np.testing.assert_allclose(last.X_aug[:-1], first.Y)  # layer 2 reads layer 1's output
     with torch.no_grad():
-        expected = model(torch.from_numpy(rows.X[:k])).numpy().T
+        expected = model(torch.tensor(rows.X[:k])).numpy().T
     np.testing.assert_allclose(trace.output, expected, atol=1e-6)
     assert trace.max_abs_diff < 1e-6
     assert (first.activation, last.activation) == (activation, "identity")
