@@ -1,4 +1,8 @@
-"""Shared look of every figure: projector-sized fonts and a clean white template."""
+"""Shared look of every figure: projector-sized fonts and a clean white template.
+
+``base_layout`` works on a ``go.Figure`` and on a ``mlcore.plots.fast.FastFigure`` alike; on the
+latter, ``template="plotly_white"`` becomes a cached dict instead of a ``Template`` rebuilt from its
+name on every call (that rebuild alone cost about 7 ms a figure)."""
 
 from __future__ import annotations
 
