@@ -3,7 +3,7 @@ maps, prototypes, a rule surrogate and where they disagree, on the session's tra
 
 import streamlit as st
 
-from ui.common import require_data, tr
+from ui.common import lazy_tabs, require_data, tab_open, tr
 
 st.title(tr("explain.title"))
 st.markdown(tr("explain.intro"))
@@ -46,27 +46,21 @@ if ctx is not None:
         st.caption(tr("explain.model_caption", arch=ctx.model.architecture(), epoch=ctx.epoch))
     else:
         st.caption(tr("explain.model_caption_adopted", arch=ctx.model.architecture()))
-tabs = st.tabs([tr("explain.tab.shap"), tr("explain.tab.cf"), tr("explain.tab.saliency"),
-                tr("explain.tab.prototypes"), tr("explain.tab.surrogate"), tr("explain.tab.disagreement"),
-                tr("explain.tab.theory")])
-with tabs[6]:
-    theory(data)
+TABS = ("shap", "cf", "saliency", "prototypes", "surrogate", "disagreement", "theory")
+tabs = dict(zip(TABS, lazy_tabs([f"explain.tab.{name}" for name in TABS], "x_tab")))  # hidden tabs do not run
+with tabs["theory"]:
+    if tab_open(tabs["theory"]):
+        theory(data)
 if ctx is None:
-    with tabs[0]:
+    with tabs["shap"]:
         st.warning(tr("explain.need_training"), icon="🏋️")
         st.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")
     st.stop()
 
-with tabs[0]:
-    ux.shap_tab(ctx)
-with tabs[1]:
-    ux.counterfactual_tab(ctx)
-with tabs[2]:
-    ux.saliency_tab(ctx)
-with tabs[3]:
-    ux.prototypes_tab(ctx)
-with tabs[4]:
-    ux.surrogate_tab(ctx)
-with tabs[5]:
-    ux.disagreement_tab(ctx)
+RENDER = {"shap": ux.shap_tab, "cf": ux.counterfactual_tab, "saliency": ux.saliency_tab,
+          "prototypes": ux.prototypes_tab, "surrogate": ux.surrogate_tab, "disagreement": ux.disagreement_tab}
+for name, render in RENDER.items():
+    with tabs[name]:
+        if tab_open(tabs[name]):
+            render(ctx)
 st.info(tr("explain.question"), icon="❓")

@@ -35,7 +35,19 @@ def _trained_app(lang, data, epochs=2):
     return at
 
 
+JOB_TAB = {"shap": "shap", "cf": "cf", "dis": "disagreement", "sal": "saliency", "sal_cf": "saliency"}
+
+
+def _open_tab(at, tab):
+    """Open one of the page's tabs, as a click on it would (hidden tabs do not run)."""
+    lang = at.session_state["lang"]
+    at.session_state[f"x_tab_{lang}"] = t(f"explain.tab.{tab}", lang)
+    at.run()
+    assert not at.exception, exceptions(at)
+
+
 def _run_job(at, name):
+    _open_tab(at, JOB_TAB[name])
     at.button(key=f"explain_job_{name}_run").click().run()
     at.session_state[f"explain_job_{name}"].wait(120)
     at.run()
@@ -59,6 +71,7 @@ def test_explain_page_on_a_trained_model(name, lang):
     assert shap.method == "deeplift" and shap.additivity_error < 1e-4
     labels = [m.label for m in at.metric]
     assert t("explain.shap.additivity", lang) in labels
+    assert t("explain.sur.fidelity.accuracy", lang) not in labels  # the surrogate's tab is hidden: not run
     text = _texts(at)
     if name == "diabetes":
         assert t("explain.output.value", lang, target=data.target_name) in text
@@ -66,6 +79,8 @@ def test_explain_page_on_a_trained_model(name, lang):
         assert t("explain.method.deeplift", lang) in text
     assert t("err.unexpected", lang) not in [e.value for e in at.error]
     # the rule surrogate shows its fidelity, measured on validation rows
+    _open_tab(at, "surrogate")
+    labels = [m.label for m in at.metric]
     fidelity = "r2" if name == "diabetes" else "accuracy"
     assert t(f"explain.sur.fidelity.{fidelity}", lang) in labels
     if name != "digits":  # (on digits the image counterfactual below stands for both)
@@ -81,6 +96,7 @@ def test_explain_page_on_a_trained_model(name, lang):
         cf38 = _run_job(at, "sal_cf").results["cf"]
         assert all(int(item.prediction) == 8 for item in cf38.items)
     else:
+        _open_tab(at, "saliency")
         assert t("explain.sal.only_images", lang) in _texts(at)
 
 
@@ -96,7 +112,8 @@ def test_results_are_marked_out_of_date_when_the_model_changes():
     at.run()
     assert not at.exception, exceptions(at)
     assert t("explain.stale_model", "en") in [w.value for w in at.warning]
-    # SHAP is cheap: it is recomputed for the current model on its own
+    # SHAP is cheap: it is recomputed for the current model on its own, once its tab is shown
+    _open_tab(at, "shap")
     shap_ctrl = at.session_state["explain_job_shap"]
     shap_ctrl.wait(60)
     assert shap_ctrl.job.meta["fp"][3] == 2
@@ -124,6 +141,7 @@ def test_one_hot_features_are_grouped_and_rules_name_categories():
     at.toggle(key="x_shap_group").set_value(False).run()
     assert not at.exception, exceptions(at)
     assert len(at.selectbox(key="x_shap_dep").options) == data.n_features  # one per one-hot column
+    _open_tab(at, "surrogate")
     sur = at.session_state["_explain_sur"][1]
     assert {c.feature for r in sur.rules for c in r.conditions} <= {"age", "income", "color"}
     cf = _run_job(at, "cf").results["cf"]
