@@ -4,21 +4,26 @@
 
 Workload (issue 7): moons, 1000 rows (800 train / 200 validation, as in ``bench.bench_train``), MLP
 2-16-16-2, Adam, batch 32, 50 epochs, one torch thread. The reference is ONE sequential
-:func:`mlcore.train.fit` of that model on the training set. Three batched jobs
-(:func:`mlcore.batched.fit_many`):
+:func:`mlcore.train.fit` of that model on the training set. The jobs:
 
-- 5-fold cross-validation (:func:`mlcore.evaluate.folds.fold_members`): 5 models on 640 rows each;
-- a 10-point capacity sweep, hidden widths 2 .. 64 (geometric), 2-w-w-2, twice: grouped by shape
-  (the default: ten one-member groups, each exactly its single run) and with ``pad_widths=True``
-  (one zero-padded group: the fast way, equal to its single runs only up to float rounding, which
-  Adam can amplify over 50 epochs - see the max |dW| column);
-- a bias-variance run: M = 20 models at 2-16-16-2 on bootstrap resamples of the training set.
+- 5-fold cross-validation (:func:`mlcore.evaluate.folds.fold_members`, :func:`mlcore.batched.fit_many`):
+  5 models on 640 rows each;
+- a 10-point capacity sweep, hidden widths 2 .. 64 (geometric), 2-w-w-2, one seed, AS THE EVALUATE
+  PAGE RUNS IT: :func:`mlcore.evaluate.sweeps.capacity_job` run chunk by chunk
+  (``mlcore.jobs.run_inline``: point groups, ``CHUNK_SECONDS`` chunks, each a batched call that
+  resumes the previous one, and the final scoring); the same with the page's default 3 seeds
+  (30 models);
+- the same 10 widths as one zero-padded group with ``exact=False`` (``fit_many(pad_widths=True,
+  exact=False)``): the fast approximate path, equal to its single runs only up to rounding, which
+  Adam amplifies over 50 epochs (see its max |dW|);
+- a bias-variance run: M = 20 models at 2-16-16-2 on bootstrap resamples (``fit_many``).
 
 For each job the table prints the batched time / one fit (median of the per-repeat ratios, the
 one fit re-timed in every repeat, so background load hits both alike; "(cpu)": the same ratio of
 this process's CPU time, steadier on a shared machine), the time of the same work
 done sequentially (one ``train.fit`` per model, timed once) and the largest difference between the
-batched and the sequential final weights (0 = the very same computation).
+batched and the sequential final weights (0 = the very same computation; for the page's sweeps
+the weights come from ``fit_many`` over the same point groups, which the chunked run equals).
 Targets: 5-fold <= 1.5x, sweep <= 3x, bias-variance <= 3x one fit.
 """
 
@@ -34,19 +39,39 @@ import torch
 from bench.bench_train import workloads
 from mlcore.batched import Member, fit_many
 from mlcore.config import LayerSpec, ModelConfig, OptimConfig, TrainConfig
+from mlcore.evaluate import sweeps
 from mlcore.evaluate.folds import fold_members
+from mlcore.jobs import run_inline
 from mlcore.train import TrainArrays, fit
 
 WIDTHS = tuple(int(round(w)) for w in np.geomspace(2, 64, 10))  # 2, 3, 4, 6, 9, 14, 20, 30, 44, 64
-TARGETS = {"5-fold CV": 1.5, "sweep, by shape": None, "sweep, padded": 3.0, "bias-variance M=20": 3.0}
+TARGETS = {"5-fold CV": 1.5, "sweep (page)": 3.0, "sweep x3 seeds (page)": None, "sweep, padded ~": None,
+           "bias-variance M=20": 3.0}
 
 
 def model_cfg(width: int = 16) -> ModelConfig:
     return ModelConfig(hidden=(LayerSpec(width, "relu"), LayerSpec(width, "relu")), binary_head="softmax")
 
 
-def jobs(arrays: TrainArrays, epochs: int) -> dict[str, tuple[list[Member], bool]]:
-    """name -> (members, pad_widths)."""
+def _page_sweep(arrays: TrainArrays, cfg: TrainConfig, seeds: int):
+    """(members, run, states) of the page's capacity sweep: ``run`` times what the page runs,
+    ``states`` gives the final weights of the same members (``fit_many`` per point group)."""
+    def make():
+        return sweeps.capacity_job(arrays, model_cfg(), cfg, "width", WIDTHS, n_seeds=seeds)
+
+    job = make()
+    members = [m for p in job.points for m in p.members]
+
+    def states():
+        out = []
+        for a, b in job.groups:
+            out.extend(fit_many([m for p in job.points[a:b] for m in p.members]))
+        return out
+    return members, lambda: run_inline(make()), states
+
+
+def jobs(arrays: TrainArrays, epochs: int) -> dict[str, tuple]:
+    """name -> (members, run, states): ``run()`` is timed, ``states()`` gives the final weights."""
     cfg = TrainConfig(OptimConfig("adam", lr=0.01), batch_size=32, epochs=epochs, seed=0)
     rng = np.random.default_rng(0)
     boot = []
@@ -56,11 +81,14 @@ def jobs(arrays: TrainArrays, epochs: int) -> dict[str, tuple[list[Member], bool
                              arrays.task, arrays.n_classes)
         boot.append(Member(sample, model_cfg(), TrainConfig(cfg.optim, cfg.batch_size, epochs, seed=i)))
     sweep = [Member(arrays, model_cfg(w), cfg) for w in WIDTHS]
+    folds = fold_members(arrays, model_cfg(), cfg, k=5)
+    padded = (lambda: fit_many(sweep, pad_widths=True, exact=False))
     return {
-        "5-fold CV": (fold_members(arrays, model_cfg(), cfg, k=5), False),
-        "sweep, by shape": (sweep, False),
-        "sweep, padded": (sweep, True),
-        "bias-variance M=20": (boot, False),
+        "5-fold CV": (folds, lambda: fit_many(folds), lambda: fit_many(folds)),
+        "sweep (page)": _page_sweep(arrays, cfg, 1),
+        "sweep x3 seeds (page)": _page_sweep(arrays, cfg, 3),
+        "sweep, padded ~": (sweep, padded, padded),
+        "bias-variance M=20": (boot, lambda: fit_many(boot), lambda: fit_many(boot)),
     }
 
 
@@ -86,16 +114,16 @@ def main(argv: list[str] | None = None) -> None:
     arrays = moons.arrays
     cfg = TrainConfig(OptimConfig("adam", lr=0.01), batch_size=32, epochs=args.epochs, seed=0)
     all_jobs = jobs(arrays, args.epochs)
-    fit(arrays, model_cfg(), TrainConfig(cfg.optim, 32, 2, seed=0))  # warm-up (lazy imports)
-    fit_many(jobs(arrays, 2)["sweep, padded"][0], pad_widths=True)
+    fit(arrays, model_cfg(), TrainConfig(cfg.optim, 32, 2, seed=0))  # warm-up (lazy imports, probes)
+    for _members, run, _states in jobs(arrays, 2).values():
+        run()
 
     rows = []
-    for name, (members, pad) in all_jobs.items():
+    for name, (members, run, states) in all_jobs.items():
         ratios, cpu_ratios, batched_t, one_t = [], [], [], []
-        result = None
         for _ in range(args.repeats):
             t_one, _ = timed(fit, arrays, model_cfg(), cfg)
-            t_b, result = timed(fit_many, members, pad)
+            t_b, _ = timed(run)
             ratios.append(t_b[0] / t_one[0])
             cpu_ratios.append(t_b[1] / t_one[1])
             batched_t.append(t_b[0])
@@ -103,21 +131,21 @@ def main(argv: list[str] | None = None) -> None:
         t_seq, seq = timed(lambda ms: [fit(m.arrays, m.model_cfg, m.train_cfg) for m in ms], members)
         one = statistics.median(one_t)
         rows.append((name, len(members), one, statistics.median(batched_t), statistics.median(ratios),
-                     statistics.median(cpu_ratios), t_seq[0], t_seq[0] / one, max_dw(result, seq)))
+                     statistics.median(cpu_ratios), t_seq[0], t_seq[0] / one, max_dw(states(), seq)))
 
     print(f"\nBatched training, moons 1000 rows, 2-16-16-2 (sweep 2-w-w-2), Adam, batch 32, {args.epochs} epochs,"
           f" 1 torch thread; median of {args.repeats} repeats\n")
-    head = (f"{'job':<20}{'models':>7}{'one fit s':>11}{'batched s':>11}{'batched/fit':>13}{'(cpu)':>8}"
+    head = (f"{'job':<23}{'models':>7}{'one fit s':>11}{'batched s':>11}{'batched/fit':>13}{'(cpu)':>8}"
             f"{'target':>8}{'sequential s':>14}{'seq/fit':>9}{'max |dW|':>10}")
     print(head)
     print("-" * len(head))
     for name, n, one, b, ratio, cpu, seq, seq_ratio, dw in rows:
         target = f"{TARGETS[name]:.1f}x" if TARGETS[name] else "-"
-        print(f"{name:<20}{n:>7}{one:>11.3f}{b:>11.3f}{ratio:>12.2f}x{cpu:>7.2f}x{target:>8}"
+        print(f"{name:<23}{n:>7}{one:>11.3f}{b:>11.3f}{ratio:>12.2f}x{cpu:>7.2f}x{target:>8}"
               f"{seq:>14.3f}{seq_ratio:>8.2f}x{dw:>10.1e}")
     print(f"\nSweep widths: {', '.join(map(str, WIDTHS))}. batched/fit: median of per-repeat ratios; sequential:")
     print("one train.fit per model, timed once. max |dW|: largest difference between batched and sequential")
-    print("final weights (float rounding only: batched matmuls and the shared lockstep optimizer round differently).")
+    print("final weights. (page): what the Evaluate page runs (chunks, point groups, scoring); ~: exact=False.")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
 """A study: several points (a fold set, a sweep value, a capacity of a bias-variance run), each a
-group of batched-training members, trained point by point as a ``ChunkJob``.
+set of batched-training members, trained a few points at a time as a ``ChunkJob``.
 
 Every Evaluate computation (cross-validation, capacity and learning-curve sweeps, bias-variance,
 the regularisation comparison) is a list of :class:`Point` s. :class:`StudyJob` is the one adapter
-that runs them through ``mlcore.jobs.JobController``: each chunk advances the members of the
-current point together (``mlcore.batched.advance_many``, about ``CHUNK_SECONDS`` of work); when a
-point's members have all ended, the same worker call scores them (losses and metrics on the full
+that runs them through ``mlcore.jobs.JobController``. Consecutive points form *point groups*
+(:func:`point_groups`: at most ``GROUP_POINTS`` points and ``GROUP_MEMBERS`` members, a point is
+never split): each chunk advances every member of the current point group together in ONE batched
+call (``mlcore.batched.advance_many``, about ``CHUNK_SECONDS`` of work, whole epochs), so the
+points of a sweep share one Lightning run per chunk and stack where their shapes allow (seeds of
+one width, the nested subsets of a learning curve, the regularisation variants). When all the
+group's members have ended, the same worker call scores them (losses and metrics on the full
 training and validation sets, in eval mode, plus predictions on the point's extra inputs) and the
-point is finished. A stopped job keeps its finished points. :func:`run_inline` runs the same chunks
-in the calling thread (tests, the Tune page's objective inside its own worker).
+group's points are finished. A stopped job keeps its finished points (every finished group);
+going on resumes the group in progress from its last chunk. :func:`run_inline` runs the same
+chunks in the calling thread (tests, the Tune page's objective inside its own worker).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from mlcore.batched import Member
 from mlcore.jobs import ChunkJob, run_inline  # noqa: F401  (run_inline: re-exported for callers)
 
 CHUNK_SECONDS = 0.3
+GROUP_POINTS = 4  # a Stop loses at most the points of the group in progress
+GROUP_MEMBERS = 12  # bounds an epoch of a group (a bias-variance point of M = 20 is a group alone)
 _ENDED = ("done", "diverged", "early_stopped")
 
 
@@ -90,21 +97,48 @@ def score_member(member: Member, state, extra_X: np.ndarray | None) -> MemberSco
     )
 
 
-def train_point(members: tuple[Member, ...], states: list | None, max_seconds: float | None,
-                extra_X: np.ndarray | None):
-    """One chunk (runs in a worker): advance the point's members; score them once all have ended.
+def point_groups(points: list[Point], max_points: int = GROUP_POINTS, max_members: int = GROUP_MEMBERS
+                 ) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of consecutive points trained together: up to ``max_points`` points
+    and ``max_members`` members (a point with more members forms a group alone)."""
+    out, start, members = [], 0, 0
+    for i, point in enumerate(points):
+        n = len(point.members)
+        if i > start and (i - start >= max_points or members + n > max_members):
+            out.append((start, i))
+            start, members = i, 0
+        members += n
+    if start < len(points):
+        out.append((start, len(points)))
+    return out
 
-    Returns ``(states, scores or None)``."""
+
+def train_group(members_per_point: tuple, states: list | None, max_seconds: float | None, extras: tuple):
+    """One chunk (runs in a worker): advance the members of several points together; score them
+    once all have ended.
+
+    Returns ``(states, scores per point or None)``."""
     from mlcore import batched
 
-    members = list(members)
+    members = [m for ms in members_per_point for m in ms]
     if states is None:
         states = batched.init_many(members)
     longest = max(m.train_cfg.epochs for m in members)
     states = batched.advance_many(members, states, max_epochs=longest, max_seconds=max_seconds)
-    if all(_ended(m, s) for m, s in zip(members, states)):
-        return states, [score_member(m, s, extra_X) for m, s in zip(members, states)]
-    return states, None
+    if not all(_ended(m, s) for m, s in zip(members, states)):
+        return states, None
+    out, k = [], 0
+    for ms, extra in zip(members_per_point, extras):
+        out.append([score_member(m, s, extra) for m, s in zip(ms, states[k:k + len(ms)])])
+        k += len(ms)
+    return states, out
+
+
+def train_point(members: tuple[Member, ...], states: list | None, max_seconds: float | None,
+                extra_X: np.ndarray | None):
+    """:func:`train_group` of one point: ``(states, scores or None)``."""
+    states, scores = train_group((tuple(members),), states, max_seconds, (extra_X,))
+    return states, None if scores is None else scores[0]
 
 
 class StudyJob(ChunkJob):
@@ -115,28 +149,38 @@ class StudyJob(ChunkJob):
     """
 
     def __init__(self, kind: str, points: list[Point], meta: dict | None = None,
-                 chunk_seconds: float = CHUNK_SECONDS) -> None:
+                 chunk_seconds: float = CHUNK_SECONDS, group_points: int = GROUP_POINTS,
+                 group_members: int = GROUP_MEMBERS) -> None:
         self.kind = kind
         self.points = list(points)
         self.meta = dict(meta or {})
         self.chunk_seconds = chunk_seconds
+        self.groups = point_groups(self.points, group_points, group_members)
         self.results: list[PointResult] = []
         self._states: list | None = None
-        self._epochs_done = 0  # of the current point (for the progress bar)
+        self._epochs_done = 0  # of the current group (for the progress bar)
+
+    def _group(self) -> tuple[int, int]:
+        """The point group in progress (finished groups are whole: results end on a boundary)."""
+        done = len(self.results)
+        return next(g for g in self.groups if g[0] == done)
 
     # ---- ChunkJob protocol ----------------------------------------------------------------------
     def next_call(self):
-        point = self.points[len(self.results)]
-        return train_point, (point.members, self._states, self.chunk_seconds, point.extra_X)
+        a, b = self._group()
+        points = self.points[a:b]
+        return train_group, (tuple(p.members for p in points), self._states, self.chunk_seconds,
+                             tuple(p.extra_X for p in points))
 
     def absorb(self, result) -> None:
         states, scores = result
-        point = self.points[len(self.results)]
+        a, b = self._group()
         if scores is None:
             self._states = states
             self._epochs_done = sum(s.epoch for s in states)
             return
-        self.results.append(PointResult(point.key, scores))
+        for point, point_scores in zip(self.points[a:b], scores):
+            self.results.append(PointResult(point.key, point_scores))
         self._states = None
         self._epochs_done = 0
 
@@ -148,9 +192,9 @@ class StudyJob(ChunkJob):
             return 1.0
         current = 0.0
         if not self.done():
-            members = self.points[len(self.results)].members
-            total = sum(m.train_cfg.epochs for m in members)
-            current = min(1.0, self._epochs_done / max(1, total))
+            a, b = self._group()
+            total = sum(m.train_cfg.epochs for p in self.points[a:b] for m in p.members)
+            current = (b - a) * min(1.0, self._epochs_done / max(1, total))
         return min(1.0, (len(self.results) + current) / len(self.points))
 
     def label(self) -> str:

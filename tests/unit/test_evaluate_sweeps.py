@@ -9,7 +9,7 @@ import pytest
 from mlcore.config import LayerSpec, ModelConfig, Task, TrainConfig
 from mlcore.errors import ConfigError
 from mlcore.evaluate import regularise, sweeps
-from mlcore.evaluate.study import run_inline
+from mlcore.evaluate.study import Point, point_groups, run_inline, score_member
 from mlcore.jobs import JobController, WorkerPool
 from mlcore.train import TrainArrays
 
@@ -82,6 +82,8 @@ def test_stopping_a_sweep_keeps_the_finished_points(arrays):
         kept = list(job.results)
         assert snap.mode == "stopped"
         assert 1 <= len(kept) < 6
+        assert job.groups == [(0, 4), (4, 6)]  # 6 points x 2 seeds: groups of <= 4 points, <= 12 members
+        assert len(kept) in {b for _a, b in job.groups}  # whole finished groups
         assert 0 < snap.progress < 1
         time.sleep(0.2)
         assert job.results == kept  # nothing more after the stop
@@ -103,3 +105,32 @@ def test_regularisation_variants_change_one_thing_each():
     assert cfgs["dropout"][0].dropout == 0.4 and cfgs["dropout"][0].l2 == 0.0
     assert cfgs["early_stopping"][1].patience == 7 and cfgs["early_stopping"][0] == none_m
     assert {t.seed for _m, t in cfgs.values()} == {0}
+
+
+def test_point_groups_are_consecutive_and_bounded():
+    def pts(*sizes):
+        return [Point(i, tuple(range(n))) for i, n in enumerate(sizes)]
+    assert point_groups(pts(1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) == [(0, 4), (4, 8), (8, 10)]
+    assert point_groups(pts(3, 3, 3, 3, 3)) == [(0, 4), (4, 5)]
+    assert point_groups(pts(20, 20, 20)) == [(0, 1), (1, 2), (2, 3)]  # bias-variance: a point alone
+    assert point_groups(pts(5, 5, 5), max_points=4, max_members=12) == [(0, 2), (2, 3)]
+    assert point_groups([]) == []
+
+
+def test_a_sweep_trained_in_point_groups_scores_each_member_as_its_single_fit(arrays):
+    """The page's batched sweep: several points per chunked batched call, each member's final
+    weights (so its scores) exactly those of its own ``train.fit``."""
+    from mlcore.train import fit
+
+    job = sweeps.capacity_job(arrays, ModelConfig(hidden=(LayerSpec(3, "relu"), LayerSpec(3, "relu"))),
+                              TrainConfig(epochs=12, batch_size=16), "width", (2, 5, 8, 16), n_seeds=2)
+    job.chunk_seconds = 0.0  # one epoch per chunk: every chunk resumes the previous one
+    assert job.groups == [(0, 4)]
+    run_inline(job)
+    assert [r.key for r in job.results] == [2, 5, 8, 16]
+    for point, result in zip(job.points, job.results):
+        for member, got in zip(point.members, result.scores):
+            want = score_member(member, fit(member.arrays, member.model_cfg, member.train_cfg), None)
+            assert (got.train_loss, got.val_loss, got.val_metric) == (want.train_loss, want.val_loss, want.val_metric)
+            np.testing.assert_array_equal(got.val_pred, want.val_pred)
+            assert [h.val_loss for h in got.history] == pytest.approx([h.val_loss for h in want.history], abs=1e-6)
