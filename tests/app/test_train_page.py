@@ -196,3 +196,20 @@ def test_new_runs_join_the_overlay_and_delete_removes_them(moons):
     at.button(key="r_delete").click().run()
     assert [r.id for r in at.session_state["runs"]] == [2]
     assert not at.exception, exceptions(at)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_train_tab_renders_when_opened(lang, moons):
+    """Hidden tabs do not run; each one, once opened, draws its content without an exception."""
+    at = _app_with(lang, moons, "pages/train.py", epochs=2)
+    at.button(key="t_play").click().run()
+    at.session_state["controller"].wait(60)
+    at.run()
+    for tab, probe in [("train.tab.results", lambda: [m.label for m in at.metric]),
+                       ("train.tab.optim", lambda: [len(table.value) for table in at.table]),
+                       ("train.tab.runs", lambda: [w.label for w in at.multiselect]),
+                       ("train.tab.save", lambda: [b.label for b in at.get("download_button")])]:
+        before = probe()
+        _open_tab(at, tab)
+        assert not at.exception, exceptions(at)
+        assert not before and probe(), tab  # absent while hidden, drawn once opened
