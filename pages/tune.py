@@ -6,8 +6,9 @@ import uuid
 import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
-from ui.common import fmt, guarded, lang, require_data, show_error, tr
-from ui.tune import COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, space_widgets, store, trials_rows
+from ui.common import fmt, guarded, require_data, show_error, tr
+from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, plot_words, retire,
+                     settle_abandoned, space_widgets, store, trials_rows)
 from ui.training import arrays_for, controller, model_cfg, train_cfg
 
 st.title(tr("tune.title"))
@@ -21,7 +22,12 @@ from mlcore.tune.choices import PRUNERS, SAMPLERS  # noqa: E402
 from mlcore.tune.objective import (  # noqa: E402
     CompareJob, RetrainJob, TuneJob, TuneSettings, from_study, study_attrs)
 from mlcore.tune.space import configs_from_params  # noqa: E402
-from ui.jobs import job_controller, poll_interval, start_job  # noqa: E402
+from mlcore.tune.storage import fail_stale_trials  # noqa: E402
+from ui.jobs import (is_running, job_controller, make_and_start, poll_interval, settle_polling,  # noqa: E402
+                     show_job_status, show_start_error, start_job)
+
+for _key in (JOB_KEY, COMPARE_KEY):  # a job that stopped holding a trial (closed tab, failure)
+    settle_abandoned(_key)
 
 ss = st.session_state
 owner = owner_key()
@@ -33,8 +39,11 @@ AXIS_LABELS = ("history", "intermediate", "edf", "timeline")
 ss.setdefault("tu_name", f"{data.name}-{uuid.uuid4().hex[:4]}")
 
 
-def _flash_error(err: MLCoreError) -> None:
-    ss["_tune_error"] = err
+def _target(metric: str, task) -> str:
+    """The objective's name on Optuna's plots (``target_name``)."""
+    if metric == "loss":
+        return tr("tune.fig.target.loss")
+    return tr("tune.fig.target.score", metric=tr("metric.r2") if task is Task.REGRESSION else tr("metric.accuracy"))
 
 
 def _open(name: str, n_trials: int, settings=None):
@@ -48,7 +57,7 @@ def _open(name: str, n_trials: int, settings=None):
 
 
 def _start(space) -> None:
-    try:
+    def make():
         settings = TuneSettings(space=space, sampler=ss["tu_sampler"], pruner=ss["tu_pruner"], metric=ss["tu_metric"],
                                 k=int(ss["tu_k"]), seed=int(ss["tu_seed"]), model_cfg=mcfg, train_cfg=tcfg)
         arrays = arrays_for(data)
@@ -56,21 +65,26 @@ def _start(space) -> None:
         study = studies.create(ss["tu_name"], settings.direction, study_attrs(settings, arrays, data.source),
                                owner=owner, shared=bool(ss.get("tu_share")), sampler=sampler, pruner=pruner)
         ss["tune_notices"] = notices
-        start_job(JOB_KEY, TuneJob(study, settings, arrays, int(ss["tu_trials"])))
+        retire(JOB_KEY)
+        return TuneJob(study, settings, arrays, int(ss["tu_trials"]))
+
+    if make_and_start(JOB_KEY, make) is not None:
         ss["tu_name"] = f"{data.name}-{uuid.uuid4().hex[:4]}"
-    except MLCoreError as err:
-        _flash_error(err)
 
 
 def _continue(name: str, n_trials: int) -> None:
-    try:
+    """More trials of a listed study; a job this session still runs gives up its trial first."""
+    def make():
         study, settings, arrays = _open(name, n_trials)
-        start_job(JOB_KEY, TuneJob(study, settings, arrays, n_trials))
-    except MLCoreError as err:
-        _flash_error(err)
+        retire(JOB_KEY)
+        fail_stale_trials(study)
+        return TuneJob(study, settings, arrays, n_trials)
+
+    make_and_start(JOB_KEY, make)
 
 
 def _stop(key: str) -> None:
+    """End after the running trial (it is finished and told as usual, so none is left RUNNING)."""
     ctrl = job_controller(key)
     if ctrl is not None:
         ctrl.job.request_stop()
@@ -138,21 +152,17 @@ with tab_run:
         c3.number_input(tr("train.seed"), 0, 10_000, 0, key="tu_seed")
         st.text_input(tr("tune.name"), key="tu_name", help=tr("tune.name.help"))
         st.toggle(tr("tune.share"), key="tu_share", help=tr("tune.share.help"))
-        running = (c := job_controller(JOB_KEY)) is not None and c.mode == "running"
+        running = is_running(job_controller(JOB_KEY))
         b1, b2 = st.columns(2)
         b1.button(tr("tune.start"), key="tu_start", type="primary", icon=":material/play_arrow:", width="stretch",
                   disabled=space is None or running, on_click=_start, args=(space,))
         b2.button(tr("tune.stop"), key="tu_stop", icon=":material/stop:", width="stretch", disabled=not running,
                   on_click=_stop, args=(JOB_KEY,), help=tr("tune.stop.help"))
-        err = ss.pop("_tune_error", None)
-        if err is not None:
-            show_error(err)
+        show_start_error(JOB_KEY)
         for key, params in ss.get("tune_notices") or []:
             st.info(tr(key, **params), icon="ℹ️")
 
-    ctrl = job_controller(JOB_KEY)
-
-    @st.fragment(run_every=poll_interval() if ctrl is not None and ctrl.mode == "running" else None)
+    @st.fragment(run_every=poll_interval() if running else None)
     @guarded
     def live_study() -> None:
         ctrl = job_controller(JOB_KEY)
@@ -165,11 +175,7 @@ with tab_run:
         st.markdown(tr("tune.progress", name=study.study_name, done=job.finished, total=job.n_trials,
                        status=tr(f"tune.mode.{snap.mode}")))
         st.progress(snap.progress)
-        if snap.queue_position > 0:
-            st.info(tr("train.queue", position=snap.queue_position), icon="⏳")
-        if snap.error is not None:
-            st.error(snap.error.message(lang()) if isinstance(snap.error, MLCoreError) else tr("tune.worker_error"),
-                     icon="⚠️")
+        show_job_status(snap)
         rows = trials_rows(study)
         c1, c2, c3 = st.columns(3)
         values = [t.value for t in study.get_trials(deepcopy=False) if t.value is not None and t.state.name == "COMPLETE"]
@@ -180,10 +186,7 @@ with tab_run:
         with st.expander(tr("tune.worker_cmd")):
             st.code(f"python -m mlcore.tune worker --storage {studies.url_for(study.study_name)} "
                     f"--study {study.study_name} --trials 10", language="bash")
-        if snap.mode != "running" and ss.get("_tune_polling"):
-            ss["_tune_polling"] = False
-            st.rerun()
-        ss["_tune_polling"] = snap.mode == "running"
+        settle_polling(ctrl, running)
 
     live_study()
 
@@ -221,6 +224,7 @@ with tab_studies:
 
         try:
             inspected = studies.load(chosen)
+            fail_stale_trials(inspected)  # trials whose worker is gone (no heartbeat) end FAIL
         except MLCoreError as err:
             show_error(err)
             inspected = None
@@ -236,9 +240,16 @@ with tab_studies:
             kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history", key="tu_plot",
                                         format_func=fmt("tune.plot.", ".label"))
             kind = kind or "history"
-            labels = {"title": tr(f"tune.plot.{kind}.label")}
-            if kind in AXIS_LABELS:  # Optuna's own axis names are English; these plots have one x and y
+            try:
+                stored, stored_arrays = from_study(inspected)
+                target = _target(stored.metric, stored_arrays.task)
+            except MLCoreError:  # a study made elsewhere (optuna-dashboard, a script)
+                target = None
+            labels = {"title": tr(f"tune.plot.{kind}.label"), "target": target, "words": plot_words()}
+            if kind in AXIS_LABELS:  # these plots have one x and one y axis: name them for the class
                 labels.update(x=tr(f"tune.plot.{kind}.x"), y=tr(f"tune.plot.{kind}.y"))
+                if target and kind in ("history", "edf"):
+                    labels["y" if kind == "history" else "x"] = target
             fig = study_figure(kind, inspected, labels)
             if fig is None:
                 st.info(tr("tune.plot.not_yet"), icon="ℹ️")
@@ -246,9 +257,9 @@ with tab_studies:
                 st.plotly_chart(fig, key="tu_fig", **CHART)
                 st.caption(tr(f"tune.plot.{kind}.help"))
 
-        rt = job_controller(RETRAIN_KEY)
+        rt_running = is_running(job_controller(RETRAIN_KEY))
 
-        @st.fragment(run_every=poll_interval() if rt is not None and rt.mode == "running" else None)
+        @st.fragment(run_every=poll_interval() if rt_running else None)
         @guarded
         def retrain_view() -> None:
             rt = job_controller(RETRAIN_KEY)
@@ -256,11 +267,12 @@ with tab_studies:
                 return
             best = ss.get("tune_best") or {}
             snap = rt.snapshot()
-            if snap.mode == "running":
+            show_job_status(snap)
+            if is_running(rt):
                 st.progress(snap.progress, text=tr("tune.retraining", number=best.get("number"), name=best.get("name")))
+                settle_polling(rt, rt_running)
                 return
             if snap.error is not None:
-                st.error(tr("tune.worker_error"), icon="⚠️")
                 return
             if _adopt_if_ready():
                 st.rerun()
@@ -277,7 +289,7 @@ with tab_compare:
     c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials")
 
     def _compare(space) -> None:
-        try:
+        def make():
             base = f"{data.name}-cmp-{uuid.uuid4().hex[:4]}"
             arrays = arrays_for(data)
             jobs = []
@@ -288,20 +300,18 @@ with tab_compare:
                 study = studies.create(f"{base}-{sampler}", settings.direction,
                                        study_attrs(settings, arrays, data.source), owner=owner, sampler=smp, pruner=prn)
                 jobs.append(TuneJob(study, settings, arrays, int(ss["tu_cmp_trials"])))
-            start_job(COMPARE_KEY, CompareJob(jobs))
-        except MLCoreError as err:
-            ss["_tune_error_cmp"] = err
+            retire(COMPARE_KEY)
+            return CompareJob(jobs)
 
-    cmp_ctrl = job_controller(COMPARE_KEY)
-    cmp_running = cmp_ctrl is not None and cmp_ctrl.mode == "running"
+        make_and_start(COMPARE_KEY, make)
+
+    cmp_running = is_running(job_controller(COMPARE_KEY))
     b1, b2 = c2.columns(2)
     b1.button(tr("tune.compare.start"), key="tu_cmp_start", type="primary", disabled=space is None or cmp_running,
               on_click=_compare, args=(space,), width="stretch")
     b2.button(tr("tune.stop"), key="tu_cmp_stop", disabled=not cmp_running, on_click=_stop, args=(COMPARE_KEY,),
               width="stretch")
-    err = ss.pop("_tune_error_cmp", None)
-    if err is not None:
-        show_error(err)
+    show_start_error(COMPARE_KEY)
 
     @st.fragment(run_every=poll_interval() if cmp_running else None)
     @guarded
@@ -312,11 +322,12 @@ with tab_compare:
             return
         snap = ctrl.snapshot()
         st.progress(snap.progress)
+        show_job_status(snap)
         key = (snap.generation, snap.chunks // 10, snap.mode)  # redraw at most every 10 chunks
         if ss.get("_tune_cmp_key") != key or "_tune_cmp_fig" not in ss:
             done = [j.study for j in snap.job.jobs if j.finished > 0]
-            ss["_tune_cmp_fig"] = compare_history(done, {"title": tr("tune.compare.title"),
-                                                         "y": tr("tune.compare.y")}) if done else None
+            ss["_tune_cmp_fig"] = compare_history(done, {"title": tr("tune.compare.title"), "y": tr("tune.compare.y"),
+                                                         "target": _target(ss["tu_metric"], data.task), "words": plot_words()}) if done else None
             ss["_tune_cmp_key"] = key
         if ss["_tune_cmp_fig"] is not None:
             st.plotly_chart(ss["_tune_cmp_fig"], key="tu_cmp_fig", **CHART)
@@ -325,10 +336,7 @@ with tab_compare:
             complete = [t.value for t in job.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
             col.metric(tr(f"tune.sampler.{job.settings.sampler}.label"),
                        f"{job.study.best_value:.4f}" if complete else "—")
-        if snap.mode != "running" and ss.get("_tune_cmp_polling"):
-            ss["_tune_cmp_polling"] = False
-            st.rerun()
-        ss["_tune_cmp_polling"] = snap.mode == "running"
+        settle_polling(ctrl, cmp_running)
 
     compare_view()
 

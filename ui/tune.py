@@ -1,5 +1,11 @@
 """Session-side glue for the Tune page: this session's study key, the study store, the search
-space widgets and the trials table."""
+space widgets, the trials table, the plots' words, and the session's abandoned trials.
+
+A study job's running trial is failed with its reason (``TuneJob.abandon``) when its job is
+replaced (Start or Continue while a job still holds a trial: :func:`retire`) and when the page
+finds the job no longer running but still holding one (its tab was closed and came back, or the
+job failed: :func:`settle_abandoned`). Trials of sessions that are gone for good end FAIL through
+the heartbeat (``mlcore.tune.storage.fail_stale_trials``)."""
 
 from __future__ import annotations
 
@@ -89,6 +95,45 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
     return SearchSpace(**out)
 
 
+def retire(key: str, why: str = "replaced") -> None:
+    """Before a new job takes ``key``: drop the old one's chunk in flight and fail its trial."""
+    from ui.jobs import job_controller
+
+    ctrl = job_controller(key)
+    if ctrl is None:
+        return
+    ctrl.cancel()  # waits for a chunk being absorbed; a later result is dropped
+    if getattr(ctrl.job, "has_running_trial", False):
+        ctrl.job.abandon(why)
+
+
+def settle_abandoned(key: str) -> None:
+    """A job under ``key`` that stopped (or failed) with a trial still running: fail that trial."""
+    from ui.jobs import is_running, job_controller
+
+    ctrl = job_controller(key)
+    if ctrl is not None and not is_running(ctrl) and getattr(ctrl.job, "has_running_trial", False):
+        ctrl.job.abandon("stopped")
+
+
+def plot_words() -> dict[str, str]:
+    """English texts Optuna's plots set -> this session's language (and parameter names)."""
+    from mlcore.plots.tune import OPTUNA_TEXTS
+    from mlcore.tune.space import PARAMS
+
+    return {en: tr(key) for en, key in OPTUNA_TEXTS.items()} | {p: tr(f"tune.param.{p}") for p in PARAMS}
+
+
+def fail_note(trial) -> str:
+    """Why a trial failed, in the session's language when the reason has a catalogue key."""
+    info = trial.user_attrs.get("fail_key")
+    if isinstance(info, dict) and info.get("key"):
+        text = tr(info["key"], **(info.get("params") or {}))
+        if text != info["key"]:
+            return text
+    return trial.user_attrs.get("fail_reason", "")
+
+
 def trials_rows(study) -> list[dict]:
     """The live trials table: number, state, value, parameters, duration, reason."""
     rows = []
@@ -102,6 +147,6 @@ def trials_rows(study) -> list[dict]:
                                              for k, v in t.params.items()),
             tr("tune.col.epochs"): t.user_attrs.get("epochs_run"),
             tr("tune.col.seconds"): None if duration is None else round(duration, 1),
-            tr("tune.col.note"): t.user_attrs.get("fail_reason", ""),
+            tr("tune.col.note"): fail_note(t) if t.state.name == "FAIL" else "",
         })
     return rows[::-1]

@@ -1,13 +1,24 @@
 """Study figures for the Tune page: Optuna's own ``optuna.visualization`` plots, drawn by Optuna
-(plotly figures), with the page's fonts and translated titles and axis names laid on top.
+(plotly figures), with the page's fonts and translated labels laid on top.
 
-Labels arrive already translated (``labels`` dict: ``title``, optionally ``x``/``y``), so this
-module stays language-free. :func:`study_figure` returns ``None`` when a plot cannot be drawn yet
-(for example importances with fewer than two finished trials), so the page can say why.
+Labels arrive already translated, so this module stays language-free (``labels`` dict):
+
+- ``title``, optionally ``x``/``y`` (the axis names of one-axis plots);
+- ``target``: the objective's name, which Optuna itself takes (``target_name``) where a plot
+  accepts it (history, importances, parallel coordinate, contour, slice, EDF);
+- ``words``: English text -> translation, for the texts Optuna sets itself and offers no
+  argument for (:data:`OPTUNA_TEXTS`: axis titles, legend names such as "Best Value", trial states,
+  colour-bar titles; plus the parameter names, which become axis titles and hover labels).
+  :func:`translate_figure` replaces them after the figure is built, nothing is redrawn. The
+  hover boxes' JSON of a trial (``number``, ``params``...) are Optuna's field names and stay.
+
+:func:`study_figure` returns ``None`` when a plot cannot be drawn yet (for example importances
+with fewer than two finished trials), so the page can say why.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import plotly.graph_objects as go
@@ -18,6 +29,77 @@ PLOTS = ("history", "importances", "parallel", "contour", "slice", "intermediate
 # the least each plot needs: (finished trials, parameters that vary)
 _NEEDS = {"history": (1, 0), "importances": (2, 1), "parallel": (1, 1), "contour": (2, 2), "slice": (1, 1),
           "intermediate": (1, 0), "timeline": (1, 0), "edf": (1, 0)}
+
+
+# The English texts optuna.visualization (5.0) sets itself, and their catalogue keys.
+OPTUNA_TEXTS = {
+    "Objective Value": "tune.fig.objective",
+    "Best Value": "tune.fig.best",
+    "Trial": "tune.fig.trial",
+    "Step": "tune.fig.step",
+    "Intermediate Value": "tune.fig.intermediate",
+    "Cumulative Probability": "tune.fig.cumulative",
+    "Datetime": "tune.fig.datetime",
+    "Hyperparameter": "tune.fig.hyperparameter",
+    "Hyperparameter Importance": "tune.fig.importance",
+    "Feasible Trial": "tune.fig.feasible",
+    "Infeasible Trial": "tune.fig.infeasible",
+    "COMPLETE": "tune.state.complete",
+    "PRUNED": "tune.state.pruned",
+    "FAIL": "tune.state.fail",
+    "RUNNING": "tune.state.running",
+    "WAITING": "tune.state.waiting",
+}
+_TRIAL_N = re.compile(r"^Trial(\d+)$")  # plot_intermediate_values: one line per trial, "Trial<number>"
+_OF_STUDY = re.compile(r"^(.+) of (.+)$")  # several studies: "Best Value of <study>"
+_EXTRA = re.compile(r"<extra>([^<]*)</extra>")  # the timeline's hover box names the trial state
+_TARGETED = ("history", "importances", "parallel", "contour", "slice", "edf")  # plot_* take target_name
+
+
+def translate_figure(fig: go.Figure, words: dict[str, str]) -> go.Figure:
+    """Replace the English texts Optuna set (exact matches of ``words``' keys) in titles, axis
+    titles and tick labels, legend names, colour-bar titles, annotations, hover labels."""
+    if not words:
+        return fig
+
+    def word(text):
+        if not isinstance(text, str):
+            return text
+        if text in words:
+            return words[text]
+        m = _TRIAL_N.match(text)
+        if m and "Trial" in words:
+            return f"{words['Trial']} {m.group(1)}"
+        m = _OF_STUDY.match(text)
+        if m and m.group(1) in words:
+            return f"{words[m.group(1)]} · {m.group(2)}"
+        return text
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            return {k: walk(v, k) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [walk(v, key) for v in node]
+        if key == "hovertemplate" and isinstance(node, str):
+            return _EXTRA.sub(lambda m: f"<extra>{word(m.group(1))}</extra>", node)
+        if key in ("text", "name", "ticktext", "customdata", "label"):
+            return word(node)
+        return node
+
+    d = fig.to_dict()
+    data = []
+    for trace in d.get("data", []):
+        trace = dict(trace)
+        text = trace.pop("text", None)  # a trial's JSON in the hover box: data, not labels
+        trace = walk(trace)
+        if trace.get("type") == "bar":  # importances: one bar per parameter, named on its category axis
+            for axis in ("x", "y"):
+                if trace.get(axis) is not None:
+                    trace[axis] = [word(v) for v in trace[axis]]
+        if text is not None:
+            trace["text"] = text
+        data.append(trace)
+    return go.Figure(data=data, layout=walk(d.get("layout", {})))
 
 
 def _counts(study) -> tuple[int, int]:
@@ -53,9 +135,10 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
         "timeline": vis.plot_timeline,
         "edf": vis.plot_edf,
     }[kind]
+    kwargs = {"target_name": labels["target"]} if labels.get("target") and kind in _TARGETED else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "experimental" notes and plotly deprecations
-        fig = draw(study)
+        fig = draw(study, **kwargs)
     return _dress(fig, labels, height)
 
 
@@ -63,13 +146,15 @@ def compare_history(studies: list, labels: dict, height: int = 460) -> go.Figure
     """Best-so-far of several studies overlaid (Optuna's optimisation history of a list)."""
     import optuna.visualization as vis
 
+    kwargs = {"target_name": labels["target"]} if labels.get("target") else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fig = vis.plot_optimization_history(studies)
+        fig = vis.plot_optimization_history(studies, **kwargs)
     return _dress(fig, labels, height)
 
 
 def _dress(fig: go.Figure, labels: dict, height: int) -> go.Figure:
+    fig = translate_figure(fig, labels.get("words") or {})
     base_layout(fig, height, labels.get("title"), legend_size=13)
     if labels.get("x") and "xaxis" in fig.layout and not _has_subplots(fig):
         fig.update_layout(xaxis_title=labels["x"])

@@ -5,6 +5,7 @@ import pytest
 
 from mlcore.config import BuiltinConfig, OptimConfig, SplitConfig, TrainConfig
 from mlcore.data import prepare_builtin
+from mlcore.tune.storage import StudyStore
 from tests.app.conftest import APP, exceptions
 
 
@@ -46,6 +47,13 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     for kind in ("history", "intermediate", "timeline"):
         at.segmented_control(key="tu_plot").set_value(kind).run()
         assert not at.exception, exceptions(at)
+        spec = _figure_spec(at, "tu_fig")
+        # Optuna's own English labels, translated after the figure is built
+        assert not {"Best Value", "Objective Value", "Intermediate Value", "Trial0", "<extra>COMPLETE</extra>"} & _texts(spec)
+        if kind == "history":
+            assert ("Mejor valor" if lang == "es" else "Best value") in _texts(spec)
+        if kind == "timeline" and lang == "es":
+            assert "<extra>completo</extra>" in _texts(spec)
     at.button(key="tu_use_best").click().run()
     rt = at.session_state["tune_retrain"]
     assert rt.wait(120).mode == "finished"
@@ -64,6 +72,89 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     at.run()
     assert not at.exception, exceptions(at)
     assert len(study.trials) == 4 and sorted(t.number for t in study.trials) == [0, 1, 2, 3]
+
+
+def _figure_spec(at, key: str) -> dict:
+    import json
+
+    charts = [el for el in at.get("plotly_chart") if key in el.proto.id]
+    assert charts, [el.proto.id for el in at.get("plotly_chart")]
+    return json.loads(charts[0].proto.spec)
+
+
+def _texts(spec: dict) -> set[str]:
+    """Every string in a figure, and for hover templates their <extra> part too."""
+    import re
+
+    out = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+        elif isinstance(node, str):
+            out.add(node)
+            out.update(re.findall(r"<extra>[^<]*</extra>", node))
+
+    walk({"data": spec.get("data"), "layout": {k: v for k, v in spec.get("layout", {}).items() if k != "template"}})
+    return out
+
+
+def test_a_job_that_stops_or_is_replaced_with_a_trial_running_fails_that_trial(moons, tmp_path, monkeypatch):
+    """The session's own abandoned trials: a study job that stopped (its tab was closed and came
+    back) or is replaced by Continue while its trial runs ends that trial FAIL with the reason."""
+    import time
+
+    from optuna.trial import TrialState
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "es"
+    at.session_state["data"] = moons
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=3000, batch_size=32)
+    at.run()
+    at.switch_page("pages/tune.py").run()
+    at.number_input(key="tu_trials").set_value(2)
+    at.number_input(key="tu_k").set_value(2)
+    at.text_input(key="tu_name").set_value("long")
+    at.button(key="tu_start").click().run()
+    ctrl = at.session_state["tune_job"]
+
+    def wait_for_epochs(job):
+        deadline = time.monotonic() + 60
+        while (job.current is None or job.current.reported == 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job.current is not None and job.current.reported > 0
+
+    wait_for_epochs(ctrl.job)
+    ctrl.stop()  # what a closed tab does to the controller (mlcore.jobs: gone for GONE_GRACE_SECONDS)
+    ctrl.wait(30)
+    at.run()
+    assert not at.exception, exceptions(at)
+    trial = ctrl.job.study.trials[0]
+    assert trial.state == TrialState.FAIL and trial.user_attrs["fail_key"]["key"] == "tune.fail.abandoned.stopped"
+    assert "interrumpido en la época" in str(at.dataframe[0].value)  # its reason, in Spanish, in the table
+
+    # Continue the same study while a new job runs: the running trial is given up as replaced
+    at.number_input(key="tu_more").set_value(1)
+    at.button(key="tu_continue").click().run()
+    first = at.session_state["tune_job"]
+    wait_for_epochs(first.job)
+    running = first.job.current.trial.number
+    at.button(key="tu_continue").click().run()
+    assert at.session_state["tune_job"] is not first
+    at.session_state["tune_job"].job.request_stop()
+    study = StudyStore(str(tmp_path)).load("long")
+    replaced = study.trials[running]
+    assert replaced.state == TrialState.FAIL
+    assert replaced.user_attrs["fail_key"]["key"] == "tune.fail.abandoned.replaced"
+    at.session_state["tune_job"].wait(60)
+    assert all(t.state != TrialState.RUNNING for t in StudyStore(str(tmp_path)).load("long").trials)
 
 
 def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):

@@ -213,6 +213,61 @@ def test_each_visualisation_renders_from_a_real_study(kind, real_study):
     fig.to_json()
 
 
+def _label_strings(fig) -> list[str]:
+    """Every string of a figure except the hover boxes' trial JSON (``data[].text``)."""
+    import json
+
+    out = []
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key not in ("type", "mode", "text_", "uid"):
+            out.append(node)
+
+    d = json.loads(fig.to_json())
+    d["layout"].pop("template", None)
+    for trace in d["data"]:
+        trace.pop("text", None)
+        walk(trace)
+    walk(d["layout"])
+    return out
+
+
+@pytest.mark.parametrize("kind", ["history", "importances", "parallel", "contour", "slice", "intermediate",
+                                  "timeline", "edf"])
+def test_optuna_s_own_english_labels_are_translated_after_the_figure_is_built(kind, real_study):
+    import re
+
+    from mlcore.plots.tune import OPTUNA_TEXTS, study_figure
+    from mlcore.tune.space import PARAMS
+
+    words = {en: f"<{en}>" for en in OPTUNA_TEXTS} | {p: f"<param {p}>" for p in PARAMS}
+    fig = study_figure(kind, real_study, {"title": "T", "target": "<target>", "words": words})
+    strings = _label_strings(fig)
+    left = [x for x in strings if x in OPTUNA_TEXTS or x in PARAMS or re.fullmatch(r"Trial\d+", x)
+            or re.search(r"<extra>(COMPLETE|PRUNED|FAIL)</extra>", x)]
+    assert left == [], left
+    joined = " ".join(strings)
+    expected = {"history": "<target>", "importances": "<Hyperparameter Importance>", "parallel": "<target>",
+                "contour": "<param lr>", "slice": "<param units>", "intermediate": "<Trial> 0",
+                "timeline": "<COMPLETE>", "edf": "<Cumulative Probability>"}[kind]
+    assert expected in joined, joined[:500]
+
+
+def test_every_optuna_text_has_a_catalogue_entry_in_both_languages():
+    from mlcore.i18n import catalogue
+    from mlcore.plots.tune import OPTUNA_TEXTS
+
+    for lang in ("es", "en"):
+        cat = catalogue(lang)
+        assert all(key in cat for key in OPTUNA_TEXTS.values()), lang
+
+
 def test_comparison_overlays_two_studies(real_study):
     from mlcore.plots.tune import compare_history
 
