@@ -46,11 +46,7 @@ def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
     if grid is not None and result is not None and result.grid_out is not None:
         names = tuple(data.raw_feature_names)
         if data.is_2d and data.task is not Task.REGRESSION:
-            splits = [(tr("split.train"), data.raw_train, data.y_train, "circle"),
-                      (tr("split.val"), data.raw_val, data.y_val, "diamond")]
-            if show_test and len(data.y_test):
-                splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
-            points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
+            points = _split_points(data, names, show_test)
             figs["boundary"] = plots.decision_boundary(grid.axes, result.grid_out, points,
                                                        data.class_names or [], names)
             if result.hidden_out:
@@ -62,6 +58,22 @@ def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
                                           tr("train.model"))
     st.session_state["_live_figs"] = (key, figs)
     return figs
+
+
+def _split_points(data, names: tuple, show_test: bool) -> list:
+    """The train/validation(/test) points of the boundary plot, as arrays: the same for every
+    tick of one dataset, so they are taken out of the DataFrames once, not on every redraw."""
+    key = (id(data), names, show_test, lang())
+    cached = st.session_state.get("_live_points")
+    if cached is not None and cached[0] == key and cached[2] is data:
+        return cached[1]
+    splits = [(tr("split.train"), data.raw_train, data.y_train, "circle"),
+              (tr("split.val"), data.raw_val, data.y_val, "diamond")]
+    if show_test and len(data.y_test):
+        splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
+    points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
+    st.session_state["_live_points"] = (key, points, data)
+    return points
 
 
 def optimizer_table(data, cfg) -> None:
