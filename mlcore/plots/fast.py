@@ -108,7 +108,6 @@ def _named_colorscale(name: str) -> tuple:
 
 @functools.lru_cache(maxsize=8)
 def _template(name: str) -> dict:
-    # go.Figure copies the template it is given, so the cached dict is never shared with a figure
     return pio.templates[name].to_plotly_json()
 
 
@@ -118,7 +117,7 @@ def _value(key: str, v: Any) -> Any:
         if key == "colorscale":
             return [list(step) for step in _named_colorscale(v)]
         if key == "template":
-            return _template(v)
+            return _copy(_template(v))  # a copy: a later update may merge into the figure's template
         return v
     if isinstance(v, tuple):
         v = list(v)
