@@ -44,6 +44,44 @@ def cached_noise(X: np.ndarray, y: np.ndarray, task: str, dataset: str, epochs: 
     return S.minibatch_noise(X, y, Task(task), dataset=dataset, epochs=epochs, lr=lr)
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def builtin_noise_rows() -> tuple[np.ndarray, np.ndarray]:
+    """The standardised iris rows the noise tab uses when no dataset is loaded."""
+    from mlcore.course.preprocess import scaled_table
+
+    table = scaled_table("iris")
+    return table.X.astype(np.float32), table.y
+
+
+# Finished figures, shared by every session (st.plotly_chart only reads a figure). A page switch
+# reruns every tab, and most students look at the same surface, rate and race: building the two
+# animated figures was a good part of this page's run.
+@st.cache_resource(max_entries=256, show_spinner=False)
+def gd_figures(name: str, lr: float, steps: int, lang_code: str):  # noqa: ARG001 - lang_code keys the labels
+    surface = S.get_surface(name)
+    grid = cached_grid(name)
+    path = cached_gd(name, lr, steps)
+    labels = {"gd": optim_label("gd")}
+    return path, (
+        descent_figure(grid, surface, [path], labels, **figure_labels(grid)),
+        loss_gap_figure([path], labels, surface.min_value, x_label=tr("course.gradient.step"),
+                        y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title"), height=320),
+    )
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def race_figures(name: str, steps: int, scale: float, methods: tuple[str, ...], lang_code: str):  # noqa: ARG001
+    surface = S.get_surface(name)
+    grid = cached_grid(name)
+    result = cached_race(name, steps, scale, methods)
+    labels = {m: optim_label(m) for m in methods}
+    return result, (
+        descent_figure(grid, surface, result.paths, labels, **figure_labels(grid)),
+        loss_gap_figure(result.paths, labels, surface.min_value, x_label=tr("course.gradient.step"),
+                        y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title")),
+    )
+
+
 def surface_label(name: str) -> str:
     return t(f"course.gradient.surface.{name}", LANG)
 
@@ -63,9 +101,8 @@ def figure_labels(grid: S.SurfaceGrid) -> dict:
     )
 
 
-def show_surface(surface: S.Surface) -> S.SurfaceGrid:
+def show_surface(surface: S.Surface) -> None:
     st.latex(surface.formula)
-    return cached_grid(surface.name)
 
 
 # ---- theory --------------------------------------------------------------------------------
@@ -88,29 +125,23 @@ def gradient_descent_tab() -> None:
     lr = c2.select_slider(tr("course.gradient.lr"), LR_OPTIONS, value=surface.gd_lr, format_func=num,
                           key=f"course_gd_lr_{name}")
     steps = c3.slider(tr("course.gradient.steps"), 1, 300, 60, key="course_gd_steps")
-    grid = show_surface(surface)
+    show_surface(surface)
     limit = S.lr_limit(name)
     if limit is not None:
         st.caption(tr("course.gradient.lr_limit", limit=num(limit)))
     try:
-        path = cached_gd(name, lr, steps)
+        path, (descent_fig, gap_fig) = gd_figures(name, lr, steps, LANG)
     except MLCoreError as err:
         show_error(err)
     else:
-        st.plotly_chart(descent_figure(grid, surface, [path], {"gd": optim_label("gd")}, **figure_labels(grid)),
-                        key="course_gd_figure")
+        st.plotly_chart(descent_fig, key="course_gd_figure")
         if path.diverged:
             st.error(tr("course.gradient.diverged", step=path.diverged_at, lr=num(lr)), icon="💥")
         else:
             x, y = path.final_point
             st.success(tr("course.gradient.result", steps=steps, x=num(x), y=num(y), loss=num(path.final_loss),
                           dist=num(path.distance_to_minimum(surface))))
-        st.plotly_chart(
-            loss_gap_figure([path], {"gd": optim_label("gd")}, surface.min_value,
-                            x_label=tr("course.gradient.step"), y_label=tr("course.gradient.gap_y"),
-                            title=tr("course.gradient.gap_title"), height=320),
-            key="course_gd_gap",
-        )
+        st.plotly_chart(gap_fig, key="course_gd_gap")
     st.info(tr("course.gradient.try_gd"), icon="🧪")
 
 
@@ -126,18 +157,17 @@ def race_tab() -> None:
     methods = st.multiselect(tr("course.gradient.race_methods"), OPTIMIZERS, default=list(OPTIMIZERS),
                              format_func=optim_label, key="course_race_methods")
     race_surface = S.get_surface(race_name)
-    race_grid = show_surface(race_surface)
+    show_surface(race_surface)
     if not methods:
         st.warning(tr("course.gradient.race_pick"))
     else:
         try:
-            result = cached_race(race_name, race_steps, scale, tuple(methods))
+            result, (race_fig, race_gap_fig) = race_figures(race_name, race_steps, scale, tuple(methods), LANG)
         except MLCoreError as err:
             show_error(err)
         else:
             labels = {m: optim_label(m) for m in methods}
-            st.plotly_chart(descent_figure(race_grid, race_surface, result.paths, labels, **figure_labels(race_grid)),
-                            key="course_race_figure")
+            st.plotly_chart(race_fig, key="course_race_figure")
             st.caption(tr("course.gradient.race_note"))
             rows = []
             for path in result.ranking():
@@ -156,11 +186,7 @@ def race_tab() -> None:
                     tr("course.gradient.col.status"): status,
                 })
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="course_race_table")
-            st.plotly_chart(
-                loss_gap_figure(result.paths, labels, race_surface.min_value, x_label=tr("course.gradient.step"),
-                                y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title")),
-                key="course_race_gap",
-            )
+            st.plotly_chart(race_gap_fig, key="course_race_gap")
     with st.expander(tr("course.gradient.optim_table")):
         st.dataframe(
             pd.DataFrame([{
@@ -178,10 +204,8 @@ def noise_tab() -> None:
     st.markdown(tr("course.gradient.noise_text"))
     data = st.session_state.get("data")
     if data is None:
-        from mlcore.course.preprocess import scaled_table
-
-        table = scaled_table("iris")
-        X, y, task, dataset = table.X.astype(np.float32), table.y, Task.MULTICLASS, "iris"
+        X, y = builtin_noise_rows()
+        task, dataset = Task.MULTICLASS, "iris"
         st.caption(tr("course.gradient.noise_builtin"))
     else:
         X, y, task, dataset = data.X_train, data.y_train, data.task, str(data.name)
