@@ -1,15 +1,42 @@
-"""Real browser: a 3-trial study on the Tune page, with the real worker processes."""
+"""Real browser: a 3-trial study on the Tune page in both languages, with the real worker
+processes: the progress line, the trials table (read from the grid's accessible table: the grid
+itself is a canvas) and the optimisation history with Optuna's labels in the page's language."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
+from mlcore.i18n import t
 from tests.e2e.helpers import open_in_session, read_text, wait_for_app
 from ui.nav import PAGES
 
 SPEC = {p.url_path: p for p in PAGES}
 
 
-def test_three_trial_study_finishes_and_lists_its_trials(server_url, new_page, artifacts):
-    page = new_page("en-US")
+def _grid_text(page, done, timeout_s: float = 60.0) -> str:
+    """The trials grid's text once ``done(text)`` holds (or what is there on timeout). The grid
+    redraws its accessible table a moment after the rest of the fragment."""
+    table = page.locator('[data-testid="stDataFrame"] table').first
+    table.wait_for(state="attached", timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            text = table.inner_text()
+        except Exception:  # noqa: BLE001 - redrawn between two looks
+            text = ""
+        if done(text):
+            break
+        page.wait_for_timeout(100)
+    return text
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-US"])
+def test_three_trial_study_finishes_and_lists_its_trials(locale, server_url, new_page, artifacts):
+    lang = locale[:2]
+    page = new_page(locale)
     page.goto(f"{server_url}/data")
     wait_for_app(page)
     page.locator(".st-key-data_load button").click()
@@ -26,14 +53,25 @@ def test_three_trial_study_finishes_and_lists_its_trials(server_url, new_page, a
         box.press("Enter")
         wait_for_app(page)
     page.locator(".st-key-tu_start button").click()
-    text = read_text(page, '[data-testid="stMarkdownContainer"]:has-text("3 of 3 trials")',
-                     expect="(finished)", timeout_ms=180_000)
-    assert "3 of 3 trials (finished)" in text, text
-    table = read_text(page, '[data-testid="stDataFrame"]', timeout_ms=30_000)
+    # "<name>: 3 of 3 trials (finished)" in the page's language
+    done = t("tune.progress", lang, name="", done=3, total=3, status=t("tune.mode.finished", lang))
+    done = done.replace("****: ", "")
+    text = read_text(page, f'[data-testid="stMarkdownContainer"]:has-text("{done.split(" (")[0]}")',
+                     expect=done, timeout_ms=180_000)
+    assert done in text, (done, text)
+    # the grid's accessible table has one row per trial (its text comes without line breaks)
+    states = [t(f"tune.state.{s}", lang) for s in ("complete", "pruned", "fail")]
+
+    def three_finished(text: str) -> bool:
+        return text.count("lr=") == 3 and sum(text.count(s) for s in states) == 3
+
+    grid = _grid_text(page, three_finished)
+    assert three_finished(grid), grid
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(artifacts / "tune-finished.png"), full_page=True)
-    page.get_by_role("tab", name="Studies and plots").click()
-    read_text(page, ".st-key-tu_fig", timeout_ms=30_000)  # the optimisation history is drawn
+    page.screenshot(path=str(artifacts / f"tune-finished-{lang}.png"), full_page=True)
+
+    page.get_by_role("tab", name=t("tune.tab.studies", lang)).click()
+    figure = read_text(page, ".st-key-tu_fig", expect=t("tune.fig.best", lang), timeout_ms=30_000)
+    assert t("tune.fig.best", lang) in figure and "Best Value" not in figure, figure[:300]
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(artifacts / "tune-studies.png"), full_page=True)
-    assert table is not None
+    page.screenshot(path=str(artifacts / f"tune-studies-{lang}.png"), full_page=True)
