@@ -10,9 +10,9 @@ Workload (issue 7): moons, 1000 rows (800 train / 200 validation, as in ``bench.
   5 models on 640 rows each;
 - a 10-point capacity sweep, hidden widths 2 .. 64 (geometric), 2-w-w-2, one seed, AS THE EVALUATE
   PAGE RUNS IT: :func:`mlcore.evaluate.sweeps.capacity_job` run chunk by chunk
-  (``mlcore.jobs.run_inline``: point groups, ``CHUNK_SECONDS`` chunks, each a batched call that
-  resumes the previous one, and the final scoring); the same with the page's default 3 seeds
-  (30 models);
+  (``mlcore.jobs.run_inline``: point groups of 4 widths, ``CHUNK_SECONDS`` chunks, each a batched
+  call with ``pad_widths=True`` that resumes the previous one, and the final scoring; exact: the
+  widths train in one looped group); the same with the page's default 3 seeds (30 models);
 - the same 10 widths as one zero-padded group with ``exact=False`` (``fit_many(pad_widths=True,
   exact=False)``): the fast approximate path, equal to its single runs only up to rounding, which
   Adam amplifies over 50 epochs (see its max |dW|);
@@ -23,7 +23,8 @@ one fit re-timed in every repeat, so background load hits both alike; "(cpu)": t
 this process's CPU time, steadier on a shared machine), the time of the same work
 done sequentially (one ``train.fit`` per model, timed once) and the largest difference between the
 batched and the sequential final weights (0 = the very same computation; for the page's sweeps
-the weights come from ``fit_many`` over the same point groups, which the chunked run equals).
+the weights come from ``fit_many(pad_widths=True)`` over the same point groups, which the chunked
+run equals).
 Targets: 5-fold <= 1.5x, sweep <= 3x, bias-variance <= 3x one fit.
 """
 
@@ -65,7 +66,7 @@ def _page_sweep(arrays: TrainArrays, cfg: TrainConfig, seeds: int):
     def states():
         out = []
         for a, b in job.groups:
-            out.extend(fit_many([m for p in job.points[a:b] for m in p.members]))
+            out.extend(fit_many([m for p in job.points[a:b] for m in p.members], pad_widths=True))
         return out
     return members, lambda: run_inline(make()), states
 

@@ -52,9 +52,10 @@ def advance_many(members: list[Member], states: list, max_epochs: int = 1,
 
     Members of one structure share stacked tensors only where that computes bit-for-bit what
     their single runs compute (a probe per shape, see :mod:`mlcore.batched_system`); the others
-    run as singles inside the same call. ``pad_widths=True`` also tries one zero-padded group for
-    members of different widths (same depth); with ``exact=False`` groups are stacked (and padded)
-    without the probe: faster for a capacity sweep, equal to the single runs only up to float
+    train in one looped group (each its own matmuls, one autograd node and optimizer) or as
+    singles, inside the same call. ``pad_widths=True`` puts members of different widths (same
+    depth) in one group too (the fast capacity sweep, still exact). With ``exact=False`` groups
+    are stacked, and padded, without the probe: equal to the single runs only up to float
     rounding, which Adam amplifies over long runs. ``lockstep=False`` keeps one optimizer tensor
     per member even where the members could share one stacked optimizer (slower for many members,
     the same result)."""

@@ -49,13 +49,22 @@ stacked, and are handled:
   member's tensor is a whole number of SIMD chunks (``_simd_unit``); the other blocks enter the
   same optimizer as each member's own tensor (one tensor per member, not one per stack).
 - *The matmuls.* ``torch.baddbmm`` rounds as ``F.linear`` for some shapes only (the 2-16-16-2 net:
-  yes; widths 6, 9, 14, 30: no; zero-padded widths: almost never). A group is stacked only where
-  a probe of its layer shapes and mini-batch sizes (``_probe_layer``, cached) is bit-for-bit;
-  otherwise its members run as singles in the same call (``_exact_groups``).
+  yes; widths 6, 9, 14, 30: no; zero-padded widths: almost never), and BLAS rounds differently on
+  operands that are not 64-byte aligned. Stacked blocks start on 64-byte boundaries, and a group
+  is stacked only where a probe of its layer shapes and mini-batch sizes (``_probe_layer``,
+  cached) is bit-for-bit. The other members of a structure (different widths with
+  ``pad_widths=True``, or widths whose stack does not round exactly) form ONE **looped group**
+  (:class:`_Looped`): each member's layers are the very ``addmm`` calls of its single run on its
+  own aligned tensors and rows, with the backward matmuls autograd would make, all inside one
+  autograd node per step; loss, metrics and the optimizer stay shared. It costs a few kernel calls
+  per member and step instead of a whole single run's graph and optimizer (a 10-width capacity
+  sweep: about 3x one fit instead of 8x). Members with dropout or L1/L2 penalties run as singles.
+- *The loss.* A logit head's BCE is computed per member (its ``exp``/``log1p`` kernels round by
+  position in the tensor); cross-entropy and the regression losses are stacked.
 
 ``exact=False`` skips the probe (``pad_widths=True`` then stacks every width in one padded
-group): faster, equal to the single runs only up to float rounding that Adam amplifies over long
-runs (``bench/bench_evaluate.py`` prints both).
+``baddbmm`` group): equal to the single runs only up to float rounding that Adam amplifies over
+long runs (``bench/bench_evaluate.py`` prints both).
 """
 
 from __future__ import annotations
@@ -84,6 +93,7 @@ __all__ = ["BatchedMLPSystem", "run"]
 # finish with a scalar loop that rounds differently (measured: up to 2e-7 per step on a 2-entry
 # bias); the foreach ops (RMSprop) go through TensorIterator, two vectors per iteration.
 _FUSED_UNIT, _FOREACH_UNIT = 16, 32
+_ALIGN = 16  # floats: 64 bytes, the CPU allocator's alignment (BLAS rounds by operand alignment)
 
 
 def _simd_unit(optim_name: str) -> int:
@@ -168,8 +178,9 @@ class _Group:
         G = len(self.slots)
         n_blocks = 2 * len(self.shapes)
         sizes = [[s.params[j].numel() for s in self.slots] for j in range(n_blocks)]
-        total = sum(map(sum, sizes))
-        self.flat = torch.empty(total)
+        # each stacked block starts on a 64-byte boundary, as the probe's fresh tensors do
+        total = sum(-(-sum(col) // _ALIGN) * _ALIGN for col in sizes)
+        self.flat = torch.zeros(total)
         self.gbuf = torch.zeros(total) if self.pad else None
         self.blocks = []  # (leaf, section start, section end, padded index or None)
         new_params: list[list] = [[] for _ in self.slots]
@@ -195,7 +206,7 @@ class _Group:
                 leaf = self.flat[start:end].detach().view(shape).requires_grad_(True)
             leaf.grad = torch.zeros_like(leaf)
             self.blocks.append((leaf, start, end, index))
-            start = end
+            start = -(-end // _ALIGN) * _ALIGN
         for g, s in enumerate(self.slots):
             for li, lin in enumerate(s.model.linears):
                 lin.weight, lin.bias = new_params[g][2 * li], new_params[g][2 * li + 1]
@@ -358,9 +369,11 @@ class _Group:
 
     def batch(self, step: int) -> tuple:
         """``(x, y, mask, rows per member)`` of mini-batch ``step`` of every member."""
+        self._rows_now = self.rows[step]
         return self.Xs[step], self.ys[step], self.mask[step], self.rows_t[step]
 
     def val(self) -> tuple:
+        self._rows_now = self.nv
         return self.Xv, self.yv, self.maskv, self.nv_t
 
     def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
@@ -401,9 +414,10 @@ class _Group:
         else:
             o = out[..., 0]
             t = y.to(o.dtype)
-            if kind == "bce":
-                per_row = F.binary_cross_entropy_with_logits(o, t, reduction="none")
-            elif kind == "mse":
+            if kind == "bce":  # per member: its transcendental kernels round by position in the tensor
+                return torch.stack([F.binary_cross_entropy_with_logits(o[g, :r], t[g, :r]) if r else o.new_zeros(())
+                                    for g, r in enumerate(int(v) for v in self._rows_now)])
+            if kind == "mse":
                 per_row = F.mse_loss(o, t, reduction="none")
             elif kind == "mae":
                 per_row = F.l1_loss(o, t, reduction="none")
@@ -503,6 +517,175 @@ class _Single(_Group):
                 p.grad = None
 
 
+_ACT_FWD = {
+    "relu": lambda o: torch.relu(o),
+    "tanh": lambda o: torch.tanh(o),
+    "sigmoid": lambda o: torch.sigmoid(o),
+    "identity": lambda o: o,
+}
+# each activation's backward as autograd computes it for the single run's ``nn`` module
+_ACT_BWD = {
+    "relu": lambda g, pre, post: torch.ops.aten.threshold_backward(g, post, 0),
+    "tanh": lambda g, pre, post: torch.ops.aten.tanh_backward(g, post),
+    "sigmoid": lambda g, pre, post: torch.ops.aten.sigmoid_backward(g, post),
+    "identity": lambda g, pre, post: g,
+}
+
+
+def _aligned_like(t: torch.Tensor, offset: int) -> torch.Tensor:
+    """``t`` (contiguous) as a tensor whose data sits ``offset`` floats past a 64-byte boundary,
+    mod ``_ALIGN`` (a copy only when it does not already)."""
+    if (t.data_ptr() // t.element_size()) % _ALIGN == offset % _ALIGN:
+        return t
+    buf = torch.empty(t.numel() + _ALIGN)
+    k = offset % _ALIGN
+    return buf[k:k + t.numel()].view(t.shape).copy_(t)
+
+
+class _LoopedMLP(torch.autograd.Function):
+    """The forward and backward of a :class:`_Looped` group as ONE autograd node."""
+
+    @staticmethod
+    def forward(ctx, anchor, x, grp):
+        out, saved = grp.looped_forward(x)
+        ctx.grp, ctx.saved = grp, saved
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        ctx.grp.looped_backward(grad_out, ctx.saved)
+        return torch.zeros(1), None, None
+
+
+class _Looped(_Group):
+    """Members of one depth (any widths) whose stacked ``baddbmm`` would not round as their single
+    runs: each member's layers are its single run's very calls (``torch.addmm`` on its own weights
+    and rows, the activation, and in backward the matmuls autograd's ``AddmmBackward`` makes, written
+    into the member's gradient views), looped inside ONE autograd node per step, while the loss,
+    metrics, bookkeeping and the (lockstep) optimizer stay stacked. Bit-for-bit the single runs, and
+    much cheaper per member than a single (no autograd graph, no optimizer of its own). Only for
+    members without dropout or L1/L2 penalties and with an activation of ``_ACT_FWD``."""
+
+    @staticmethod
+    def eligible(slots: list[_Slot]) -> bool:
+        return all(s.mcfg.dropout == 0 and s.mcfg.l1 == 0 and s.mcfg.l2 == 0
+                   and all(spec.activation in _ACT_FWD for spec in s.mcfg.hidden) for s in slots)
+
+    def _share_parameters(self) -> None:
+        G = len(self.slots)
+        n_blocks = 2 * len(self.shapes)
+        A = _ALIGN
+
+        def up(n: int) -> int:
+            return -(-n // A) * A
+        # every member tensor starts on a 64-byte boundary, as a freshly allocated one does:
+        # BLAS kernels round differently on misaligned operands (measured on addmm / mm out=)
+        total = sum(up(s.params[j].numel()) for j in range(n_blocks) for s in self.slots)
+        self.flat = torch.zeros(total)
+        self.gbuf = torch.zeros(total)
+        self.pad = True  # gradients live in ``gbuf`` (member layout), as for a padded group
+        self.blocks, self.grad_src = [], [[] for _ in self.slots]
+        new_params: list[list] = [[] for _ in self.slots]
+        start = 0
+        for j in range(n_blocks):
+            off = start
+            for g, s in enumerate(self.slots):
+                p = s.params[j]
+                view = self.flat[off:off + p.numel()].view(p.shape)
+                view.copy_(p.detach())
+                new_params[g].append(nn.Parameter(view))
+                self.grad_src[g].append((j, off - start, tuple(p.shape)))
+                off += up(p.numel())
+            self.blocks.append((None, start, off, None))
+            start = off
+        self.grad_views = []
+        for g, s in enumerate(self.slots):
+            for li, lin in enumerate(s.model.linears):
+                lin.weight, lin.bias = new_params[g][2 * li], new_params[g][2 * li + 1]
+            s.params = new_params[g]
+            s.weights = [lin.weight for lin in s.model.linears]
+            a = [self.blocks[j][1] for j in range(n_blocks)]
+            self.grad_views.append([self.gbuf[a[j] + off:a[j] + off + math.prod(shape)].view(shape)
+                                    for j, off, shape in self.grad_src[g]])
+        self.attached = [False] * G
+        # per member and layer: (W, W.t(), b, grad W, grad b as (1, out)) - views, made once
+        self.lw = []
+        for g, s in enumerate(self.slots):
+            layers = []
+            for li in range(len(self.shapes)):
+                W, b = s.params[2 * li].detach(), s.params[2 * li + 1].detach()
+                gW, gb = self.grad_views[g][2 * li], self.grad_views[g][2 * li + 1]
+                layers.append((W, W.t(), b, gW, gb.view(1, -1)))
+            self.lw.append(layers)
+        self.act_names = [spec.activation for spec in self.slots[0].mcfg.hidden]
+        self.anchor = torch.zeros(1, requires_grad=True)
+        self._rows_now = self._x_offsets = None
+
+    def refresh(self) -> None:
+        pass
+
+    def zero_grad(self) -> None:
+        pass  # every computed gradient is written (not added) into ``gbuf``
+
+    def gather_grads(self) -> None:
+        pass
+
+    def penalties(self) -> torch.Tensor | None:
+        return None
+
+    def batch(self, step: int) -> tuple:
+        self._x_offsets = [step * s.cfg.batch_size * self.n_in for s in self.slots]
+        return super().batch(step)
+
+    def val(self) -> tuple:
+        self._x_offsets = [0] * len(self.slots)  # a whole fresh validation tensor
+        return super().val()
+
+    def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
+        return _LoopedMLP.apply(self.anchor, x, self)
+
+    def looped_forward(self, x: torch.Tensor):
+        G, R = x.shape[0], x.shape[1]
+        out = x.new_zeros(G, R, self.n_out)
+        last = len(self.shapes) - 1
+        saved = []
+        for g in range(G):
+            r = int(self._rows_now[g])
+            if r == 0:
+                saved.append(None)
+                continue
+            h = x[g, :r]
+            if self._x_offsets is not None:  # the single run's mini-batch: rows step * bs.. of X[perm]
+                h = _aligned_like(h, self._x_offsets[g])
+            layers = []
+            for li, (W, Wt, b, _gW, _gb) in enumerate(self.lw[g]):
+                pre = torch.addmm(b, h, Wt)  # F.linear(h, W, b)
+                post = _ACT_FWD[self.act_names[li]](pre) if li < last else pre
+                layers.append((h, pre, post))
+                h = post
+            out[g, :r] = h
+            saved.append(layers)
+        return out, saved
+
+    def looped_backward(self, grad_out: torch.Tensor, saved: list) -> None:
+        grad_out = grad_out.contiguous()
+        last = len(self.shapes) - 1
+        for g, layers in enumerate(saved):
+            if layers is None:
+                continue
+            r = layers[0][0].shape[0]
+            gr = _aligned_like(grad_out[g, :r], 0)  # as the single run's fresh gradient
+            for li in range(last, -1, -1):
+                h, pre, post = layers[li]
+                W, Wt, _b, gW, gb = self.lw[g][li]
+                if li < last:
+                    gr = _ACT_BWD[self.act_names[li]](gr, pre, post)
+                torch.mm(gr.t(), h, out=gW)  # mm_mat2_backward (W.t() is column-major)
+                torch.sum(gr, 0, keepdim=True, out=gb)  # the bias, summed to its shape
+                if li > 0:  # mm_mat1_backward
+                    gr = Wt.mm(gr.t()).t() if (h.shape[1] == 1 and h.shape[0] == 1) else gr.mm(W)
+
+
 # ---- which groups compute exactly what their single runs compute ----------------------------------
 # torch.baddbmm does not always round as F.linear (addmm) does: depending on the shapes it takes a
 # naive loop or a batched BLAS call whose edge tiles differ from the single-matrix one (measured on
@@ -572,18 +755,29 @@ def _stacks_exactly(slots: list[_Slot]) -> bool:
 
 def _exact_groups(slots: list[_Slot], pad_widths: bool, exact: bool) -> list:
     """The groups for members of one structure: one stacked group where that is exact (or where
-    ``exact=False`` allows rounding), else groups of equal widths, else singles."""
+    ``exact=False`` allows rounding); else stacked groups of equal widths where exact, and the rest
+    in one :class:`_Looped` group (or as singles)."""
     if len(slots) == 1:
         return [_Single(slots)]
     if not exact or _stacks_exactly(slots):
         return [_Group(slots)]
+    out, rest = [], list(slots)
     if pad_widths:
         by_width: dict[tuple, list] = {}
         for s in slots:
             by_width.setdefault(tuple(spec.units for spec in s.mcfg.hidden), []).append(s)
         if len(by_width) > 1:
-            return [g for part in by_width.values() for g in _exact_groups(part, False, exact)]
-    return [_Single([s]) for s in slots]
+            rest = []
+            for part in by_width.values():
+                if len(part) > 1 and _stacks_exactly(part):
+                    out.append(_Group(part))
+                else:
+                    rest.extend(part)
+    if len(rest) > 1 and _Looped.eligible(rest):
+        out.append(_Looped(rest))
+    else:
+        out.extend(_Single([s]) for s in rest)
+    return out
 
 
 class BatchedMLPSystem(L.LightningModule):

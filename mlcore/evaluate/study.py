@@ -6,9 +6,10 @@ the regularisation comparison) is a list of :class:`Point` s. :class:`StudyJob` 
 that runs them through ``mlcore.jobs.JobController``. Consecutive points form *point groups*
 (:func:`point_groups`: at most ``GROUP_POINTS`` points and ``GROUP_MEMBERS`` members, a point is
 never split): each chunk advances every member of the current point group together in ONE batched
-call (``mlcore.batched.advance_many``, about ``CHUNK_SECONDS`` of work, whole epochs), so the
-points of a sweep share one Lightning run per chunk and stack where their shapes allow (seeds of
-one width, the nested subsets of a learning curve, the regularisation variants). When all the
+call (``mlcore.batched.advance_many`` with ``pad_widths=True``, about ``CHUNK_SECONDS`` of work,
+whole epochs), so the points of a sweep share one Lightning run per chunk and one optimizer, and
+train together however their widths differ, each member still exactly its single run (stacked
+where the shapes allow, else looped inside one autograd node: ``mlcore.batched_system``). When all the
 group's members have ended, the same worker call scores them (losses and metrics on the full
 training and validation sets, in eval mode, plus predictions on the point's extra inputs) and the
 group's points are finished. A stopped job keeps its finished points (every finished group);
@@ -124,7 +125,7 @@ def train_group(members_per_point: tuple, states: list | None, max_seconds: floa
     if states is None:
         states = batched.init_many(members)
     longest = max(m.train_cfg.epochs for m in members)
-    states = batched.advance_many(members, states, max_epochs=longest, max_seconds=max_seconds)
+    states = batched.advance_many(members, states, max_epochs=longest, max_seconds=max_seconds, pad_widths=True)
     if not all(_ended(m, s) for m, s in zip(members, states)):
         return states, None
     out, k = [], 0

@@ -290,3 +290,33 @@ def test_capacity_sweep_with_seeds_is_bit_for_bit_whatever_the_widths():
     want = references(members)
     assert_bit_for_bit(fit_many(members), want)
     assert_bit_for_bit(fit_many(members, pad_widths=True), want)
+
+
+def three_features(n=45, seed=11) -> TrainArrays:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n + 15, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(np.int64)
+    return TrainArrays(X[:n], y[:n], X[n:], y[n:], Task.BINARY, 2)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "identity"])
+def test_a_padded_sweep_of_distinct_widths_is_bit_for_bit(act):
+    """One seed per width, ``pad_widths=True``: the widths share one looped group (each member's own
+    matmuls, one autograd node, one optimizer); a partial last batch and 3 inputs (misaligned rows)
+    included. Each member is its single run, bit for bit."""
+    a = three_features()
+    members = [Member(a, mcfg(w, w, act=act), tcfg("adam", lr=0.02, epochs=5, batch_size=10)) for w in (1, 3, 6, 9, 14)]
+    assert_bit_for_bit(fit_many(members, pad_widths=True), references(members))
+
+
+@pytest.mark.parametrize("data,head", [("wave", "logit"), ("blobs", "logit"), ("blobs", "softmax")])
+def test_looped_group_regression_and_logit_heads_and_resuming(data, head):
+    a = wave() if data == "wave" else blobs(50)
+    members = [Member(a, mcfg(w, act="tanh", binary_head=head), tcfg("rmsprop", lr=0.01, epochs=6, batch_size=12, seed=w))
+               for w in (2, 5, 7)]
+    want = references(members)
+    two = advance_many(members, init_many(members), max_epochs=2, pad_widths=True)
+    got = advance_many(members, two, max_epochs=6, pad_widths=True)
+    assert_bit_for_bit(got, want)
+    for g, w in zip(got, want):
+        assert_equal_runs(g, w)
