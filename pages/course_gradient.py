@@ -15,6 +15,7 @@ LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.0
               0.8, 1.0, 1.1, 1.5, 2.0)
 SCALE_OPTIONS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 NOISE_LR_OPTIONS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+GD_MAX_STEPS = 300  # the steps slider's maximum
 ARRIVED = 0.05  # distance to a minimum that counts as "arrived" in the race table
 
 
@@ -29,9 +30,14 @@ def cached_grid(name: str) -> S.SurfaceGrid:
     return S.surface_grid(name)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_gd_longest(name: str, lr: float) -> S.OptimPath:
+    return S.gradient_descent(name, lr, GD_MAX_STEPS)
+
+
 def cached_gd(name: str, lr: float, steps: int) -> S.OptimPath:
-    return S.gradient_descent(name, lr, steps)
+    """The path for ``steps`` steps, cut from the longest one: moving the steps slider computes nothing."""
+    return cached_gd_longest(name, lr).first(steps)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -124,7 +130,7 @@ def gradient_descent_tab() -> None:
     # one slider per surface, so switching surface starts from a rate that suits it
     lr = c2.select_slider(tr("course.gradient.lr"), LR_OPTIONS, value=surface.gd_lr, format_func=num,
                           key=f"course_gd_lr_{name}")
-    steps = c3.slider(tr("course.gradient.steps"), 1, 300, 60, key="course_gd_steps")
+    steps = c3.slider(tr("course.gradient.steps"), 1, GD_MAX_STEPS, 60, key="course_gd_steps")
     show_surface(surface)
     limit = S.lr_limit(name)
     if limit is not None:

@@ -238,6 +238,17 @@ class OptimPath:
     def distance_to_minimum(self, surface: Surface) -> float:
         return float(min(np.hypot(*(self.final_point - np.asarray(m))) for m in surface.minima))
 
+    def first(self, steps: int) -> "OptimPath":
+        """The same path asked for only ``steps`` steps: each step depends only on the ones before,
+        so a page can compute the longest path once and show any number of steps from it."""
+        steps = _check_steps(steps)
+        if steps >= self.steps:
+            return self
+        diverged = self.diverged_at is not None and self.diverged_at <= steps
+        n = len(self.points) if diverged else steps + 1
+        return OptimPath(self.method, self.lr, steps, self.points[:n], self.losses[:n],
+                         self.diverged_at if diverged else None)
+
 
 def _escaped(surface: Surface, point: np.ndarray) -> bool:
     """Not finite, or further than ``ESCAPE`` window sizes from the window's centre."""

@@ -333,3 +333,15 @@ def test_minibatch_figure_draws_one_line_per_batch_size():
     assert [t.name for t in fig.data] == ["b=1", "full"]
     assert len(minibatch_figure(noise, ["b=1", "full"]).data) == 3  # + the faint batch loss of b=1
     assert math.isclose(fig.data[1].x[-1], 1.0)
+
+
+@pytest.mark.parametrize("name,lr", [("quadratic", 0.1), ("quadratic", 1.5), ("rosenbrock", 0.002),
+                                     ("rosenbrock", 0.01), ("saddle", 0.05), ("himmelblau", 0.01), ("beale", 10.0)])
+def test_first_steps_of_a_long_path_are_the_short_path(name, lr):
+    long = S.gradient_descent(name, lr, 300)
+    for steps in (1, 2, 7, 60, 150, 299, 300):
+        short, cut = S.gradient_descent(name, lr, steps), long.first(steps)
+        assert (cut.steps, cut.diverged_at, cut.method, cut.lr) == (short.steps, short.diverged_at, short.method,
+                                                                     short.lr)
+        np.testing.assert_array_equal(cut.points, short.points)
+        np.testing.assert_array_equal(cut.losses, short.losses)
