@@ -91,6 +91,13 @@ def _stop(key: str) -> None:
 
 
 def _delete(name: str) -> None:
+    """Delete a study of this session's; a job of this session still running it ends first (its
+    trial FAIL), so that no write recreates the deleted file."""
+    for key in (JOB_KEY, COMPARE_KEY):
+        ctrl = job_controller(key)
+        jobs = getattr(ctrl.job, "jobs", [ctrl.job]) if ctrl is not None else []
+        if any(j.study.study_name == name for j in jobs):
+            retire(key, "stopped")
     try:
         studies.delete(name, owner=owner)
     except MLCoreError as err:

@@ -289,6 +289,8 @@ class TuneJob(_Base):
                                                                           {"epoch": run.reported}))
         except UpdateFinishedTrialError:  # another process failed it first (stale)
             self._lose(run)
+        except Exception:  # noqa: BLE001 - storage unreachable: the trial stops beating and ends FAIL as stale
+            self.current = None
 
     @property
     def has_running_trial(self) -> bool:
