@@ -277,8 +277,8 @@ with tab_studies:
             show_job_status(snap)
             if is_running(rt):
                 st.progress(snap.progress, text=tr("tune.retraining", number=best.get("number"), name=best.get("name")))
-                settle_polling(rt, rt_running)
                 return
+            settle_polling(rt, rt_running)
             if snap.error is not None:
                 return
             if _adopt_if_ready():
