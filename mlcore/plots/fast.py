@@ -28,7 +28,9 @@ What is reproduced (what plotly's validation would change in the output): magic 
 spelled out, tuples -> lists, ``None`` keyword values left out of traces, deep-merging updates
 (arrays of annotations/shapes merged element-wise), subplot references for ``row``/``col``
 (``make_subplots`` layouts computed once by plotly and cached), ``add_vrect``/``add_vline``/
-``add_hline`` shapes, and named templates as cached dicts.
+``add_hline`` shapes, and named templates as cached dicts. Not reproduced (``NotImplementedError``):
+``update_layout(overwrite=True)`` and a list update of a non-empty ``annotations``/``shapes``/...
+array, whose plotly semantics are irregular.
 """
 
 from __future__ import annotations
@@ -165,12 +167,9 @@ def _merge(target: dict, update: dict, drop_none: bool = False) -> None:
             else:
                 node[leaf] = _clean(v)
         elif leaf in _OBJECT_ARRAYS and isinstance(v, (list, tuple)) and node.get(leaf):
-            existing = node[leaf]
-            for i, item in enumerate(v):
-                if i < len(existing):
-                    _merge(existing[i], item)
-                else:
-                    existing.append(_clean(item))
+            # plotly merges such a list into the existing elements cyclically, and drops those
+            # merges when the list is longer: not reproduced; use add_annotation/update_annotations
+            raise NotImplementedError(f"FastFigure: a list update of the non-empty {leaf!r}")
         else:
             node[leaf] = _value(leaf, v)
 

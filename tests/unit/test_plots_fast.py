@@ -164,7 +164,35 @@ def _train():
     yield "predicted_vs_actual", lambda: P.predicted_vs_actual(y, y_hat, ("y", "ŷ"))
 
 
-CASES = [*_course_basics(), *_course_optim(), *_course_losses(), *_data(), *_explain(), *_train()]
+def _api():
+    """The parts of the fast API no builder uses yet, or uses only one way."""
+    from mlcore.plots.style import base_layout
+
+    def hline_and_traces():
+        fig = fast.make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3])
+        fig.add_traces([fast.Scatter(x=[1, 2], y=[3, 4]), fast.Bar(x=["a"], y=[1])], rows=[1, 2], cols=[1, 1])
+        fig.add_hline(y=0.5, line_dash="dot", row=2, col=1)
+        fig.add_vline(x=1.5, line_color="red", row=1, col=1)
+        fig.add_shape(type="circle", x0=0, x1=1, y0=0, y1=1, xref="x domain", yref="y domain", row=1, col=1)
+        return fast.finish(base_layout(fig, 400, "both", legend_size=14, annotation_size=15))
+
+    def layout_forms():
+        fig = fast.Figure(fast.Scatter(x=(1, 2), y=(3, 4), marker_colorscale="Viridis", marker_color=[0, 1],
+                                       error_y=dict(type="data", array=[0.1, 0.2]), text=None))
+        fig.update_layout({"xaxis_title_text": "x", "yaxis": {"title": "y"}}, plot_bgcolor="#eee",
+                          legend_title_text="legend", hovermode=None)
+        fig.update_xaxes(title_font_size=20)
+        fig.update_xaxes(title="replaced")  # a string title replaces the whole title, font included
+        fig.update_layout(annotations=[dict(text="a", x=0, y=0, font_size=12)])
+        fig.add_annotation(dict(text="b", x=1, y=1), xanchor="left")
+        fig.update_annotations(dict(showarrow=False), font_color="blue")
+        return fast.finish(fig)
+
+    yield "api:hline_and_traces", hline_and_traces
+    yield "api:layout_forms", layout_forms
+
+
+CASES = [*_course_basics(), *_course_optim(), *_course_losses(), *_data(), *_explain(), *_train(), *_api()]
 
 
 def test_every_registered_builder_has_a_case():
@@ -207,3 +235,16 @@ def test_fast_figure_equals_validated_plotly(name, make):
         ref = make()
     assert isinstance(fig, go.Figure) and isinstance(ref, go.Figure)
     assert_same(fig.to_dict(), ref.to_dict())
+
+
+def test_fast_figure_refuses_what_it_does_not_reproduce():
+    fig = fast.Figure()
+    fig.update_layout(annotations=[dict(text="a")])
+    with pytest.raises(NotImplementedError):
+        fig.update_layout(annotations=[dict(text="b")])  # plotly's list merge is irregular
+    with pytest.raises(NotImplementedError):
+        fig.update_layout(dict(height=300), overwrite=True)
+    with pytest.raises(ValueError):
+        fig.update_xaxes(title="x", row=1, col=1)  # no subplot grid
+    with pytest.raises(AttributeError):
+        fig.add_scatter(x=[1])  # outside the subset: an error, never a silently different figure
