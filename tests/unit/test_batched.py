@@ -320,3 +320,23 @@ def test_looped_group_regression_and_logit_heads_and_resuming(data, head):
     assert_bit_for_bit(got, want)
     for g, w in zip(got, want):
         assert_equal_runs(g, w)
+
+
+@pytest.mark.parametrize("widths", [(8, 8, 8), (3, 6, 9)])
+@pytest.mark.parametrize("optim", ["adam", "adamw"])
+def test_lockstep_adam_unlocks_exactly_when_a_member_stops_early(widths, optim):
+    """The lockstep fused-Adam fast path (one shared step counter) splits back into per-member
+    state when a member early-stops; the others go on exactly as their single runs."""
+    a = blobs()
+    flipped = TrainArrays(a.X_train, a.y_train, a.X_val, 1 - a.y_val, a.task, 2)
+    members = [Member(d, mcfg(w, act="relu"), tcfg(optim, lr=0.02, epochs=8, patience=p, seed=i))
+               for i, (w, d, p) in enumerate(zip(widths, (a, flipped, a), (None, 2, None)))]
+    want = references(members)
+    assert [s.status for s in want] == ["done", "early_stopped", "done"]
+    got = fit_many(members, pad_widths=True)
+    assert_bit_for_bit(got, want)
+    for g, w in zip(got, want):
+        assert_equal_runs(g, w)
+        for i, st in w.optim_state["state"].items():  # own step counters and moments
+            for key, value in st.items():
+                np.testing.assert_array_equal(np.asarray(g.optim_state["state"][i][key]), np.asarray(value))
