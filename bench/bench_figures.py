@@ -50,7 +50,8 @@ def main() -> None:
         total_f += sum(t for t, _ in times)
         total_v += sum(t for _, t in times)
         print(f"{name:28s} {len(times):5d} {f:9.2f} {v:13.2f} {v / f:7.1f}")
-    print(f"{'all cases (sum)':28s} {len(CASES):5d} {total_f * 1000:9.1f} {total_v * 1000:13.1f} {total_v / total_f:7.1f}")
+    print(f"{'all cases (sum)':28s} {len(CASES):5d} {total_f * 1000:9.1f} {total_v * 1000:13.1f} "
+          f"{total_v / total_f:7.1f}")
 
 
 if __name__ == "__main__":

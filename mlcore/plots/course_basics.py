@@ -12,7 +12,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-
 from mlcore.plots.style import FONT, SMALL, base_layout
 
 BP_FONT = 16  # the backprop diagram is read from the back of the room
@@ -162,12 +161,12 @@ def neuron_surface_figure(
     if surface.line is not None:
         fig.add_trace(
             fast.Scatter(x=surface.line[0], y=surface.line[1], mode="lines", name=line_label,
-                       line=dict(color="white", width=4, dash="dash"))
+                         line=dict(color="white", width=4, dash="dash"))
         )
     if point is not None:
         fig.add_trace(
             fast.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="x",
-                       marker=dict(size=18, color="#d62728", symbol="x", line=dict(color="white", width=2)))
+                         marker=dict(size=18, color="#d62728", symbol="x", line=dict(color="white", width=2)))
         )
     lim = float(surface.x1[-1])
     fig.update_xaxes(title="x₁", range=[-lim, lim], constrain="domain")
@@ -221,10 +220,10 @@ def activation_figure(
             fig.add_vrect(x0=a, x1=b, fillcolor=C_ZERO, line_width=0, layer="below", row=1, col=col)
     # legend entries for the bands
     fig.add_trace(fast.Scatter(x=[None], y=[None], mode="markers", marker=dict(size=14, color=C_SAT, symbol="square"),
-                             name=saturated_label))
+                               name=saturated_label))
     if zeros:
         fig.add_trace(fast.Scatter(x=[None], y=[None], mode="markers", marker=dict(size=14, color=C_ZERO, symbol="square"),
-                                 name=zero_label))
+                                   name=zero_label))
     fig.update_xaxes(title="x", zeroline=True, zerolinecolor="#999")
     fig.update_yaxes(zeroline=True, zerolinecolor="#999")
     fig.update_annotations(font=dict(size=18))
@@ -258,16 +257,16 @@ def dead_relu_figure(
     fig = fast.make_subplots(rows=1, cols=2, subplot_titles=(scan_title, units_title), horizontal_spacing=0.1,
                         column_widths=[0.5, 0.5])
     fig.add_trace(fast.Scatter(x=scan.shifts, y=100 * scan.dead_fraction, mode="lines", line=dict(color=C_GRAD, width=4),
-                             showlegend=False, hovertemplate="%{x:.2f}: %{y:.0f}%<extra></extra>"), 1, 1)
+                               showlegend=False, hovertemplate="%{x:.2f}: %{y:.0f}%<extra></extra>"), 1, 1)
     fig.add_trace(fast.Scatter(x=[scan.shift], y=[100 * scan.dead_now], mode="markers", showlegend=False,
-                             marker=dict(size=16, color="black")), 1, 1)
+                               marker=dict(size=16, color="black")), 1, 1)
     units = np.arange(1, scan.n_units + 1)
     for mask, colour, name in ((scan.dead, C_GRAD, dead_label), (~scan.dead, C_MAIN, alive_label)):
         fig.add_trace(fast.Bar(x=units[mask], y=100 * scan.active_fraction[mask], marker_color=colour, name=name,
-                             hovertemplate="#%{x}: %{y:.0f}%<extra></extra>"), 1, 2)
+                               hovertemplate="#%{x}: %{y:.0f}%<extra></extra>"), 1, 2)
     # dead units have height 0: draw a marker so they are visible
     fig.add_trace(fast.Scatter(x=units[scan.dead], y=np.zeros(int(scan.dead.sum())), mode="markers", showlegend=False,
-                             marker=dict(symbol="x", size=10, color=C_GRAD), hoverinfo="skip"), 1, 2)
+                               marker=dict(symbol="x", size=10, color=C_GRAD), hoverinfo="skip"), 1, 2)
     fig.update_xaxes(title=x_label, row=1, col=1)
     fig.update_yaxes(title="%", range=[-3, 103], row=1, col=1)
     fig.update_xaxes(title="#", row=1, col=2)
@@ -432,8 +431,8 @@ def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 
         fig.add_annotation(x=na.x + t * (nb.x - na.x), y=na.y + t * (nb.y - na.y), text=labels.edges[name], **box)
     colours = [_LAYER_COLOURS[0]] * 2 + [_LAYER_COLOURS[1]] * 2 + [_LAYER_COLOURS[2]]
     fig.add_trace(fast.Scatter(x=[n.x for n in diagram.nodes], y=[n.y for n in diagram.nodes], mode="markers",
-                             hoverinfo="skip", showlegend=False,
-                             marker=dict(size=46, color=colours, line=dict(color="white", width=2))))
+                               hoverinfo="skip", showlegend=False,
+                               marker=dict(size=46, color=colours, line=dict(color="white", width=2))))
     ex = trace.example
     for y, text in ((0.5, f"x₁ = {_f(ex.x1, 2)}"), (-0.5, f"x₂ = {_f(ex.x2, 2)}")):
         fig.add_annotation(x=0, y=y, text=text, xshift=-28, xanchor="right", showarrow=False, font=dict(size=BP_FONT + 2))

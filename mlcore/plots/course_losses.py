@@ -11,7 +11,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-
 from mlcore.plots.style import base_layout
 
 C_LOSS = "#1f77b4"
@@ -25,9 +24,9 @@ def loss_figure(curve, loss_title: str, grad_title: str, x_label: str, target_la
     """Loss (left) and its gradient (right) against the prediction; the target marked."""
     fig = fast.make_subplots(rows=1, cols=2, subplot_titles=(loss_title, grad_title), horizontal_spacing=0.1)
     fig.add_trace(fast.Scatter(x=curve.x, y=curve.loss, mode="lines", line=dict(color=C_LOSS, width=4),
-                             name=loss_title, showlegend=False), 1, 1)
+                               name=loss_title, showlegend=False), 1, 1)
     fig.add_trace(fast.Scatter(x=curve.x, y=curve.grad, mode="lines", line=dict(color=C_GRAD, width=4),
-                             name=grad_title, showlegend=False), 1, 2)
+                               name=grad_title, showlegend=False), 1, 2)
     if not curve.is_classification:
         for col in (1, 2):
             fig.add_vline(x=curve.target, line=dict(color="#555", dash="dash", width=2), row=1, col=col)
@@ -50,7 +49,7 @@ def outlier_figure(example, names: Mapping[str, str], x_label: str, y_label: str
     fig = fast.Figure()
     for name, grads in example.per_point_grad.items():
         fig.add_trace(fast.Bar(x=labels, y=np.asarray(grads), name=names.get(name, name),
-                             marker_color=LOSS_COLORS.get(name), hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
+                               marker_color=LOSS_COLORS.get(name), hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.12, x=0))
     fig.update_xaxes(title=x_label)
     fig.update_yaxes(title=y_label, zeroline=True, zerolinecolor="#999")

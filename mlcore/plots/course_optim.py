@@ -17,7 +17,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-
 from mlcore.plots.style import FONT, SMALL, base_layout
 
 MAX_FRAMES = 30
@@ -101,11 +100,11 @@ def descent_figure(
     mins = np.array(surface.minima, dtype=float)
     fig.add_trace(
         fast.Scatter(x=mins[:, 0], y=mins[:, 1], mode="markers", name=minimum_label,
-                   marker=dict(symbol="star", size=18, color="gold", line=dict(color="black", width=1.5)))
+                     marker=dict(symbol="star", size=18, color="gold", line=dict(color="black", width=1.5)))
     )
     fig.add_trace(
         fast.Scatter(x=[surface.start[0]], y=[surface.start[1]], mode="markers", name=start_label,
-                   marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)))
+                     marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)))
     )
     clipped = [p.clipped(surface) for p in paths]
     first_path_trace = len(fig.data)
@@ -114,15 +113,15 @@ def descent_figure(
         name = labels.get(path.method, path.method)
         fig.add_trace(
             fast.Scatter(**_xy(pts), mode="lines+markers", name=name, line=dict(color=color, width=3),
-                       marker=dict(size=5, color=color),
-                       hovertemplate=f"{name}<br>w₁=%{{x:.3f}}<br>w₂=%{{y:.3f}}<extra></extra>")
+                         marker=dict(size=5, color=color),
+                         hovertemplate=f"{name}<br>w₁=%{{x:.3f}}<br>w₂=%{{y:.3f}}<extra></extra>")
         )
     if paths:
         ends = [len(p) - 1 for p in clipped]
         heads = _heads(paths, clipped, ends)
         fig.add_trace(
             fast.Scatter(x=heads["x"], y=heads["y"], mode="markers", showlegend=False, hoverinfo="skip",
-                       marker=dict(symbol=heads["marker"]["symbol"], size=16,
+                         marker=dict(symbol=heads["marker"]["symbol"], size=16,
                                    color=[METHOD_COLORS.get(p.method, COLORS[0]) for p in paths],
                                    line=dict(color="black", width=1.5)))
         )
@@ -209,7 +208,7 @@ def minibatch_figure(noise, labels: Sequence[str], *, x_label: str = "epoch", y_
                 line=dict(color=color, width=1), opacity=0.25, legendgroup=name, hoverinfo="skip"))
         loss = np.asarray(curve.loss, dtype=float)
         fig.add_trace(fast.Scatter(x=curve.epochs, y=np.where(np.isfinite(loss), loss, np.nan), mode="lines",
-                                 name=name, legendgroup=name, line=dict(color=color, width=3)))
+                                   name=name, legendgroup=name, line=dict(color=color, width=3)))
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=y_label, rangemode="tozero")
     return _base(fig, height, title)
@@ -229,12 +228,12 @@ def universal_figure(fit, target, *, data_label: str, truth_label: str, output_l
     fig = fast.make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=(top_title, bottom_title))
     fig.add_trace(fast.Scatter(x=target.x, y=target.y, mode="markers", name=data_label,
-                             marker=dict(size=6, color=C_DATA)), row=1, col=1)
+                               marker=dict(size=6, color=C_DATA)), row=1, col=1)
     if target.truth is not None:
         fig.add_trace(fast.Scatter(x=target.x_grid, y=target.truth, mode="lines", name=truth_label,
-                                 line=dict(color=C_TRUTH, width=2, dash="dash")), row=1, col=1)
+                                   line=dict(color=C_TRUTH, width=2, dash="dash")), row=1, col=1)
     fig.add_trace(fast.Scatter(x=fit.x_grid, y=fit.output, mode="lines", name=output_label,
-                             line=dict(color=COLORS[3], width=4)), row=1, col=1)
+                               line=dict(color=COLORS[3], width=4)), row=1, col=1)
     n = fit.contributions.shape[0]
     for j in range(n):
         fig.add_trace(fast.Scatter(
@@ -243,9 +242,9 @@ def universal_figure(fit, target, *, data_label: str, truth_label: str, output_l
             hovertemplate=f"j={j + 1}: v={fit.v[j]:.3g}, w={fit.w[j]:.3g}, b={fit.b[j]:.3g}<extra></extra>"),
             row=2, col=1)
     fig.add_trace(fast.Scatter(x=[fit.x_grid[0], fit.x_grid[-1]], y=[fit.output_bias] * 2, mode="lines",
-                             name=bias_label, line=dict(color="black", width=1.5, dash="dot")), row=2, col=1)
+                               name=bias_label, line=dict(color="black", width=1.5, dash="dot")), row=2, col=1)
     fig.add_trace(fast.Scatter(x=fit.x_grid, y=fit.output_bias + fit.contributions.sum(axis=0), mode="lines",
-                             name=sum_label, line=dict(color=COLORS[3], width=4)), row=2, col=1)
+                               name=sum_label, line=dict(color=COLORS[3], width=4)), row=2, col=1)
     fig.update_xaxes(title_text=x_label, row=2, col=1)
     _base(fig, height)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0))
@@ -258,11 +257,11 @@ def width_sweep_figure(sweep, *, train_label: str, truth_label: str, x_label: st
     """Mean squared error against the number of hidden neurons (log-log)."""
     fig = fast.Figure()
     fig.add_trace(fast.Scatter(x=sweep.widths, y=np.maximum(sweep.train_mse, 1e-16), mode="lines+markers",
-                             name=train_label, line=dict(color=COLORS[0], width=3), marker=dict(size=10)))
+                               name=train_label, line=dict(color=COLORS[0], width=3), marker=dict(size=10)))
     if sweep.truth_mse is not None:
         fig.add_trace(fast.Scatter(x=sweep.widths, y=np.maximum(sweep.truth_mse, 1e-16), mode="lines+markers",
-                                 name=truth_label, line=dict(color=COLORS[1], width=3, dash="dash"),
-                                 marker=dict(size=10)))
+                                   name=truth_label, line=dict(color=COLORS[1], width=3, dash="dash"),
+                                   marker=dict(size=10)))
     fig.update_xaxes(type="log", title_text=x_label, tickvals=list(sweep.widths),
                      ticktext=[str(w) for w in sweep.widths])
     fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=1)
@@ -284,7 +283,7 @@ def scaling_curves_figure(cmp, *, raw_title: str, scaled_title: str, x_label: st
         loss = np.asarray(curve.train_loss, dtype=float)
         loss = np.where(np.isfinite(loss), loss, np.nan)  # a diverged run leaves a gap, not a spike
         fig.add_trace(fast.Scatter(x=np.arange(len(loss)), y=loss, mode="lines+markers", showlegend=False,
-                                 line=dict(color=color, width=3), marker=dict(size=4)), row=1, col=col)
+                                   line=dict(color=color, width=3), marker=dict(size=4)), row=1, col=col)
         fig.update_xaxes(title_text=x_label, row=1, col=col)
     fig.update_yaxes(type="log", title_text=y_label, dtick=1, exponentformat="power", row=1, col=1)
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=1, col=2)
@@ -305,8 +304,8 @@ def slice_figure(raw, scaled, *, raw_title: str, scaled_title: str, optimum_labe
             line=dict(width=0.5, color="rgba(255,255,255,0.7)"),
             hovertemplate="w₁=%{x:.3g}<br>w₂=%{y:.3g}<br>L=%{z:.3f}<extra></extra>"), row=1, col=col)
         fig.add_trace(fast.Scatter(x=[sl.center[0]], y=[sl.center[1]], mode="markers", name=optimum_label,
-                                 showlegend=col == 1,
-                                 marker=dict(symbol="star", size=16, color="gold", line=dict(color="black", width=1))),
+                                   showlegend=col == 1,
+                                   marker=dict(symbol="star", size=16, color="gold", line=dict(color="black", width=1))),
                       row=1, col=col)
         axis = "x" if col == 1 else "x2"
         fig.update_xaxes(title_text=f"{x_label} · {sl.features[0]}", constrain="domain", row=1, col=col)
@@ -327,6 +326,7 @@ def feature_scales_figure(scales, *, raw_title: str, scaled_title: str, height: 
     for col, values, color in ((1, scales.raw, C_RAW), (2, scales.scaled, C_SCALED)):
         for j, name in enumerate(names):
             fig.add_trace(fast.Box(x=values[:, j], name=name, orientation="h", marker=dict(color=color, size=3),
-                                 line=dict(width=1.5), showlegend=False, boxpoints="outliers"), row=1, col=col)
+                                   line=dict(width=1.5), showlegend=False, boxpoints="outliers"),
+                          row=1, col=col)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=names)
     return _base(fig, height or max(420, 26 * d + 120))

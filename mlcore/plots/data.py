@@ -12,7 +12,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-
 from mlcore.data.summary import SPLITS, ClassBalance, TargetHistogram, View2D
 from mlcore.i18n import t
 
@@ -75,7 +74,7 @@ def target_histogram_figure(hist: TargetHistogram, target_name: str = "", lang: 
         if counts.sum() == 0:
             continue
         fig.add_trace(fast.Bar(x=centers, y=counts, width=width, name=_split_name(split, lang),
-                             marker_color=SPLIT_COLORS[split]))
+                               marker_color=SPLIT_COLORS[split]))
     fig.update_layout(barmode="stack", bargap=0.02, xaxis_title=target_name or t("data.plot.target", lang),
                       yaxis_title=t("data.plot.rows", lang))
     return _layout(fig)

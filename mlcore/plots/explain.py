@@ -13,7 +13,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-
 from mlcore.plots.style import base_layout
 
 POS, NEG = "#d62728", "#1f77b4"
@@ -142,7 +141,8 @@ def dependence_figure(rec: DependenceRecord, xlabel: str, ylabel: str, color_lab
         marker = dict(size=8, opacity=0.8, color=rec.color, colorscale="RdBu_r", showscale=True,
                       colorbar=dict(title=dict(text=color_label or "")))
     x = rec.x
-    fig = fast.Figure(fast.Scatter(x=x, y=rec.y, mode="markers", marker=marker, hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
+    fig = fast.Figure(fast.Scatter(x=x, y=rec.y, mode="markers", marker=marker,
+                                   hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
     if categories is not None:
         fig.update_xaxes(tickvals=list(range(len(categories))), ticktext=categories)
     fig.update_xaxes(title_text=xlabel)
@@ -171,11 +171,12 @@ def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
             lim = float(np.abs(img).max()) or 1.0
             trace = fast.Heatmap(z=img, colorscale="RdBu_r", zmin=-lim, zmax=lim, showscale=False)
         else:  # a magnitude map in colour, so that the grey ink drawn over it stays readable
-            trace = fast.Heatmap(z=img, colorscale="YlOrRd" if p.overlay is not None else "Greys", showscale=False)
+            scale = "YlOrRd" if p.overlay is not None else "Greys"
+            trace = fast.Heatmap(z=img, colorscale=scale, showscale=False)
         fig.add_trace(trace, row=1, col=k)
         if p.overlay is not None:  # the digit's ink drawn over the map, as a see-through grey layer
             fig.add_trace(fast.Heatmap(z=p.overlay, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0.45)"]],
-                                     showscale=False, hoverinfo="skip"), row=1, col=k)
+                                       showscale=False, hoverinfo="skip"), row=1, col=k)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{k if k > 1 else ''}", showticklabels=False,
                          showgrid=False, zeroline=False, row=1, col=k)
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=k)
@@ -209,7 +210,7 @@ def rankings_figure(features: list[str], scores: dict[str, np.ndarray], labels: 
         s = np.asarray(s, dtype=np.float64)
         peak = float(np.max(np.abs(s))) or 1.0
         fig.add_trace(fast.Bar(name=labels.get(method, method), x=[features[i] for i in order],
-                             y=[float(s[i]) / peak for i in order]))
+                               y=[float(s[i]) / peak for i in order]))
     fig = base_layout(fig, 480, title)
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.45, font=dict(size=14)))
     fig.update_xaxes(tickangle=-35)

@@ -50,8 +50,8 @@ BUILDERS: dict[str, Callable] = {}  # "module.name" -> builder; the equality tes
 
 # arrays of objects: an update with a list merges into the existing elements, as plotly does
 # the only plotly property names with an underscore (plotly 6-7 schema); any other "a_b" is a path
-_UNDERSCORE_PROPS = frozenset({"plot_bgcolor", "paper_bgcolor", "error_x", "error_y", "error_z", "copy_ystyle",
-                               "copy_zstyle"})
+_UNDERSCORE_PROPS = frozenset({"plot_bgcolor", "paper_bgcolor", "error_x", "error_y", "error_z",
+                               "copy_ystyle", "copy_zstyle"})
 _OBJECT_ARRAYS = frozenset({"annotations", "shapes", "images", "updatemenus", "sliders", "buttons", "steps"})
 
 
@@ -231,7 +231,8 @@ def _hashable(v):
 
 @functools.lru_cache(maxsize=128)
 def _subplots_layout(key: tuple) -> tuple[dict, dict]:
-    kwargs = {k: list(v) if isinstance(v, tuple) and k in ("column_widths", "row_heights") else v for k, v in key}
+    lists = ("column_widths", "row_heights")
+    kwargs = {k: list(v) if isinstance(v, tuple) and k in lists else v for k, v in key}
     fig = _plotly_make_subplots(**kwargs)
     layout = fig.to_dict()["layout"]
     layout.pop("template", None)
@@ -300,7 +301,7 @@ class FastFigure:
         if row is not None or col is not None:
             if self._grid is None:
                 raise ValueError("row/col need a figure from make_subplots")
-            cells = [rc for rc in self._grid if (row is None or rc[0] == row) and (col is None or rc[1] == col)]
+            cells = [(r, c) for r, c in self._grid if (row is None or r == row) and (col is None or c == col)]
             keys = [self._grid[rc][0][0 if letter == "x" else 1] for rc in cells]
         else:
             prefix = f"{letter}axis"
@@ -349,8 +350,8 @@ class FastFigure:
         return self
 
     def add_vrect(self, x0, x1, row=None, col=None, **kwargs) -> "FastFigure":
-        return self.add_shape(dict(type="rect", x0=x0, x1=x1, xref="x", y0=0, y1=1, yref="y domain", **kwargs),
-                              row=row, col=col)
+        shape = dict(type="rect", x0=x0, x1=x1, xref="x", y0=0, y1=1, yref="y domain", **kwargs)
+        return self.add_shape(shape, row=row, col=col)
 
     def add_vline(self, x, row=None, col=None, **kwargs) -> "FastFigure":
         return self.add_shape(dict(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="y domain", **kwargs),

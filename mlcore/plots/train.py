@@ -96,13 +96,13 @@ def network_diagram(weights: list[np.ndarray], layer_names: list[str], max_nodes
         ys += [y_of(layer, i), y_of(layer + 1, j), None]
     for (color, width), (xs, ys) in sorted(buckets.items(), key=lambda kv: kv[0][1]):
         fig.add_trace(fast.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=width),
-                                 opacity=0.25 + 0.1 * width, hoverinfo="skip", showlegend=False))
+                                   opacity=0.25 + 0.1 * width, hoverinfo="skip", showlegend=False))
     for layer, n in enumerate(rec.shown):
         ys = [y_of(layer, k) for k in range(n)]
         fig.add_trace(fast.Scatter(x=[layer] * n, y=ys, mode="markers",
-                                 marker=dict(size=22, color="white", line=dict(width=2, color="#333")),
-                                 hovertext=[f"{layer_names[layer]} · {k + 1}" for k in range(n)],
-                                 hoverinfo="text", showlegend=False))
+                                   marker=dict(size=22, color="white", line=dict(width=2, color="#333")),
+                                   hovertext=[f"{layer_names[layer]} · {k + 1}" for k in range(n)],
+                                   hoverinfo="text", showlegend=False))
         more = rec.layer_sizes[layer] - n
         label = f"{layer_names[layer]}<br>({rec.layer_sizes[layer]})" + (f"<br>+{more}…" if more else "")
         fig.add_annotation(x=layer, y=-0.62, text=label, showarrow=False, font=dict(size=15))
@@ -144,9 +144,9 @@ def overlay_runs(runs: list[tuple[str, list]], labels: dict[str, str]) -> go.Fig
         color = PALETTE[k % len(PALETTE)]
         epochs = [r.epoch for r in history]
         fig.add_trace(fast.Scatter(x=epochs, y=[r.val_loss for r in history], name=name, legendgroup=name,
-                                 line=dict(color=color, width=3)), row=1, col=1)
+                                   line=dict(color=color, width=3)), row=1, col=1)
         fig.add_trace(fast.Scatter(x=epochs, y=[r.val_metric for r in history], name=name, legendgroup=name,
-                                 showlegend=False, line=dict(color=color, width=3)), row=1, col=2)
+                                   showlegend=False, line=dict(color=color, width=3)), row=1, col=2)
     fig.update_xaxes(title_text=labels["epoch"])
     return _layout(fig, height=400)
 

@@ -314,7 +314,7 @@ def test_descent_figure_animates_only_the_paths():
                          {"sgd": "SGD", "adam": "Adam", "gd": "GD"}, max_frames=5)
     # contour, minima, start, 3 path lines, 1 trace of current points
     assert [t.type for t in fig.data] == ["contour"] + ["scatter"] * 6
-    frames = fig.to_dict()["frames"]  # what Streamlit sends (unvalidated frames: see mlcore.plots.fast.with_frames)
+    frames = fig.to_dict()["frames"]  # what Streamlit sends (frames unvalidated: fast.with_frames)
     assert len(frames) == 5 and list(frames[0]["traces"]) == [3, 4, 5, 6]
     assert list(fig.data[6].marker.symbol) == ["circle", "circle", "x"]  # GD diverged: its last point is an X
     assert list(frames[0]["data"][-1]["marker"]["symbol"]) == ["circle", "circle", "circle"]
@@ -336,12 +336,13 @@ def test_minibatch_figure_draws_one_line_per_batch_size():
 
 
 @pytest.mark.parametrize("name,lr", [("quadratic", 0.1), ("quadratic", 1.5), ("rosenbrock", 0.002),
-                                     ("rosenbrock", 0.01), ("saddle", 0.05), ("himmelblau", 0.01), ("beale", 10.0)])
+                                     ("rosenbrock", 0.01), ("saddle", 0.05), ("himmelblau", 0.01),
+                                     ("beale", 10.0)])
 def test_first_steps_of_a_long_path_are_the_short_path(name, lr):
     long = S.gradient_descent(name, lr, 300)
     for steps in (1, 2, 7, 60, 150, 299, 300):
         short, cut = S.gradient_descent(name, lr, steps), long.first(steps)
-        assert (cut.steps, cut.diverged_at, cut.method, cut.lr) == (short.steps, short.diverged_at, short.method,
-                                                                     short.lr)
+        fields = ("steps", "diverged_at", "method", "lr")
+        assert [getattr(cut, f) for f in fields] == [getattr(short, f) for f in fields]
         np.testing.assert_array_equal(cut.points, short.points)
         np.testing.assert_array_equal(cut.losses, short.losses)

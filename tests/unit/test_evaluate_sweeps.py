@@ -67,8 +67,8 @@ def test_capacity_sweep_gives_one_band_point_per_value(arrays):
 
 
 def test_stopping_a_sweep_keeps_the_finished_points(arrays):
-    job = sweeps.capacity_job(arrays, ModelConfig(hidden=(LayerSpec(3),)), TrainConfig(epochs=40),
-                              "width", (1, 2, 3, 4, 5, 6), n_seeds=2)
+    job = sweeps.capacity_job(arrays, ModelConfig(hidden=(LayerSpec(3),)), TrainConfig(epochs=300),
+                              "width", (1, 2, 3, 4, 5, 6, 7, 8), n_seeds=2)
     job.chunk_seconds = 0.05
     pool = WorkerPool(n_workers=1, executor=ThreadPoolExecutor(1))
     try:
@@ -81,8 +81,8 @@ def test_stopping_a_sweep_keeps_the_finished_points(arrays):
         snap = ctrl.wait(60)
         kept = list(job.results)
         assert snap.mode == "stopped"
-        assert 1 <= len(kept) < 6
-        assert job.groups == [(0, 4), (4, 6)]  # 6 points x 2 seeds: groups of <= 4 points, <= 12 members
+        assert 1 <= len(kept) < 8
+        assert job.groups == [(0, 5), (5, 8)]  # 8 points x 2 seeds: groups of <= 5 points, <= 15 members
         assert len(kept) in {b for _a, b in job.groups}  # whole finished groups
         assert 0 < snap.progress < 1
         time.sleep(0.2)
@@ -90,7 +90,7 @@ def test_stopping_a_sweep_keeps_the_finished_points(arrays):
         ctrl.start()  # going on finishes the rest, the kept points unchanged
         snap = ctrl.wait(120)
         assert snap.mode == "finished"
-        assert [r.key for r in job.results] == [1, 2, 3, 4, 5, 6]
+        assert [r.key for r in job.results] == [1, 2, 3, 4, 5, 6, 7, 8]
         assert job.results[:len(kept)] == kept
     finally:
         pool.shutdown()
@@ -110,8 +110,9 @@ def test_regularisation_variants_change_one_thing_each():
 def test_point_groups_are_consecutive_and_bounded():
     def pts(*sizes):
         return [Point(i, tuple(range(n))) for i, n in enumerate(sizes)]
-    assert point_groups(pts(1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) == [(0, 4), (4, 8), (8, 10)]
-    assert point_groups(pts(3, 3, 3, 3, 3)) == [(0, 4), (4, 5)]
+    assert point_groups(pts(1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) == [(0, 5), (5, 10)]
+    assert point_groups(pts(3, 3, 3, 3, 3, 3, 3)) == [(0, 5), (5, 7)]
+    assert point_groups(pts(4, 4, 4, 4, 4)) == [(0, 3), (3, 5)]  # <= 15 members
     assert point_groups(pts(20, 20, 20)) == [(0, 1), (1, 2), (2, 3)]  # bias-variance: a point alone
     assert point_groups(pts(5, 5, 5), max_points=4, max_members=12) == [(0, 2), (2, 3)]
     assert point_groups([]) == []

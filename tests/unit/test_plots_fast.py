@@ -58,14 +58,16 @@ def _course_optim():
     race = S.race("quadratic", 12, methods=("sgd", "adam"))
     blown = S.gradient_descent("quadratic", 1.5, 50)
     labels = {"sgd": "SGD", "adam": "Adam", "gd": "GD"}
-    yield "descent_figure", lambda: P.descent_figure(grid, surface, [*race.paths, blown], labels, max_frames=5,
-                                                     title="Race")
+    yield "descent_figure", lambda: P.descent_figure(grid, surface, [*race.paths, blown], labels,
+                                                     max_frames=5, title="Race")
     one = S.gradient_descent("quadratic", 0.1, 1)
     yield "descent_figure", lambda: P.descent_figure(grid, surface, [], labels)
-    yield "descent_figure", lambda: P.descent_figure(S.surface_grid("rosenbrock", n=11), S.get_surface("rosenbrock"),
-                                                     [S.gradient_descent("rosenbrock", 1e-3, 20)], labels)
+    rosen = S.surface_grid("rosenbrock", n=11), S.get_surface("rosenbrock")
+    slow = S.gradient_descent("rosenbrock", 1e-3, 20)
+    yield "descent_figure", lambda: P.descent_figure(*rosen, [slow], labels)
     del one
-    yield "loss_gap_figure", lambda: P.loss_gap_figure([*race.paths, blown], labels, surface.min_value, title="gap")
+    yield "loss_gap_figure", lambda: P.loss_gap_figure([*race.paths, blown], labels, surface.min_value,
+                                                       title="gap")
     rng = np.random.default_rng(1)
     X = rng.normal(size=(40, 3)).astype(np.float32)
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
@@ -74,20 +76,21 @@ def _course_optim():
     yield "minibatch_figure", lambda: P.minibatch_figure(noise, ["1", "32", "full"], show_batch_loss=False)
     sine = U.target_data("sin", n_samples=60, noise=0.2, seed=5)
     fit = U.fit_universal(sine, 3, "tanh", steps=20, seed=2)
-    names = dict(data_label="data", truth_label="truth", output_label="out", pieces_label="pieces", sum_label="sum",
-                 bias_label="bias", top_title="top", bottom_title="bottom")
+    names = dict(data_label="data", truth_label="truth", output_label="out", pieces_label="pieces",
+                 sum_label="sum", bias_label="bias", top_title="top", bottom_title="bottom")
     yield "universal_figure", lambda: P.universal_figure(fit, sine, **names)
     sweep = U.width_sweep(sine, "tanh", widths=(1, 3), steps=10, seed=0)
     yield "width_sweep_figure", lambda: P.width_sweep_figure(sweep, train_label="train", truth_label="truth",
                                                              x_label="n", y_label="mse", title="sweep")
     cmp = PP.compare_scaling("wine", optimizer="sgd", lr=0.01, epochs=5, seed=0)
-    yield "scaling_curves_figure", lambda: P.scaling_curves_figure(cmp, raw_title="raw", scaled_title="scaled",
-                                                                   x_label="epoch", y_label="loss")
+    titles = dict(raw_title="raw", scaled_title="scaled")
+    yield "scaling_curves_figure", lambda: P.scaling_curves_figure(cmp, **titles, x_label="epoch", y_label="loss")
     raw, scaled = PP.loss_slice("wine", scaled=False, n=11), PP.loss_slice("wine", scaled=True, n=11)
     yield "slice_figure", lambda: P.slice_figure(raw, scaled, raw_title="raw", scaled_title="scaled",
                                                  optimum_label="opt")
     scales = PP.feature_scales("wine")
-    yield "feature_scales_figure", lambda: P.feature_scales_figure(scales, raw_title="raw", scaled_title="scaled")
+    yield "feature_scales_figure", lambda: P.feature_scales_figure(scales, raw_title="raw",
+                                                                   scaled_title="scaled")
 
 
 def _course_losses():
@@ -130,7 +133,8 @@ def _explain():
     fv[:, 4] = 1.0
     names = ["a", "b", "c", "d", "e"]
     yield "bar_figure", lambda: P.bar_figure(P.bar_record(values, names), "mean |SHAP|", "bar")
-    yield "beeswarm_figure", lambda: P.beeswarm_figure(P.beeswarm_record(values, fv, names), "SHAP", "low", "high")
+    swarm = P.beeswarm_record(values, fv, names)
+    yield "beeswarm_figure", lambda: P.beeswarm_figure(swarm, "SHAP", "low", "high")
     rec = P.waterfall_record(values[0], 0.3, [f"{n} = 1" for n in names] + ["others"], top=3)
     yield "waterfall_figure", lambda: P.waterfall_figure(rec, "E[f]", "f(x)", "wf")
     dep = P.DependenceRecord(fv[:, 0], values[:, 0], fv[:, 1])
@@ -154,9 +158,10 @@ def _train():
     rng = np.random.default_rng(2)
     weights = [rng.normal(size=(4, 2)), rng.normal(size=(16, 4)), rng.normal(size=(1, 16))]
     yield "network_diagram", lambda: P.network_diagram(weights, ["in", "h1", "h2", "out"])
-    runs = [(f"run {k}", [EpochRecord(e, 1.0 / e + k, 2.0 / e, 0.5 + e / 10, 0.4 + e / 10, 0.01) for e in (1, 2, 3)])
-            for k in range(3)]
-    yield "overlay_runs", lambda: P.overlay_runs(runs, {"val_loss": "loss", "val_metric": "acc", "epoch": "epoch"})
+    runs = [(f"run {k}", [EpochRecord(e, 1.0 / e + k, 2.0 / e, 0.5 + e / 10, 0.4 + e / 10, 0.01)
+                          for e in (1, 2, 3)]) for k in range(3)]
+    run_labels = {"val_loss": "loss", "val_metric": "acc", "epoch": "epoch"}
+    yield "overlay_runs", lambda: P.overlay_runs(runs, run_labels)
     cm = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
     yield "confusion_matrix", lambda: P.confusion_matrix(cm, ["a", "b", "c"], ("true", "predicted"))
     y = rng.normal(size=20)
@@ -196,36 +201,40 @@ CASES = [*_course_basics(), *_course_optim(), *_course_losses(), *_data(), *_exp
 
 
 def test_every_registered_builder_has_a_case():
-    import mlcore.plots.course_basics, mlcore.plots.course_losses, mlcore.plots.course_optim  # noqa: F401, E401
-    import mlcore.plots.data, mlcore.plots.explain, mlcore.plots.train  # noqa: F401, E401
+    import importlib
+
+    for module in ("course_basics", "course_losses", "course_optim", "data", "explain", "train"):
+        importlib.import_module(f"mlcore.plots.{module}")
 
     covered = {name for name, _ in CASES}
     registered = {key.rsplit(".", 1)[1] for key in fast.BUILDERS}
     assert registered - covered == set()
 
 
+NUMBERS = (int, float, np.integer, np.floating)
+
+
 def assert_same(a, b, path="fig"):
-    """Deep equality of two ``to_dict()`` results; numpy arrays compared by value (and lists
-    against arrays of the same values), floats exactly."""
+    """Deep equality of two ``to_dict()`` results (where numpy arrays are already typed-array
+    specs, so their bytes and dtype are compared); numbers compared by value but never a bool
+    against a number; NaN equals NaN."""
     if isinstance(a, dict) and isinstance(b, dict):
-        assert set(a) == set(b), f"{path}: keys differ: only fast {set(a) - set(b)}, only plotly {set(b) - set(a)}"
+        assert set(a) == set(b), f"{path}: only fast {set(a) - set(b)}, only plotly {set(b) - set(a)}"
         for k in a:
             assert_same(a[k], b[k], f"{path}.{k}")
     elif isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
         assert isinstance(a, np.ndarray) == isinstance(b, np.ndarray), f"{path}: {type(a)} vs {type(b)}"
         if isinstance(a, np.ndarray):
-            assert a.shape == b.shape and a.dtype.kind == b.dtype.kind, f"{path}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+            assert (a.shape, a.dtype) == (b.shape, b.dtype), f"{path}: {a.dtype} vs {b.dtype}"
             assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f"{path}: arrays differ"
         else:
             assert len(a) == len(b), f"{path}: length {len(a)} vs {len(b)}"
             for i, (x, y) in enumerate(zip(a, b)):
                 assert_same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float) and np.isnan(a):
-        assert np.isnan(b), path
+    elif isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, NUMBERS) or not isinstance(b, NUMBERS):
+        assert type(a) is type(b) and a == b, f"{path}: {a!r} vs {b!r}"
     else:
-        assert type(a) is type(b) or {type(a), type(b)} <= {int, float, np.float64, np.int64, bool} and not (
-            isinstance(a, bool) ^ isinstance(b, bool)), f"{path}: {type(a).__name__} {a!r} vs {type(b).__name__} {b!r}"
-        assert a == b, f"{path}: {a!r} vs {b!r}"
+        assert a == b or (np.isnan(a) and np.isnan(b)), f"{path}: {a!r} vs {b!r}"
 
 
 @pytest.mark.parametrize("name,make", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
