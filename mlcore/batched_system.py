@@ -620,6 +620,7 @@ class _Looped(_Group):
         self.act_names = [spec.activation for spec in self.slots[0].mcfg.hidden]
         self.anchor = torch.zeros(1, requires_grad=True)
         self._rows_now = self._x_offsets = None
+        self._x_aligned = False
 
     def refresh(self) -> None:
         pass
@@ -635,10 +636,14 @@ class _Looped(_Group):
 
     def batch(self, step: int) -> tuple:
         self._x_offsets = [step * s.cfg.batch_size * self.n_in for s in self.slots]
+        # the rows of every member start on a boundary here and in its single run: no check
+        self._x_aligned = (self.B * self.n_in) % _ALIGN == 0 and all(
+            (s.cfg.batch_size * self.n_in) % _ALIGN == 0 for s in self.slots)
         return super().batch(step)
 
     def val(self) -> tuple:
         self._x_offsets = [0] * len(self.slots)  # a whole fresh validation tensor
+        self._x_aligned = False
         return super().val()
 
     def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
@@ -655,8 +660,8 @@ class _Looped(_Group):
                 saved.append(None)
                 continue
             h = x[g, :r]
-            if self._x_offsets is not None:  # the single run's mini-batch: rows step * bs.. of X[perm]
-                h = _aligned_like(h, self._x_offsets[g])
+            if self._x_offsets is not None and not self._x_aligned:  # the single run's mini-batch:
+                h = _aligned_like(h, self._x_offsets[g])  # rows step * bs.. of X[perm]
             layers = []
             for li, (W, Wt, b, _gW, _gb) in enumerate(self.lw[g]):
                 pre = torch.addmm(b, h, Wt)  # F.linear(h, W, b)
@@ -670,11 +675,15 @@ class _Looped(_Group):
     def looped_backward(self, grad_out: torch.Tensor, saved: list) -> None:
         grad_out = grad_out.contiguous()
         last = len(self.shapes) - 1
+        R = grad_out.shape[1]
+        base = grad_out.data_ptr() // grad_out.element_size()
         for g, layers in enumerate(saved):
             if layers is None:
                 continue
             r = layers[0][0].shape[0]
-            gr = _aligned_like(grad_out[g, :r], 0)  # as the single run's fresh gradient
+            gr = grad_out[g, :r]
+            if (base + g * R * self.n_out) % _ALIGN:
+                gr = _aligned_like(gr, 0)  # as the single run's fresh gradient
             for li in range(last, -1, -1):
                 h, pre, post = layers[li]
                 W, Wt, _b, gW, gb = self.lw[g][li]
