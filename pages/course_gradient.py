@@ -7,6 +7,7 @@ import streamlit as st
 from mlcore.config import OPTIMIZERS, Task
 from mlcore.course import surfaces as S
 from mlcore.errors import MLCoreError
+from mlcore.plots import fast
 from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure
 from mlcore.i18n import t
 from ui.common import lang, number_formatter, show_error, tr
@@ -59,9 +60,9 @@ def builtin_noise_rows() -> tuple[np.ndarray, np.ndarray]:
     return table.X.astype(np.float32), table.y
 
 
-# Finished figures, shared by every session (st.plotly_chart only reads a figure). A page switch
-# reruns every tab, and most students look at the same surface, rate and race: building the two
-# animated figures was a good part of this page's run.
+# Finished figures, shared by every session and frozen into the dict st.plotly_chart sends (it only
+# reads them). A page switch reruns every tab, and most students look at the same surface, rate and
+# race: building the two animated figures and copying them for Streamlit was most of this page's run.
 @st.cache_resource(max_entries=256, show_spinner=False)
 def gd_figures(name: str, lr: float, steps: int, lang_code: str):  # noqa: ARG001 - lang_code keys the labels
     surface = S.get_surface(name)
@@ -69,9 +70,10 @@ def gd_figures(name: str, lr: float, steps: int, lang_code: str):  # noqa: ARG00
     path = cached_gd(name, lr, steps)
     labels = {"gd": optim_label("gd")}
     return path, (
-        descent_figure(grid, surface, [path], labels, **figure_labels(grid)),
-        loss_gap_figure([path], labels, surface.min_value, x_label=tr("course.gradient.step"),
-                        y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title"), height=320),
+        fast.frozen(descent_figure(grid, surface, [path], labels, **figure_labels(grid))),
+        fast.frozen(loss_gap_figure([path], labels, surface.min_value, x_label=tr("course.gradient.step"),
+                                    y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title"),
+                                    height=320)),
     )
 
 
@@ -82,9 +84,9 @@ def race_figures(name: str, steps: int, scale: float, methods: tuple[str, ...], 
     result = cached_race(name, steps, scale, methods)
     labels = {m: optim_label(m) for m in methods}
     return result, (
-        descent_figure(grid, surface, result.paths, labels, **figure_labels(grid)),
-        loss_gap_figure(result.paths, labels, surface.min_value, x_label=tr("course.gradient.step"),
-                        y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title")),
+        fast.frozen(descent_figure(grid, surface, result.paths, labels, **figure_labels(grid))),
+        fast.frozen(loss_gap_figure(result.paths, labels, surface.min_value, x_label=tr("course.gradient.step"),
+                                    y_label=tr("course.gradient.gap_y"), title=tr("course.gradient.gap_title"))),
     )
 
 

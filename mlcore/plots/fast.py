@@ -98,6 +98,27 @@ def with_frames(fig: go.Figure, frames: list[dict]) -> go.Figure:
     return fig
 
 
+class Frozen(go.Figure):
+    """A finished figure already turned into plain data, for ``st.plotly_chart`` only.
+
+    ``st.plotly_chart`` calls ``fig.to_dict()`` on every run: a deep copy of every list and array,
+    and for an animated figure (lists in 30 frames) most of the chart's cost. A figure that is
+    cached and shown again unchanged (the same inputs on every rerun and for every student) can
+    make that dict once: Streamlit only reads it, to serialise it. Nothing else of plotly's object
+    tree is kept, so read the figure before freezing it (``fig.to_dict()`` gives the same dict).
+    """
+
+    def __init__(self, fig: go.Figure) -> None:  # pylint: disable=super-init-not-called
+        self._frozen = fig.to_dict()
+
+    def to_dict(self) -> dict:
+        return self._frozen
+
+
+def frozen(fig: go.Figure) -> Frozen:
+    return Frozen(fig)
+
+
 # ---- values -----------------------------------------------------------------------------------
 
 

@@ -257,3 +257,16 @@ def test_fast_figure_refuses_what_it_does_not_reproduce():
         fig.update_xaxes(title="x", row=1, col=1)  # no subplot grid
     with pytest.raises(AttributeError):
         fig.add_scatter(x=[1])  # outside the subset: an error, never a silently different figure
+
+
+def test_a_frozen_figure_sends_the_same_dict_every_time():
+    import plotly.io as pio
+
+    from mlcore.plots.course_basics import matrix_figure
+
+    fig = matrix_figure(np.eye(3), ["a", "b", "c"], ["1", "2", "3"], title="I")
+    frozen = fast.frozen(fig)
+    assert isinstance(frozen, go.Figure)  # st.plotly_chart takes it as a figure and calls to_dict()
+    assert_same(frozen.to_dict(), fig.to_dict())
+    first = pio.to_json(frozen.to_dict(), validate=False)  # what st.plotly_chart serialises
+    assert pio.to_json(frozen.to_dict(), validate=False) == first  # serialising left the dict as it was
