@@ -764,13 +764,15 @@ def _stacks_exactly(slots: list[_Slot]) -> bool:
 
 def _exact_groups(slots: list[_Slot], pad_widths: bool, exact: bool) -> list:
     """The groups for members of one structure: one stacked group where that is exact (or where
-    ``exact=False`` allows rounding); else stacked groups of equal widths where exact, and the rest
-    in one :class:`_Looped` group (or as singles)."""
+    ``exact=False`` allows rounding); else one :class:`_Looped` group; else (dropout, penalties)
+    stacked groups of equal widths where exact, and singles."""
     if len(slots) == 1:
         return [_Single(slots)]
     if not exact or _stacks_exactly(slots):
         return [_Group(slots)]
     out, rest = [], list(slots)
+    if _Looped.eligible(slots):  # one looped group costs less per step than a stack per width
+        return [_Looped(slots)]
     if pad_widths:
         by_width: dict[tuple, list] = {}
         for s in slots:
