@@ -57,8 +57,9 @@ stacked, and are handled:
   (:class:`_Looped`): each member's layers are the very ``addmm`` calls of its single run on its
   own aligned tensors and rows, with the backward matmuls autograd would make, all inside one
   autograd node per step; loss, metrics and the optimizer stay shared. It costs a few kernel calls
-  per member and step instead of a whole single run's graph and optimizer (a 10-width capacity
-  sweep: about 3x one fit instead of 8x). Members with dropout or L1/L2 penalties run as singles.
+  per member and step instead of a whole single run's graph and optimizer (``bench_evaluate``: a
+  10-width capacity sweep in one looped group about 3x one fit, against 9x for the ten single
+  fits). Members with dropout or L1/L2 penalties run as singles (or stacks, where exact).
 - *The loss.* A logit head's BCE is computed per member (its ``exp``/``log1p`` kernels round by
   position in the tensor); cross-entropy and the regression losses are stacked.
 
