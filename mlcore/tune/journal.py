@@ -11,12 +11,14 @@ killed worker's trial would stay RUNNING. What is overridden:
   ``os.fsync`` when a write changes a study, and when it finishes a trial if the last fsync is
   older than ``durable_seconds`` (5 s); ``read_logs`` answers "nothing new" from one ``stat``
   (the file's size is the offset already read) without opening the file;
-- :class:`MLPlabJournalStorage`: ``set_trial_intermediate_value`` (``Trial.report``), trial
-  user attributes and the heartbeat are buffered; the buffer goes out with the next write (in
-  the same append, so the log order is kept) or before the next read (``_sync_with_backend``,
-  which every read of ``JournalStorage`` calls first), or by :meth:`MLPlabJournalStorage.flush`
-  (the job calls it after each chunk). A write to a trial another process has finished still
-  raises ``UpdateFinishedTrialError``, at the next read or write instead of at once;
+- :class:`MLPlabJournalStorage`: ``set_trial_intermediate_value`` (``Trial.report``), a running
+  trial's parameters and user attributes, and the heartbeat are buffered; the buffer goes out with
+  the next write (in the same append, so the log order is kept: a trial's tell carries its last
+  epochs) or with :meth:`MLPlabJournalStorage.flush` (the job flushes at most every
+  ``FLUSH_SECONDS``). Reads do not flush: optuna's ``Trial`` keeps its own reported values and
+  parameters, which is what the pruner and the sampler read for the running trial. A buffered
+  write to a trial another process has finished raises ``UpdateFinishedTrialError`` when it goes
+  out (the job then drops the trial, :meth:`MLPlabJournalStorage.discard`);
 - ``BaseHeartbeat``: ``record_heartbeat`` sets a trial system attribute (wall-clock time);
   ``_get_stale_trial_ids`` lists RUNNING trials whose last beat (or start) is older than the
   grace period.
@@ -115,6 +117,16 @@ class MLPlabJournalStorage(JournalStorage, BaseHeartbeat):
         self._buffer(JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE,
                      {"trial_id": trial_id, "step": step, "intermediate_value": intermediate_value})
 
+    def set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float, distribution) -> None:
+        # a running trial's parameters: no sampler of another process reads them before the trial
+        # ends (TPE, GP and random ignore running trials; grid, QMC and CMA-ES coordinate through
+        # system attributes, which are not buffered); Trial caches them for this process
+        from optuna.distributions import distribution_to_json
+
+        self._buffer(JournalOperation.SET_TRIAL_PARAM, {"trial_id": trial_id, "param_name": param_name,
+                                                        "param_value_internal": param_value_internal,
+                                                        "distribution": distribution_to_json(distribution)})
+
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
         # user attributes are the app's own (no sampler reads them); system attributes, which
         # samplers use to coordinate between processes (GridSampler's grid_id), are not buffered
@@ -126,9 +138,8 @@ class MLPlabJournalStorage(JournalStorage, BaseHeartbeat):
         self._backend.append_logs(logs)
 
     def _sync_with_backend(self) -> None:
-        if self._pending:
-            logs, self._pending = self._pending, []
-            self._backend.append_logs(logs)
+        # Reads do not write the buffer: this process's Trial objects keep their own values (the
+        # pruner reads the running trial from its Trial, the other trials from the storage).
         # A buffered write to a trial that another process finished raises while it is replayed
         # (optuna counts that log as read); replay the rest too, so the error comes once, here.
         error = None
@@ -142,9 +153,17 @@ class MLPlabJournalStorage(JournalStorage, BaseHeartbeat):
             raise error
 
     def flush(self) -> None:
-        """Write the buffered intermediate values now (and read what other processes wrote)."""
+        """Write the buffer now (and read what other processes wrote)."""
         with self._thread_lock:
+            if self._pending:
+                logs, self._pending = self._pending, []
+                self._backend.append_logs(logs)
             self._sync_with_backend()
+
+    def discard(self, trial_id: int) -> None:
+        """Drop the buffered writes to a trial that another process has finished."""
+        with self._thread_lock:
+            self._pending = [log for log in self._pending if log.get("trial_id") != trial_id]
 
     # ---- heartbeat (optuna's BaseHeartbeat interface) -----------------------------------------
     def record_heartbeat(self, trial_id: int) -> None:

@@ -12,9 +12,10 @@ second report at the same step), asks the pruner, and finally tells the result:
 - FAIL with its reason (``fail_reason`` user attribute, in English, and ``fail_key`` for the
   page's catalogue) when a fold diverges or training fails; the study goes on with the next trial.
 
-Reports are buffered by the embedded storage and written once per chunk, and pruning is checked
-once per chunk, at its last epoch, after every epoch of the chunk has been reported (see
-:mod:`mlcore.tune.storage` for why and what it saves).
+Reports are buffered by the embedded storage and written with the trial's next write, at least
+every ``FLUSH_SECONDS`` and with its tell; pruning is checked once per chunk, at its last epoch,
+after every epoch of the chunk has been reported (the pruner reads the running trial's values
+from its ``Trial``; see :mod:`mlcore.tune.storage` for why and what it saves).
 
 ``request_stop()`` ends the job after the running trial, so every trial in the storage is
 finished (none is left RUNNING) and every completed one is kept. ``abandon()`` fails the running
@@ -44,6 +45,7 @@ from mlcore.tune.space import SearchSpace, suggest
 from mlcore.jobs import ChunkJob as _Base
 
 CHUNK_SECONDS = 0.3
+FLUSH_SECONDS = 1.0  # the embedded storage's buffered reports go out at least this often (and at each tell)
 MAX_EPOCHS_PER_CHUNK = 50
 PRUNING_CHECKS = 6  # a trial is split into at least this many chunks
 METRICS = ("score", "loss")  # score: accuracy (classification) or R² (regression), maximised
@@ -211,6 +213,7 @@ class TuneJob(_Base):
         self.epochs_trained = 0
         self.epochs_saved = 0
         self.lost: list[int] = []  # trials another process failed as stale while this job ran them
+        self._flushed = time.monotonic()
 
     # ---- ChunkJob API ------------------------------------------------------------------------
     def next_call(self):
@@ -235,7 +238,9 @@ class TuneJob(_Base):
             self._absorb(run, result)
             if self.current is run:
                 self._beat(run)
-            flush(self.study)  # this chunk's epochs, visible to other processes now
+                if time.monotonic() - self._flushed >= FLUSH_SECONDS:
+                    flush(self.study)  # the epochs so far, visible to other processes
+                    self._flushed = time.monotonic()
         except UpdateFinishedTrialError:  # another process failed this trial as stale
             self._lose(run)
         finally:
@@ -251,6 +256,9 @@ class TuneJob(_Base):
 
     def _lose(self, run: _Running) -> None:
         """The trial was finished by someone else: count it and go on with the next one."""
+        from mlcore.tune.storage import discard
+
+        discard(self.study, run.trial._trial_id)
         self.lost.append(run.trial.number)
         self.finished += 1
         self.current = None
@@ -389,11 +397,15 @@ class TuneJob(_Base):
         from optuna.trial import TrialState
 
         states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}
+        # skip_if_finished: another process may have failed it as stale (then it is not ours)
         if state == "complete":
-            self.study.tell(run.trial, value)
+            frozen = self.study.tell(run.trial, value, skip_if_finished=True)
         else:
-            self.study.tell(run.trial, state=states[state])
+            frozen = self.study.tell(run.trial, state=states[state], skip_if_finished=True)
+        self._flushed = time.monotonic()
         self.trial_seconds += time.perf_counter() - run.started
+        if frozen.state != states[state] or (state == "complete" and frozen.value != value):
+            return self._lose(run)
         self.finished += 1
         self.told.append(run.trial.number)
         self.current = None

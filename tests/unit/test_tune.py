@@ -308,25 +308,34 @@ def _one_chunk(job):
     return fn(*args)
 
 
-def test_a_chunk_s_reports_go_out_in_one_append_and_other_processes_see_every_epoch(tmp_path, moons):
+@pytest.mark.parametrize("flush_seconds", [0.0, 3600.0])
+def test_a_trial_s_reports_go_out_together_and_other_processes_see_every_epoch(flush_seconds, tmp_path, moons,
+                                                                               monkeypatch):
+    """Flushing after every chunk (0 s): one append per chunk, and a fresh storage (another
+    process) sees every epoch absorbed so far. Never flushing (3600 s): nothing until the tell,
+    which writes the whole trial in one append. Either way the pruner saw each epoch."""
+    monkeypatch.setattr("mlcore.tune.objective.FLUSH_SECONDS", flush_seconds)
     settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=None, units=None), pruner="median", k=2,
                             train_cfg=TrainConfig(batch_size=16, epochs=12))
     store = StudyStore(tmp_path)
     study = _study(store, "chunks", settings, moons)
     backend = study._storage._backend
     job = TuneJob(study, settings, moons, n_trials=1)
+    job.absorb(_one_chunk(job))  # the ask itself writes the new trial (and the sampler's attribute)
     seen = []
     while not job.done():
         result = _one_chunk(job)
         before = backend.appends
         job.absorb(result)
-        if job.current is not None:  # tell is one more write
-            assert backend.appends - before == 1  # the chunk's reports (and attributes): one append
+        assert backend.appends - before == (1 if flush_seconds == 0 or job.done() else 0)
         other = StudyStore(tmp_path).load("chunks").trials[0]  # a fresh storage, as another process
         seen.append(sorted(other.intermediate_values))
     assert seen[-1] == list(range(1, 13)) and len(seen) >= 3
     for epochs in seen[:-1]:
-        assert epochs == list(range(1, len(epochs) + 1))  # every epoch absorbed so far, no gap
+        if flush_seconds == 0:
+            assert epochs and epochs == list(range(1, len(epochs) + 1))  # every epoch so far, no gap
+        else:
+            assert epochs == []
     assert study.trials[0].state == TrialState.COMPLETE
 
 
