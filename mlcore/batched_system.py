@@ -619,6 +619,8 @@ class _Looped(_Group):
                 layers.append((W, W.t(), b, gW, gb.view(1, -1)))
             self.lw.append(layers)
         self.act_names = [spec.activation for spec in self.slots[0].mcfg.hidden]
+        self.act_fwd = [_ACT_FWD[a] for a in self.act_names]
+        self.act_bwd = [_ACT_BWD[a] for a in self.act_names]
         self.anchor = torch.zeros(1, requires_grad=True)
         self._rows_now = self._x_offsets = None
         self._x_aligned = False
@@ -652,25 +654,36 @@ class _Looped(_Group):
 
     def looped_forward(self, x: torch.Tensor):
         G, R = x.shape[0], x.shape[1]
-        out = x.new_zeros(G, R, self.n_out)
+        rows = [int(v) for v in self._rows_now]
+        full = all(r == R for r in rows)
+        xs = x.unbind(0)
         last = len(self.shapes) - 1
-        saved = []
+        acts = self.act_fwd
+        saved, outs = [], []
         for g in range(G):
-            r = int(self._rows_now[g])
+            r = rows[g]
             if r == 0:
                 saved.append(None)
                 continue
-            h = x[g, :r]
+            h = xs[g] if r == R else xs[g][:r]
             if self._x_offsets is not None and not self._x_aligned:  # the single run's mini-batch:
                 h = _aligned_like(h, self._x_offsets[g])  # rows step * bs.. of X[perm]
             layers = []
             for li, (W, Wt, b, _gW, _gb) in enumerate(self.lw[g]):
                 pre = torch.addmm(b, h, Wt)  # F.linear(h, W, b)
-                post = _ACT_FWD[self.act_names[li]](pre) if li < last else pre
+                post = acts[li](pre) if li < last else pre
                 layers.append((h, pre, post))
                 h = post
-            out[g, :r] = h
+            outs.append(h)
             saved.append(layers)
+        if full:
+            return torch.stack(outs), saved
+        out = x.new_zeros(G, R, self.n_out)
+        k = 0
+        for g, r in enumerate(rows):
+            if r:
+                out[g, :r] = outs[k]
+                k += 1
         return out, saved
 
     def looped_backward(self, grad_out: torch.Tensor, saved: list) -> None:
@@ -678,18 +691,21 @@ class _Looped(_Group):
         last = len(self.shapes) - 1
         R = grad_out.shape[1]
         base = grad_out.data_ptr() // grad_out.element_size()
+        grads = grad_out.unbind(0)
+        bwd = self.act_bwd
         for g, layers in enumerate(saved):
             if layers is None:
                 continue
             r = layers[0][0].shape[0]
-            gr = grad_out[g, :r]
+            gr = grads[g] if r == R else grads[g][:r]
             if (base + g * R * self.n_out) % _ALIGN:
                 gr = _aligned_like(gr, 0)  # as the single run's fresh gradient
+            lw = self.lw[g]
             for li in range(last, -1, -1):
                 h, pre, post = layers[li]
-                W, Wt, _b, gW, gb = self.lw[g][li]
+                W, Wt, _b, gW, gb = lw[li]
                 if li < last:
-                    gr = _ACT_BWD[self.act_names[li]](gr, pre, post)
+                    gr = bwd[li](gr, pre, post)
                 torch.mm(gr.t(), h, out=gW)  # mm_mat2_backward (W.t() is column-major)
                 torch.sum(gr, 0, keepdim=True, out=gb)  # the bias, summed to its shape
                 if li > 0:  # mm_mat1_backward
@@ -838,6 +854,24 @@ def _lockstep_step(grp) -> None:
     with torch.no_grad():
         step.add_(1)
         call()
+
+
+def _epoch_hits(grp) -> None:
+    """Add the metric sums of the steps the whole group took (kept in ``grp.step_outs``) in one
+    computation per epoch instead of a few small ops per step. Only members recorded at the end of
+    the epoch matter, and those took part in every step where they had rows (the mask)."""
+    outs = getattr(grp, "step_outs", None)
+    if not outs:
+        return
+    idx = torch.tensor([step for step, _ in outs])
+    O = torch.stack([o for _, o in outs])  # (n, G, B, k)
+    n, G, B = O.shape[:3]
+    O = O.transpose(0, 1).reshape(G, n * B, O.shape[-1])
+    Y = grp.ys.index_select(0, idx).transpose(0, 1).reshape(G, n * B)
+    M = grp.mask.index_select(0, idx).transpose(0, 1).reshape(G, n * B)
+    sums = grp.hits(O, Y, M)
+    grp.metric_sum = sums if grp.metric_sum is None else grp.metric_sum + sums
+    grp.step_outs = []
 
 
 class BatchedMLPSystem(L.LightningModule):
@@ -1034,6 +1068,7 @@ class BatchedMLPSystem(L.LightningModule):
             grp.load_epoch([s.alive for s in grp.slots])
             grp.loss_sum = [0.0] * len(grp.slots)
             grp.metric_sum = None
+            grp.step_outs = []
             grp.steps_done = [0] * len(grp.slots)
         n_steps = max(grp.S for grp in self.groups)
         for step in range(n_steps):
@@ -1079,6 +1114,9 @@ class BatchedMLPSystem(L.LightningModule):
                     term = None
                 if term is not None:
                     total = term if total is None else total + term
+                if all(part) and not isinstance(grp, _Single):  # scored once per epoch (_epoch_hits)
+                    grp.step_outs.append((step, out.detach()))
+                    continue
                 with torch.no_grad():
                     m = mb if all(part) else mb & torch.tensor(part).unsqueeze(1)
                     sums = grp.hits(out.detach(), yb, m)
@@ -1117,6 +1155,7 @@ class BatchedMLPSystem(L.LightningModule):
     def _end_epoch(self, t0: float) -> None:
         vals = []
         for grp in self.groups:
+            _epoch_hits(grp)
             Xv, yv, maskv, nv = grp.val()
             out = grp.forward(Xv)  # eval mode: no dropout
             vals.append((grp.losses(out, yv, maskv, nv), grp.hits(out, yv, maskv)))
