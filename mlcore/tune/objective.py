@@ -208,7 +208,8 @@ class TuneJob(_Base):
         self.current: _Running | None = None
         self.stop_requested = False
         self.epochs_per_chunk = 2
-        self.overhead = 0.0  # server seconds in ask / report / should_prune / tell
+        self.overhead = 0.0  # server seconds in ask / suggest / report / should_prune / tell (sampler, pruner, storage)
+        self._objective_seconds = 0.0  # of which the objective's own work (folds, means over folds): not overhead
         self.trial_seconds = 0.0  # wall seconds from ask to tell, summed
         self.epochs_trained = 0
         self.epochs_saved = 0
@@ -233,7 +234,7 @@ class TuneJob(_Base):
         run = self.current
         if run is None:
             return
-        t0 = time.perf_counter()
+        t0, own = time.perf_counter(), self._objective_seconds
         try:
             self._absorb(run, result)
             if self.current is run:
@@ -244,7 +245,7 @@ class TuneJob(_Base):
         except UpdateFinishedTrialError:  # another process failed this trial as stale
             self._lose(run)
         finally:
-            self.overhead += time.perf_counter() - t0
+            self.overhead += time.perf_counter() - t0 - (self._objective_seconds - own)
 
     def _beat(self, run: _Running) -> None:
         from mlcore.tune.storage import beat, heartbeat_seconds
@@ -345,11 +346,14 @@ class TuneJob(_Base):
         self.overhead += time.perf_counter() - t0
 
     def _value(self, states, epoch: int) -> float:
+        t0 = time.perf_counter()
         if self.settings.metric == "score":
             values = [s.history[epoch - 1].val_metric for s in states]
         else:
             values = [s.history[epoch - 1].val_loss for s in states]
-        return float(np.mean(values))
+        value = float(np.mean(values))
+        self._objective_seconds += time.perf_counter() - t0
+        return value
 
     def _absorb(self, run: _Running, result: ChunkOutcome) -> None:
         # Chunk length: each call pays a fixed cost (a Trainer per fold) besides its epochs, so
