@@ -25,12 +25,17 @@ Use in a builder module::
 
 What is reproduced (what plotly's validation would change in the output): magic underscores
 (``title_font`` -> ``title.font``), a string ``title`` -> ``{"text": ...}``, named colour scales
-spelled out, tuples -> lists, ``None`` keyword values left out of traces, deep-merging updates
-(arrays of annotations/shapes merged element-wise), subplot references for ``row``/``col``
-(``make_subplots`` layouts computed once by plotly and cached), ``add_vrect``/``add_vline``/
-``add_hline`` shapes, and named templates as cached dicts. Not reproduced (``NotImplementedError``):
-``update_layout(overwrite=True)`` and a list update of a non-empty ``annotations``/``shapes``/...
-array, whose plotly semantics are irregular.
+spelled out, tuples -> lists, ``None`` keyword values left out of traces, deep-merging updates,
+subplot references for ``row``/``col`` (``make_subplots`` layouts computed once by plotly and
+cached), ``add_vrect``/``add_vline``/``add_hline`` shapes, and named templates as cached dicts.
+Not reproduced (``NotImplementedError``): ``update_layout(overwrite=True)`` and a list update of a
+non-empty ``annotations``/``shapes``/... array, whose plotly semantics are irregular; any other
+``go.Figure`` method is an ``AttributeError``. A new ``@builder`` needs a case in the test (the
+test fails for a registered builder without one).
+
+Two more savings for finished figures: ``with_frames`` attaches animation frames without
+validation (plotly 7 validates frames even with ``_validate=False``), and ``frozen`` turns a figure
+that is cached and shown again unchanged into the dict ``st.plotly_chart`` sends, once.
 """
 
 from __future__ import annotations
