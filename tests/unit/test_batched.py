@@ -340,3 +340,21 @@ def test_lockstep_adam_unlocks_exactly_when_a_member_stops_early(widths, optim):
         for i, st in w.optim_state["state"].items():  # own step counters and moments
             for key, value in st.items():
                 np.testing.assert_array_equal(np.asarray(g.optim_state["state"][i][key]), np.asarray(value))
+
+
+def test_looped_group_edge_shapes_width_one_one_row_batches_multiclass_and_regression_losses():
+    """Width 1 and a last mini-batch of ONE row (the column-major case of autograd's matmul
+    backward), three classes, one input, depth 3, and the MAE / Huber regression losses."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(56, 1)).astype(np.float32)
+    y3 = np.digitize(X[:, 0], [-0.4, 0.4]).astype(np.int64)
+    multi = TrainArrays(X[:41], y3[:41], X[41:], y3[41:], Task.MULTICLASS, 3)
+    members = [Member(multi, mcfg(w, w, act="tanh"), tcfg("adam", lr=0.02, epochs=4, batch_size=10, seed=w))
+               for w in (1, 2, 5)]
+    assert_bit_for_bit(fit_many(members, pad_widths=True), references(members))
+    yr = (np.sin(2 * X[:, 0]) + 0.1 * rng.normal(size=56)).astype(np.float32)
+    reg = TrainArrays(X[:41], yr[:41], X[41:], yr[41:], Task.REGRESSION, 0)
+    for loss in ("mae", "huber"):
+        members = [Member(reg, mcfg(w, w, w, act="relu", loss=loss), tcfg("sgd", lr=0.05, epochs=4, batch_size=10))
+                   for w in (1, 3, 4)]
+        assert_bit_for_bit(fit_many(members, pad_widths=True), references(members))
