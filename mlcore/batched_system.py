@@ -337,6 +337,7 @@ class _Group:
             self.rows[:, g] = mask[:, g].sum(1)
             self.train.append((_read_only_tensor(a.X_train), _read_only_tensor(a.y_train)))
         self.mask = torch.from_numpy(mask)
+        self.full = mask.all(axis=(1, 2))  # per step: every member has a whole mini-batch
         self.rows_t = torch.from_numpy(np.maximum(self.rows, 1).astype(np.float32))
         V = max(len(s.member.arrays.y_val) for s in self.slots)
         self.Xv = torch.zeros(G, V, self.n_in)
@@ -371,10 +372,12 @@ class _Group:
     def batch(self, step: int) -> tuple:
         """``(x, y, mask, rows per member)`` of mini-batch ``step`` of every member."""
         self._rows_now = self.rows[step]
+        self._full_now = bool(self.full[step])
         return self.Xs[step], self.ys[step], self.mask[step], self.rows_t[step]
 
     def val(self) -> tuple:
         self._rows_now = self.nv
+        self._full_now = False
         return self.Xv, self.yv, self.maskv, self.nv_t
 
     def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
@@ -424,6 +427,8 @@ class _Group:
                 per_row = F.l1_loss(o, t, reduction="none")
             else:
                 per_row = F.huber_loss(o, t, reduction="none")
+        if self._full_now:  # every row real: the mask changes nothing
+            return per_row.sum(1) / count
         return torch.where(mask, per_row, 0.0).sum(1) / count
 
     def hits(self, out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -1087,13 +1092,19 @@ class BatchedMLPSystem(L.LightningModule):
                 work.append((grp, part, out, yb, mb, loss, loss if pen is None else loss + pen))
             if not work:
                 continue
-            values = torch.cat([t for w in work for t in (w[5], w[6])]).tolist()  # one sync per step
+            parts = [t for w in work for t in ((w[5],) if w[6] is w[5] else (w[5], w[6]))]
+            values = (parts[0] if len(parts) == 1 else torch.cat(parts)).tolist()  # one sync per step
             total = None
             k = 0
             for grp, part, out, yb, mb, loss, obj in work:
                 G = len(grp.slots)
-                lv, ov = values[k:k + G], values[k + G:k + 2 * G]
-                k += 2 * G
+                lv = values[k:k + G]
+                k += G
+                if obj is loss:
+                    ov = lv
+                else:
+                    ov = values[k:k + G]
+                    k += G
                 rows = grp.rows[step]
                 for g, s in enumerate(grp.slots):
                     if not part[g]:
