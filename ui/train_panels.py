@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from mlcore.errors import MLCoreError
@@ -57,25 +56,14 @@ def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
                       (tr("split.val"), data.raw_val[names[0]].to_numpy(float), data.y_val)]
             figs["fit"] = plots.fit_curve(grid.axes[0], result.grid_out, points, (names[0], data.target_name),
                                           tr("train.model"))
-    figs = {name: _Sent(fig) for name, fig in figs.items()}
+    from mlcore.plots.fast import frozen
+
+    # st.plotly_chart deep-copies a figure (to_dict) on every run; the same figures are redrawn on
+    # every tick until the next chunk arrives, so each is made into plain data once per state
+    figs = {name: frozen(fig) for name, fig in figs.items()}
     st.session_state["_live_figs"] = (key, figs)
     return figs
 
-
-class _Sent(go.Figure):
-    """A figure already turned into plain data, for ``st.plotly_chart`` only.
-
-    ``st.plotly_chart`` calls ``fig.to_dict()`` (a deep copy of every array) on every run, and the
-    live view redraws the same figures on every tick until the next chunk arrives; so the dict is
-    made once per training state and handed over as is (Streamlit only reads it, to serialise it).
-    Deliberately no ``super().__init__``: nothing else of plotly's object tree is needed.
-    """
-
-    def __init__(self, fig: go.Figure) -> None:  # noqa: D107 - pylint: disable=super-init-not-called
-        self._sent = fig.to_dict()
-
-    def to_dict(self) -> dict:
-        return self._sent
 
 
 def _split_points(data, names: tuple, show_test: bool) -> list:
