@@ -56,10 +56,12 @@ stacked, and are handled:
   ``pad_widths=True``, or widths whose stack does not round exactly) form ONE **looped group**
   (:class:`_Looped`): each member's layers are the very ``addmm`` calls of its single run on its
   own aligned tensors and rows, with the backward matmuls autograd would make, all inside one
-  autograd node per step; loss, metrics and the optimizer stay shared. It costs a few kernel calls
-  per member and step instead of a whole single run's graph and optimizer (``bench_evaluate``: a
-  10-width capacity sweep in one looped group about 3x one fit, against 9x for the ten single
-  fits). Members with dropout or L1/L2 penalties run as singles (or stacks, where exact).
+  autograd node per step (for cross-entropy, no autograd at all: the loss's backward is done node
+  by node with the very ATen backward ops autograd calls); loss, metrics and the optimizer stay
+  shared. It costs a few kernel calls per member and step instead of a whole single run's graph
+  and optimizer (``bench_evaluate``: a 10-width capacity sweep in one looped group about 2.3x one
+  fit, against 9x for the ten single fits). Members with dropout or L1/L2 penalties run as singles
+  (or stacks, where exact).
 - *The loss.* A logit head's BCE is computed per member (its ``exp``/``log1p`` kernels round by
   position in the tensor); cross-entropy and the regression losses are stacked.
 
@@ -657,6 +659,41 @@ class _Looped(_Group):
     def forward(self, x: torch.Tensor, noise: list | None = None) -> torch.Tensor:
         return _LoopedMLP.apply(self.anchor, x, self)
 
+    @property
+    def manual(self) -> bool:
+        """Cross-entropy groups run their step without autograd (:meth:`manual_step`)."""
+        return self.loss_kind == "ce"
+
+    def manual_step(self, xb: torch.Tensor, yb: torch.Tensor, mb: torch.Tensor, count: torch.Tensor):
+        """The forward and each member's mean cross-entropy without recording a graph: the very
+        ops of :meth:`losses` (``F.cross_entropy`` is ``_log_softmax`` then ``nll_loss_forward``).
+        Returns ``(out, loss (G,), context for manual_backward)``."""
+        with torch.no_grad():
+            out, saved = self.looped_forward(xb)
+            G, R, k = out.shape
+            logp = torch._log_softmax(out.reshape(G * R, k), 1, False)
+            t = yb.reshape(G * R)
+            per_row, total_weight = torch.ops.aten.nll_loss_forward(logp, t, None, 0, -100)
+            per_row = per_row.view(G, R)
+            full = self._full_now
+            loss = (per_row.sum(1) if full else torch.where(mb, per_row, 0.0).sum(1)) / count
+        return out, loss, (saved, logp, t, total_weight, mb, count, full)
+
+    def manual_backward(self, ctx, part: list[bool]) -> None:
+        """The gradient autograd would give the objective ``sum_g part_g * loss_g``, node by node
+        (Div, Sum, Where, NllLoss, LogSoftmax backward), then :meth:`looped_backward`."""
+        saved, logp, t, total_weight, mb, count, full = ctx
+        G, R = mb.shape
+        with torch.no_grad():
+            scale = torch.ones(G) if all(part) else torch.tensor(part, dtype=torch.float32)
+            g = (scale / count).unsqueeze(1).expand(G, R)
+            if not full:
+                g = torch.where(mb, g, 0.0)
+            g = g.reshape(G * R)
+            glogp = torch.ops.aten.nll_loss_backward(g, logp, t, None, 0, -100, total_weight)
+            gout = torch.ops.aten._log_softmax_backward_data(glogp, logp, 1, torch.float32)
+            self.looped_backward(gout.view(G, R, -1), saved)
+
     def looped_forward(self, x: torch.Tensor):
         G, R = x.shape[0], x.shape[1]
         rows = [int(v) for v in self._rows_now]
@@ -1086,6 +1123,12 @@ class BatchedMLPSystem(L.LightningModule):
                 if not any(part):
                     continue
                 xb, yb, mb, count = grp.batch(step)
+                if getattr(grp, "manual", False):
+                    out, loss, ctx = grp.manual_step(xb, yb, mb, count)
+                    grp.manual_ctx = ctx
+                    work.append((grp, part, out, yb, mb, loss, loss))
+                    continue
+                grp.manual_ctx = None
                 out = grp.forward(xb, grp.dropout_noise(step, part))
                 loss = grp.losses(out, yb, mb, count)
                 pen = grp.penalties()
@@ -1095,6 +1138,7 @@ class BatchedMLPSystem(L.LightningModule):
             parts = [t for w in work for t in ((w[5],) if w[6] is w[5] else (w[5], w[6]))]
             values = (parts[0] if len(parts) == 1 else torch.cat(parts)).tolist()  # one sync per step
             total = None
+            manual = []
             k = 0
             for grp, part, out, yb, mb, loss, obj in work:
                 G = len(grp.slots)
@@ -1117,7 +1161,10 @@ class BatchedMLPSystem(L.LightningModule):
                     grp.loss_sum[g] += lv[g] * int(rows[g])
                     grp.steps_done[g] += 1
                 grp.stepping = part
-                if all(part):
+                if grp.manual_ctx is not None:  # backward by hand, after the others' backward
+                    manual.append(grp)
+                    term = None
+                elif all(part):
                     term = obj.sum()
                 elif any(part):
                     term = (obj * torch.tensor(part, dtype=obj.dtype)).sum()
@@ -1134,9 +1181,13 @@ class BatchedMLPSystem(L.LightningModule):
                     grp.metric_sum = sums if grp.metric_sum is None else grp.metric_sum + sums
             for grp in self.groups:
                 grp.zero_grad()
-            if total is None:
+            manual = [grp for grp in manual if any(grp.stepping)]
+            if total is None and not manual:
                 continue
-            total.backward()
+            if total is not None:
+                total.backward()
+            for grp in manual:
+                grp.manual_backward(grp.manual_ctx, grp.stepping)
             stepped = {id(w[0]) for w in work}
             for grp in self.groups:
                 stepping = grp.stepping if id(grp) in stepped else [False] * len(grp.slots)

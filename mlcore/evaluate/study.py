@@ -31,7 +31,7 @@ from mlcore.jobs import ChunkJob, run_inline  # noqa: F401  (run_inline: re-expo
 CHUNK_SECONDS = 0.3
 # A point group costs about one single run's step per step, plus a small share per member
 # (``mlcore.batched_system``): bigger groups are faster (``bench_evaluate``'s 10-width sweep: about
-# 2.8-3.1x one fit as one group, 3.4-3.9x as two), smaller ones keep more of a stopped study.
+# 2.3x one fit as one group, 2.6x as two), smaller ones keep more of a stopped study.
 GROUP_POINTS = 5  # a Stop loses at most the points of the group in progress
 GROUP_MEMBERS = 15  # bounds an epoch of a group (a bias-variance point of M = 20 is a group alone)
 _ENDED = ("done", "diverged", "early_stopped")
