@@ -127,22 +127,23 @@ def test_bias_variance_on_a_known_toy_and_regression_metrics(lang):
 
 def test_stop_keeps_finished_points_and_continue_goes_on(moons):
     at = _evaluate_app("en", moons)
-    at.multiselect(key="e_cap_values_width").set_value([1, 2, 4, 8, 16]).run()
+    widths = [1, 2, 4, 8, 16, 32, 64, 128]  # two point groups (5 + 3 points): a Stop keeps whole groups
+    at.multiselect(key="e_cap_values_width").set_value(widths).run()
     at.slider(key="e_cap_seeds").set_value(1).run()
-    at.number_input(key="e_cap_epochs").set_value(150).run()
+    at.number_input(key="e_cap_epochs").set_value(300).run()
     at.button(key="eval_job_capacity_start").click().run()
     ctrl = at.session_state["eval_job_capacity"]
     at.button(key="eval_job_capacity_stop").click().run()
     assert ctrl.wait(60).mode == "stopped"  # the chunk in flight ends, no other starts
     at.run()
     kept = list(ctrl.job.results)
-    assert len(kept) < 5
+    assert len(kept) in (0, 5)
     assert at.button(key="eval_job_capacity_start").label == "Continue"
     assert not at.exception, exceptions(at)
     at.button(key="eval_job_capacity_start").click().run()
     assert at.session_state["eval_job_capacity"] is ctrl  # the same job went on
     assert ctrl.wait(120).mode == "finished"
-    assert [r.key for r in ctrl.job.results] == [1, 2, 4, 8, 16] and ctrl.job.results[:len(kept)] == kept
+    assert [r.key for r in ctrl.job.results] == widths and ctrl.job.results[:len(kept)] == kept
     at.run()
     assert not at.exception, exceptions(at)
     assert at.button(key="eval_job_capacity_start").label == "Start"
