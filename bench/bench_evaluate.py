@@ -10,9 +10,9 @@ Workload (issue 7): moons, 1000 rows (800 train / 200 validation, as in ``bench.
   5 models on 640 rows each;
 - a 10-point capacity sweep, hidden widths 2 .. 64 (geometric), 2-w-w-2, one seed, AS THE EVALUATE
   PAGE RUNS IT: :func:`mlcore.evaluate.sweeps.capacity_job` run chunk by chunk
-  (``mlcore.jobs.run_inline``: point groups of 4 widths, ``CHUNK_SECONDS`` chunks, each a batched
-  call with ``pad_widths=True`` that resumes the previous one, and the final scoring; exact: the
-  widths train in one looped group); the same with the page's default 3 seeds (30 models);
+  (``mlcore.jobs.run_inline``: two point groups of 5 widths, ``CHUNK_SECONDS`` chunks, each a batched
+  call with ``pad_widths=True`` that resumes the previous one, and the final scoring; exact: each
+  group's widths train in one looped group); the same with the page's default 3 seeds (30 models);
 - the same 10 widths as one zero-padded group with ``exact=False`` (``fit_many(pad_widths=True,
   exact=False)``): the fast approximate path, equal to its single runs only up to rounding, which
   Adam amplifies over 50 epochs (see its max |dW|);
