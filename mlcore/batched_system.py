@@ -759,8 +759,8 @@ class _Looped(_Group):
 # naive loop or a batched BLAS call whose edge tiles differ from the single-matrix one (measured on
 # a 2-16-16-2 net: bit-for-bit; at widths 6, 9, 14, 30 not, and a zero-padded width almost never).
 # A rounding difference of 1e-7 per step grows, through Adam, to 1e-3 and more over 50 epochs, so
-# a group is stacked only when a probe shows its shapes are bit-for-bit; else its members run as
-# singles (exact by construction). The probe is one forward and backward of each layer, per
+# a group is stacked only when a probe shows its shapes are bit-for-bit; else its members train in
+# a looped group (or as singles). The probe is one forward and backward of each layer, per
 # (members, rows, padded rows, padded and real in/out sizes), cached for the process.
 _PROBES: dict[tuple, bool] = {}
 
