@@ -16,6 +16,8 @@ Workload (issue 7): moons, 1000 rows (800 train / 200 validation, as in ``bench.
 - the same 10 widths as one zero-padded group with ``exact=False`` (``fit_many(pad_widths=True,
   exact=False)``): the fast approximate path, equal to its single runs only up to rounding, which
   Adam amplifies over 50 epochs (see its max |dW|);
+- the page's learning curve (6 nested fractions of the training set, one seed) and regularisation
+  comparison (none, L2, dropout, early stopping), run as the page runs them;
 - a bias-variance run: M = 20 models at 2-16-16-2 on bootstrap resamples (``fit_many``).
 
 For each job the table prints the batched time / one fit (median of the per-repeat ratios, the
@@ -40,14 +42,14 @@ import torch
 from bench.bench_train import workloads
 from mlcore.batched import Member, fit_many
 from mlcore.config import LayerSpec, ModelConfig, OptimConfig, TrainConfig
-from mlcore.evaluate import sweeps
+from mlcore.evaluate import regularise, sweeps
 from mlcore.evaluate.folds import fold_members
 from mlcore.jobs import run_inline
 from mlcore.train import TrainArrays, fit
 
 WIDTHS = tuple(int(round(w)) for w in np.geomspace(2, 64, 10))  # 2, 3, 4, 6, 9, 14, 20, 30, 44, 64
 TARGETS = {"5-fold CV": 1.5, "sweep (page)": 3.0, "sweep x3 seeds (page)": None, "sweep, padded ~": None,
-           "bias-variance M=20": 3.0}
+           "learning curve (page)": None, "regularisation (page)": None, "bias-variance M=20": 3.0}
 
 
 def model_cfg(width: int = 16) -> ModelConfig:
@@ -55,11 +57,12 @@ def model_cfg(width: int = 16) -> ModelConfig:
 
 
 def _page_sweep(arrays: TrainArrays, cfg: TrainConfig, seeds: int):
-    """(members, run, states) of the page's capacity sweep: ``run`` times what the page runs,
-    ``states`` gives the final weights of the same members (``fit_many`` per point group)."""
-    def make():
-        return sweeps.capacity_job(arrays, model_cfg(), cfg, "width", WIDTHS, n_seeds=seeds)
+    return _page_job(lambda: sweeps.capacity_job(arrays, model_cfg(), cfg, "width", WIDTHS, n_seeds=seeds))
 
+
+def _page_job(make):
+    """(members, run, states) of a page study: ``run`` times what the page runs, ``states`` gives
+    the final weights of the same members (``fit_many`` per point group)."""
     job = make()
     members = [m for p in job.points for m in p.members]
 
@@ -89,6 +92,8 @@ def jobs(arrays: TrainArrays, epochs: int) -> dict[str, tuple]:
         "sweep (page)": _page_sweep(arrays, cfg, 1),
         "sweep x3 seeds (page)": _page_sweep(arrays, cfg, 3),
         "sweep, padded ~": (sweep, padded, padded),
+        "learning curve (page)": _page_job(lambda: sweeps.learning_curve_job(arrays, model_cfg(), cfg)),
+        "regularisation (page)": _page_job(lambda: regularise.regularisation_job(arrays, model_cfg(), cfg)),
         "bias-variance M=20": (boot, lambda: fit_many(boot), lambda: fit_many(boot)),
     }
 
