@@ -112,11 +112,22 @@ def lazy_tabs(label_keys: list[str], key: str) -> list:
 
     By default Streamlit runs every tab's content on every run and sends it all (figures, tables,
     a model file to download) although only one tab shows; with 30 students on one server that
-    is most of a page run's cost. With ``on_change="rerun"`` a tab switch reruns the page and each
-    tab's ``.open`` says whether to draw it (``tab_open``). The key carries the language, so a
-    language switch (which renames the tabs) opens the first tab instead of an unknown label.
+    is most of a page run's cost. With an ``on_change`` callback a tab switch reruns the page and
+    each tab's ``.open`` says whether to draw it (``tab_open``). The open tab is remembered by
+    position, so it is still open after a visit to another page (Streamlit forgets the state of
+    widgets that a run did not draw) and after a language switch (which renames the tabs).
     """
-    return st.tabs([tr(k) for k in label_keys], key=f"{key}_{lang()}", on_change="rerun")
+    labels = [tr(k) for k in label_keys]
+    widget = f"{key}_{lang()}"
+    memory = st.session_state.setdefault("_open_tabs", {})
+    index = memory.get(key, 0)
+    if widget not in st.session_state and 0 < index < len(labels):
+        st.session_state[widget] = labels[index]  # (not ``default=``: it is part of the widget's id)
+    tabs = st.tabs(labels, key=widget, on_change="rerun")
+    for i, tab in enumerate(tabs):
+        if tab.open:
+            memory[key] = i
+    return tabs
 
 
 def tab_open(tab) -> bool:

@@ -213,3 +213,16 @@ def test_every_train_tab_renders_when_opened(lang, moons):
         _open_tab(at, tab)
         assert not at.exception, exceptions(at)
         assert not before and probe(), tab  # absent while hidden, drawn once opened
+
+
+def test_the_open_tab_stays_open_across_pages_and_languages(moons):
+    at = _app_with("en", moons, "pages/train.py", epochs=2)
+    _open_tab(at, "train.tab.optim")
+    assert len(at.table) == 1
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/train.py").run()
+    assert len(at.table) == 1, "the optimizer table's tab was not open any more after another page"
+    at.session_state["lang"] = "es"
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert len(at.table) == 1, "a language switch closed the open tab"
