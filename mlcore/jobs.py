@@ -91,7 +91,8 @@ def _worker_init() -> None:
 def _warm_fit() -> None:
     """Pay every one-off cost of a first training in this worker now, not in a student's first
     chunk: importing lightning and building the first Trainer took 2-3 s (measured), which made the
-    first chunk on each worker ten times its 0.3 s budget. One epoch on four rows, single and batched."""
+    first chunk on each worker ten times its 0.3 s budget. One epoch on four rows, single and batched
+    (one stacked group, and two widths in one looped group as the Evaluate page's sweeps train)."""
     from mlcore import batched, train
     from mlcore.config import LayerSpec, ModelConfig, Task, TrainConfig
 
@@ -101,6 +102,9 @@ def _warm_fit() -> None:
     model_cfg, train_cfg = ModelConfig(hidden=(LayerSpec(2, "relu"),)), TrainConfig(batch_size=2, epochs=1)
     train.fit(arrays, model_cfg, train_cfg)
     batched.fit_many([batched.Member(arrays, model_cfg, train_cfg)] * 2)
+    wider = ModelConfig(hidden=(LayerSpec(3, "relu"),))  # two widths: the looped group of sweeps
+    batched.fit_many([batched.Member(arrays, model_cfg, train_cfg), batched.Member(arrays, wider, train_cfg)],
+                     pad_widths=True)
 
 
 def _warmup(seconds: float) -> int:

@@ -4,7 +4,7 @@ learning-curve sweeps, the bias-variance decomposition and regularisation side b
 
 import streamlit as st
 
-from ui.common import require_data, tr
+from ui.common import lazy_tabs, require_data, tab_open, tr
 
 st.title(tr("eval.title"))
 st.markdown(tr("eval.intro"))
@@ -17,22 +17,17 @@ from ui.training import controller, sync_runs  # noqa: E402
 ctrl, _notice = controller(data)
 sync_runs(ctrl)  # a run that finished while the user is here joins the recorded runs
 
-tabs = st.tabs([tr(f"eval.tab.{name}") for name in
-                ("process", "diagnosis", "metrics", "cv", "capacity", "learning", "biasvar", "regularisation")])
-with tabs[0]:
-    ev.process_section(data)
-    ev.test_section(data, ctrl)
-with tabs[1]:
-    ev.diagnosis_section(data, ctrl)
-with tabs[2]:
-    ev.validation_section(data, ctrl)
-with tabs[3]:
-    ev.cv_section(data)
-with tabs[4]:
-    ev.capacity_section(data)
-with tabs[5]:
-    ev.learning_section(data)
-with tabs[6]:
-    ev.biasvar_section(data)
-with tabs[7]:
-    ev.regularisation_section(data)
+SECTIONS = {  # tab -> what it draws; hidden tabs do not run (lazy_tabs)
+    "process": lambda: (ev.process_section(data), ev.test_section(data, ctrl)),
+    "diagnosis": lambda: ev.diagnosis_section(data, ctrl),
+    "metrics": lambda: ev.validation_section(data, ctrl),
+    "cv": lambda: ev.cv_section(data),
+    "capacity": lambda: ev.capacity_section(data),
+    "learning": lambda: ev.learning_section(data),
+    "biasvar": lambda: ev.biasvar_section(data),
+    "regularisation": lambda: ev.regularisation_section(data),
+}
+for name, tab in zip(SECTIONS, lazy_tabs([f"eval.tab.{name}" for name in SECTIONS], "e_tab")):
+    with tab:
+        if tab_open(tab):
+            SECTIONS[name]()
