@@ -13,21 +13,12 @@ rerun of every student's page.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections import defaultdict
 
 from mlcore.plots import fast
 
 
-def timed(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from bench.bench_course import timed  # (median of repeats after one warm-up call)
 
 
 def main() -> None:
