@@ -18,7 +18,10 @@ killed worker's trial would stay RUNNING. What is overridden:
   ``FLUSH_SECONDS``). Reads do not flush: optuna's ``Trial`` keeps its own reported values and
   parameters, which is what the pruner and the sampler read for the running trial. A buffered
   write to a trial another process has finished raises ``UpdateFinishedTrialError`` when it goes
-  out (the job then drops the trial, :meth:`MLPlabJournalStorage.discard`);
+  out (the job then drops the trial, :meth:`MLPlabJournalStorage.discard`). The running trial's
+  ``completed_rung_<n>`` (SuccessiveHalving / Hyperband, one write per rung: about half of those
+  pruners' per-check cost, by cProfile) and TPE's ``tpe:relative_params:<i>`` are buffered too, and
+  applied to this process's replay at once, since the pruner reads them back from the storage;
 - ``BaseHeartbeat``: ``record_heartbeat`` sets a trial system attribute (wall-clock time);
   ``_get_stale_trial_ids`` lists RUNNING trials whose last beat (or start) is older than the
   grace period.
@@ -46,6 +49,8 @@ HEARTBEAT_ATTR = "mlplab_heartbeat"
 _now = time.time  # wall clock of the beats (shared by processes on one machine); tests move it
 _STUDY_OPS = (JournalOperation.CREATE_STUDY, JournalOperation.DELETE_STUDY, JournalOperation.SET_STUDY_USER_ATTR,
               JournalOperation.SET_STUDY_SYSTEM_ATTR)
+# running-trial system attributes that are buffered (see MLPlabJournalStorage.set_trial_system_attr)
+_BUFFERED_SYSTEM_ATTRS = ("completed_rung_", "tpe:relative_params:")
 
 
 def _durability(log: dict) -> str | None:
@@ -131,6 +136,23 @@ class MLPlabJournalStorage(JournalStorage, BaseHeartbeat):
         # user attributes are the app's own (no sampler reads them); system attributes, which
         # samplers use to coordinate between processes (GridSampler's grid_id), are not buffered
         self._buffer(JournalOperation.SET_TRIAL_USER_ATTR, {"trial_id": trial_id, "user_attr": {key: value}})
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        # SuccessiveHalving's (and Hyperband's) ``completed_rung_<n>`` and TPE's constant-liar
+        # ``tpe:relative_params:<i>`` are written to the running trial, one append each, which was
+        # most of those pruners' per-check cost. Buffered like the trial's parameters (other
+        # processes see them with the next write, at most ``FLUSH_SECONDS`` later, and with the
+        # tell), and applied to this process's replay at once, because the pruner reads the running
+        # trial's system attributes back from the storage (``Trial._get_latest_trial``).
+        # Every other system attribute (GridSampler's grid_id, ...) is written at once, as optuna does.
+        if not key.startswith(_BUFFERED_SYSTEM_ATTRS):
+            return super().set_trial_system_attr(trial_id, key, value)
+        log = {"op_code": JournalOperation.SET_TRIAL_SYSTEM_ATTR, "worker_id": self._replay_result.worker_id,
+               "trial_id": trial_id, "system_attr": {key: value}}
+        with self._thread_lock:
+            # raises UpdateFinishedTrialError if the trial is finished, as optuna's write does
+            self._replay_result._apply_set_trial_system_attr(log)
+            self._pending.append(log)
 
     def _write_log(self, op_code: int, extra_fields: dict[str, Any]) -> None:
         logs, self._pending = self._pending, []

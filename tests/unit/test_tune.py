@@ -438,3 +438,44 @@ def test_heartbeat_on_an_rdb_storage_fails_a_trial_that_stopped_beating(tmp_path
     assert failed == [0]
     frozen = store.load("rdb").trials[0]
     assert frozen.state == TrialState.FAIL and frozen.user_attrs["fail_key"]["key"] == "tune.fail.stale"
+
+
+@pytest.mark.parametrize("pruner", ["halving", "hyperband"])
+def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_file(pruner, tmp_path, moons,
+                                                                                 monkeypatch):
+    """SuccessiveHalving / Hyperband write ``completed_rung_<n>`` to the running trial at each rung
+    and read it back from the storage: buffered (never flushed mid-trial here), the study prunes
+    the same trials at the same epochs, with the same best value, as on optuna's unbuffered
+    JournalStorage; a fresh storage (another process) reads every rung value after the tells;
+    and each trial costs two appends (its ask and its tell) instead of one more per rung."""
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    monkeypatch.setattr("mlcore.tune.objective.FLUSH_SECONDS", 3600.0)
+    # chunks of 2 epochs whatever the machine's speed, so both runs check the pruner at the same epochs
+    monkeypatch.setattr("mlcore.tune.objective.CHUNK_SECONDS", 1e9)
+    settings = TuneSettings(space=SearchSpace(lr=(1e-4, 0.3), n_layers=(1, 2), units=(2, 16)), pruner=pruner, k=2,
+                            seed=3, train_cfg=TrainConfig(batch_size=16, epochs=9))
+
+    def run(study):
+        TuneJob(study, settings, moons, n_trials=10).run_inline()
+        return [(t.state, sorted(t.intermediate_values), {k: v for k, v in t.system_attrs.items()
+                                                           if k.startswith("completed_rung_")}) for t in study.trials]
+
+    sampler, prn, _ = settings.sampler_and_pruner()
+    plain = optuna.create_study(storage=JournalStorage(JournalFileBackend(str(tmp_path / "plain.journal"))),
+                                sampler=sampler, pruner=prn, direction=settings.direction,
+                                study_name="rungs")  # Hyperband picks brackets by study name
+    expected = run(plain)
+    store = StudyStore(tmp_path / "ours")
+    ours = _study(store, "rungs", settings, moons)
+    backend = ours._storage._backend
+    appends_before = backend.appends
+    got = run(ours)
+    assert got == expected
+    assert ours.best_value == plain.best_value
+    assert sum(state == TrialState.PRUNED for state, _, _ in got) >= 2  # the pruner did prune
+    assert sum(len(rungs) for _, _, rungs in got) >= 5  # and wrote rung values
+    fresh = StudyStore(tmp_path / "ours").load("rungs")
+    assert [{k: v for k, v in t.system_attrs.items() if k.startswith("completed_rung_")} for t in fresh.trials] \
+        == [rungs for _, _, rungs in got]
+    assert backend.appends - appends_before == 2 * len(got)
