@@ -88,9 +88,10 @@ def test_samplers_say_what_they_do_with_categorical_parameters():
     assert make_sampler("tpe", space)[1] == []
     with pytest.raises(ConfigError, match="sampler"):
         make_sampler("annealing", space)
-    assert {type(make_pruner(p, 10)).__name__ for p in PRUNERS} == {
-        "NopPruner", "MedianPruner", "PercentilePruner", "SuccessiveHalvingPruner", "HyperbandPruner",
-        "WilcoxonPruner"}
+    p = optuna.pruners
+    kinds = (p.NopPruner, p.MedianPruner, p.PercentilePruner, p.SuccessiveHalvingPruner, p.HyperbandPruner,
+             p.WilcoxonPruner)
+    assert [next(k for k in kinds if isinstance(make_pruner(n, 10), k)) for n in PRUNERS] == list(kinds)
 
 
 # ---- the objective ---------------------------------------------------------------------------------
@@ -444,9 +445,9 @@ def test_heartbeat_on_an_rdb_storage_fails_a_trial_that_stopped_beating(tmp_path
 def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_file(pruner, tmp_path, moons,
                                                                                  monkeypatch):
     """SuccessiveHalving / Hyperband write ``completed_rung_<n>`` to the running trial at each rung
-    and read it back from the storage: buffered (never flushed mid-trial here), the study prunes
-    the same trials at the same epochs, with the same best value, as on optuna's unbuffered
-    JournalStorage; a fresh storage (another process) reads every rung value after the tells;
+    and read it back from the storage: buffered (never flushed mid-trial here), and with the
+    Hyperband that reuses its bracket views, the study prunes the same trials at the same epochs,
+    with the same best value, as optuna's own pruner on its unbuffered JournalStorage; a fresh storage (another process) reads every rung value after the tells;
     and each trial costs two appends (its ask and its tell) instead of one more per rung."""
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
@@ -461,7 +462,10 @@ def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_fi
         return [(t.state, sorted(t.intermediate_values), {k: v for k, v in t.system_attrs.items()
                                                            if k.startswith("completed_rung_")}) for t in study.trials]
 
-    sampler, prn, _ = settings.sampler_and_pruner()
+    sampler, _, _ = settings.sampler_and_pruner()
+    warmup = max(1, settings.max_epochs // 5)  # optuna's own pruners with make_pruner's settings
+    prn = (optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup, reduction_factor=3) if pruner == "halving" else
+           optuna.pruners.HyperbandPruner(min_resource=warmup, max_resource=settings.max_epochs, reduction_factor=3))
     plain = optuna.create_study(storage=JournalStorage(JournalFileBackend(str(tmp_path / "plain.journal"))),
                                 sampler=sampler, pruner=prn, direction=settings.direction,
                                 study_name="rungs")  # Hyperband picks brackets by study name
