@@ -49,6 +49,8 @@ HEARTBEAT_ATTR = "mlplab_heartbeat"
 _now = time.time  # wall clock of the beats (shared by processes on one machine); tests move it
 _STUDY_OPS = (JournalOperation.CREATE_STUDY, JournalOperation.DELETE_STUDY, JournalOperation.SET_STUDY_USER_ATTR,
               JournalOperation.SET_STUDY_SYSTEM_ATTR)
+# json.dumps(log, separators=(",", ":")) builds an encoder per call: one shared encoder, same text
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 # running-trial system attributes that are buffered (see MLPlabJournalStorage.set_trial_system_attr)
 _BUFFERED_SYSTEM_ATTRS = ("completed_rung_", "tpe:relative_params:")
 
@@ -75,7 +77,7 @@ class TrialDurableFileBackend(JournalFileBackend):
         self._last_fsync = float("-inf")
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+        text = "\n".join(map(_ENCODE, logs)) + "\n"
         now = time.monotonic()
         kinds = [_durability(log) for log in logs]
         durable = "study" in kinds or ("trial" in kinds and now - self._last_fsync >= self.durable_seconds)
