@@ -483,3 +483,53 @@ def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_fi
     assert [{k: v for k, v in t.system_attrs.items() if k.startswith("completed_rung_")} for t in fresh.trials] \
         == [rungs for _, _, rungs in got]
     assert backend.appends - appends_before == 2 * len(got)
+    from mlcore.tune.journal import MLPlabJournalStorage, TrialDurableFileBackend
+
+    path = str(store.path_for("rungs"))
+    theirs = JournalStorage(JournalFileBackend(path))  # optuna's own replay of our file
+    ours_again = MLPlabJournalStorage(TrialDurableFileBackend(path))
+    ours_again._sync_with_backend()
+    sid = theirs.get_study_id_from_name("rungs")
+    assert ours_again._replay_result.__class__.__name__ == "_BatchedReplay"
+    assert ours_again.get_all_trials(sid) == theirs.get_all_trials(sid)
+
+
+def test_batched_replay_reads_interleaved_and_repeated_values_as_optuna_does(tmp_path):
+    """Values of two trials interleaved, a repeated step, and a value another worker wrote to a
+    finished trial: the batched replay builds the same trials as optuna's; and this worker's
+    write to a finished trial raises once, after the rest of the log is read."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+    from optuna.study import StudyDirection
+
+    from mlcore.tune.journal import MLPlabJournalStorage, TrialDurableFileBackend
+
+    path = str(tmp_path / "s.journal")
+    writer = JournalStorage(JournalFileBackend(path))
+    sid = writer.create_new_study([StudyDirection.MAXIMIZE], "s")
+    a, b = writer.create_new_trial(sid), writer.create_new_trial(sid)
+    for step, (trial, value) in enumerate([(a, 0.1), (a, 0.2), (b, 0.5), (a, 0.3), (b, 0.6), (b, 0.7)]):
+        writer.set_trial_intermediate_value(trial, step // 2, value)
+    writer.set_trial_intermediate_value(a, 0, 0.9)  # a repeated step: the later value wins
+    writer.set_trial_state_values(a, TrialState.COMPLETE, [0.9])
+    other = JournalStorage(JournalFileBackend(path))
+    other._backend.append_logs([{"op_code": 6, "worker_id": "someone-else", "trial_id": a, "step": 5,
+                                 "intermediate_value": 1.0}])  # ignored: a is finished
+    writer.set_trial_intermediate_value(b, 9, 0.8)
+    ours = MLPlabJournalStorage(TrialDurableFileBackend(path))
+    theirs = JournalStorage(JournalFileBackend(path))
+    assert ours.get_all_trials(sid) == theirs.get_all_trials(sid)
+    assert theirs.get_trial(a).intermediate_values == {0: 0.9, 1: 0.3}  # the known answer
+    assert theirs.get_trial(b).intermediate_values == {1: 0.5, 2: 0.7, 9: 0.8}
+
+    # this worker's buffered values to a trial someone else finished, then another trial's value
+    c = ours.create_new_trial(sid)
+    d = ours.create_new_trial(sid)
+    ours.set_trial_intermediate_value(c, 0, 0.1)
+    ours.set_trial_intermediate_value(c, 1, 0.2)
+    theirs.set_trial_state_values(c, TrialState.FAIL)
+    ours.set_trial_intermediate_value(d, 0, 0.4)
+    with pytest.raises(UpdateFinishedTrialError):
+        ours.flush()
+    assert ours.get_all_trials(sid) == JournalStorage(JournalFileBackend(path)).get_all_trials(sid)
+    assert ours.get_trial(d).intermediate_values == {0: 0.4} and ours.get_trial(c).intermediate_values == {}
