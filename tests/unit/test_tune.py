@@ -500,6 +500,7 @@ def test_batched_replay_reads_interleaved_and_repeated_values_as_optuna_does(tmp
     write to a finished trial raises once, after the rest of the log is read."""
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.storages.journal import JournalFileBackend, JournalStorage
+    from optuna.storages.journal._storage import JournalOperation
     from optuna.study import StudyDirection
 
     from mlcore.tune.journal import MLPlabJournalStorage, TrialDurableFileBackend
@@ -513,8 +514,8 @@ def test_batched_replay_reads_interleaved_and_repeated_values_as_optuna_does(tmp
     writer.set_trial_intermediate_value(a, 0, 0.9)  # a repeated step: the later value wins
     writer.set_trial_state_values(a, TrialState.COMPLETE, [0.9])
     other = JournalStorage(JournalFileBackend(path))
-    other._backend.append_logs([{"op_code": 6, "worker_id": "someone-else", "trial_id": a, "step": 5,
-                                 "intermediate_value": 1.0}])  # ignored: a is finished
+    other._backend.append_logs([{"op_code": JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE, "worker_id": "someone-else",
+                                 "trial_id": a, "step": 5, "intermediate_value": 1.0}])  # ignored: a is finished
     writer.set_trial_intermediate_value(b, 9, 0.8)
     ours = MLPlabJournalStorage(TrialDurableFileBackend(path))
     theirs = JournalStorage(JournalFileBackend(path))
