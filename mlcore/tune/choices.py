@@ -7,6 +7,8 @@ space it cannot fully handle, for example CMA-ES with categorical parameters.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from mlcore.errors import ConfigError
 from mlcore.tune.space import SearchSpace
 
@@ -105,6 +107,52 @@ def _hyperband_pruner():
     return HyperbandReusingBrackets
 
 
+class WilcoxonStats:
+    """``scipy.stats`` as optuna's ``WilcoxonPruner`` sees it, with the same p-values, faster.
+
+    Why: with ties or zeros among the differences and 13 or fewer of them (a pruning check at
+    epoch <= 13 of a trial whose accuracy repeats, which is usual), ``scipy.stats.wilcoxon`` runs
+    an exact permutation test over the 2**n sign flips, calling its statistic once per flip:
+    about half a Wilcoxon study's wall time in ``bench.bench_tune`` (42 % overhead). Here the same
+    test (``scipy.stats.permutation_test``, the same flips, the same statistic: the signed-rank
+    sum from ``scipy.stats.wilcoxon``) runs vectorised, one call for all flips; every other case
+    goes to scipy as it is. tests/unit/test_tune.py checks the p-values against scipy's own."""
+
+    def __getattr__(self, name: str):
+        import scipy.stats
+
+        return getattr(scipy.stats, name)
+
+    @staticmethod
+    def wilcoxon(x, y=None, zero_method="wilcox", correction=False, alternative="two-sided", method="auto",
+                 **kwargs):
+        import numpy as np
+        import scipy.stats
+
+        d = np.asarray(x, dtype=float)
+        if (y is None and not kwargs and method == "auto" and zero_method == "zsplit"
+                and alternative in ("less", "greater") and d.ndim == 1 and 0 < d.size <= 13
+                and np.all(np.isfinite(d)) and (np.any(d == 0) or np.unique(np.abs(d)).size < d.size)):
+            # scipy's choice here is PermutationMethod() (2**13 < its 9999 resamples: exact)
+            def statistic(v, axis):
+                return scipy.stats.wilcoxon(v, zero_method=zero_method, alternative=alternative,
+                                            method="asymptotic", axis=axis).statistic
+
+            res = scipy.stats.permutation_test((d,), statistic, vectorized=True, permutation_type="samples",
+                                               alternative=alternative)
+            return SimpleNamespace(statistic=res.statistic, pvalue=res.pvalue)  # optuna reads .pvalue
+        return scipy.stats.wilcoxon(x, y, zero_method=zero_method, correction=correction, alternative=alternative,
+                                    method=method, **kwargs)
+
+
+def _vectorised_wilcoxon() -> None:
+    """Point optuna's WilcoxonPruner (its module's ``ss``) at :class:`WilcoxonStats`."""
+    from optuna.pruners import _wilcoxon
+
+    if not isinstance(_wilcoxon.ss, WilcoxonStats):
+        _wilcoxon.ss = WilcoxonStats()
+
+
 def make_pruner(name: str, max_epochs: int):
     """The pruner ``name``; warm-up and resources scaled to the trials' ``max_epochs``."""
     import warnings
@@ -132,5 +180,6 @@ def _make_pruner(name: str, max_epochs: int):
     if name == "hyperband":
         return _hyperband_pruner()(min_resource=warmup, max_resource=max(warmup, max_epochs), reduction_factor=3)
     if name == "wilcoxon":
+        _vectorised_wilcoxon()
         return p.WilcoxonPruner(p_threshold=0.1, n_startup_steps=warmup)
     raise ConfigError("err.tune.pruner", value=name, allowed=", ".join(PRUNERS))

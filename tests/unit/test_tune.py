@@ -534,3 +534,38 @@ def test_batched_replay_reads_interleaved_and_repeated_values_as_optuna_does(tmp
         ours.flush()
     assert ours.get_all_trials(sid) == JournalStorage(JournalFileBackend(path)).get_all_trials(sid)
     assert ours.get_trial(d).intermediate_values == {0: 0.4} and ours.get_trial(c).intermediate_values == {}
+
+
+def test_wilcoxon_pruner_gets_scipy_s_own_p_values_and_prunes_as_before(tmp_path, moons, monkeypatch):
+    """The vectorised permutation test gives scipy.stats.wilcoxon's p-value exactly, with ties,
+    zeros, neither, and past 13 values; make_pruner's Wilcoxon uses it, and a study prunes the
+    same trials at the same epochs as with scipy's own test."""
+    import scipy.stats
+    from optuna.pruners import _wilcoxon
+
+    from mlcore.tune.choices import WilcoxonStats
+
+    rng = np.random.default_rng(0)
+    fast = WilcoxonStats()
+    cases = [np.round(rng.normal(0, 0.02, n), 2) for n in (2, 3, 5, 8, 12, 13, 14, 20) for _ in range(3)]
+    cases += [np.zeros(6), np.array([0.01, -0.01, 0.01, 0.0]), rng.normal(0, 1, 9)]  # all zero; a tie; no tie
+    for d in cases:
+        for alt in ("less", "greater"):
+            assert fast.wilcoxon(d, alternative=alt, zero_method="zsplit").pvalue == \
+                scipy.stats.wilcoxon(d, alternative=alt, zero_method="zsplit").pvalue
+    make_pruner("wilcoxon", 10)
+    assert isinstance(_wilcoxon.ss, WilcoxonStats) and _wilcoxon.ss.norm is scipy.stats.norm
+
+    monkeypatch.setattr("mlcore.tune.objective.CHUNK_SECONDS", 1e9)  # the same chunks in both runs
+    settings = TuneSettings(space=SearchSpace(lr=(1e-4, 0.3), n_layers=(1, 2), units=(2, 16)), pruner="wilcoxon",
+                            k=2, seed=1, train_cfg=TrainConfig(batch_size=16, epochs=12))
+
+    def run(name, stats):
+        study = _study(StudyStore(tmp_path), name, settings, moons)  # make_pruner installs WilcoxonStats
+        monkeypatch.setattr(_wilcoxon, "ss", stats)
+        TuneJob(study, settings, moons, n_trials=8).run_inline()
+        return [(t.state, sorted(t.intermediate_values)) for t in study.trials], study.best_value
+
+    ours = run("fast", WilcoxonStats())
+    assert run("scipy", scipy.stats) == ours
+    assert any(state == TrialState.PRUNED for state, _ in ours[0])
