@@ -14,18 +14,24 @@ def moons():
     return prepare_builtin(BuiltinConfig(name="moons", n_samples=100), SplitConfig())
 
 
-@pytest.mark.parametrize("lang", ["es", "en"])
-def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_path, monkeypatch):
+def _tune_app(lang, data, epochs, tmp_path, monkeypatch):
+    """The Tune page in ``lang`` on ``data``, its studies in a fresh data directory (no PostgreSQL)."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang"] = lang
-    at.session_state["data"] = moons
-    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=3, batch_size=32)
+    at.session_state["data"] = data
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=epochs, batch_size=32)
     at.run()
     at.switch_page("pages/tune.py").run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_path, monkeypatch):
+    at = _tune_app(lang, moons, 3, tmp_path, monkeypatch)
     assert not at.exception, exceptions(at)
     at.number_input(key="tu_trials").set_value(3)
     at.number_input(key="tu_k").set_value(2)
@@ -109,16 +115,8 @@ def test_a_job_that_stops_or_is_replaced_with_a_trial_running_fails_that_trial(m
     import time
 
     from optuna.trial import TrialState
-    from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "es"
-    at.session_state["data"] = moons
-    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=3000, batch_size=32)
-    at.run()
-    at.switch_page("pages/tune.py").run()
+    at = _tune_app("es", moons, 3000, tmp_path, monkeypatch)
     at.number_input(key="tu_trials").set_value(2)
     at.number_input(key="tu_k").set_value(2)
     at.text_input(key="tu_name").set_value("long")
@@ -174,16 +172,7 @@ def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):
 
 
 def test_random_vs_tpe_comparison_runs_both_studies(moons, tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("MLPLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("MLPLAB_STORAGE_URL", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "es"
-    at.session_state["data"] = moons
-    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.05), epochs=2, batch_size=32)
-    at.run()
-    at.switch_page("pages/tune.py").run()
+    at = _tune_app("es", moons, 2, tmp_path, monkeypatch)
     at.number_input(key="tu_k").set_value(2)
     at.number_input(key="tu_cmp_trials").set_value(2)
     at.button(key="tu_cmp_start").click().run()

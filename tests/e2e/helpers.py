@@ -178,43 +178,36 @@ _CONTENT_JS = """(el) => [el.innerText || '',
     ...[...el.querySelectorAll('input, textarea')].map(i => i.value || '')].join(' ').trim()"""
 
 
+def _read_until(page, selector: str, read, done, timeout_ms: float) -> str:
+    """``read(locator)`` of the first element matching ``selector``, looked at again every 100 ms
+    until ``done(value)``; on timeout, whatever it last read (an element redrawn between two looks
+    reads as "")."""
+    locator = page.locator(selector).first
+    locator.wait_for(state="attached", timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            value = read(locator)
+        except Exception:  # noqa: BLE001 - redrawn between two looks: look again
+            value = ""
+        if done(value) or time.monotonic() >= deadline:
+            return value
+        page.wait_for_timeout(100)
+
+
 def read_text(page, selector: str, expect: str | None = None, timeout_ms: float = 60_000) -> str:
     """The content of the first element matching ``selector`` (its ``innerText`` plus the values
     of its inputs), once it is drawn: non-empty, and containing ``expect`` when given. On timeout
     it returns what is there, so the caller's assertion shows the actual content."""
-    locator = page.locator(selector).first
-    locator.wait_for(state="attached", timeout=timeout_ms)
-    deadline = time.monotonic() + timeout_ms / 1000
-    content = ""
-    while True:
-        try:
-            content = locator.evaluate(_CONTENT_JS)
-        except Exception:  # noqa: BLE001 - redrawn between two looks: look again
-            content = ""
-        if content and (expect is None or expect in content):
-            return content
-        if time.monotonic() >= deadline:
-            return content
-        page.wait_for_timeout(100)
+    return _read_until(page, selector, lambda loc: loc.evaluate(_CONTENT_JS),
+                       lambda v: bool(v) and (expect is None or expect in v), timeout_ms)
 
 
 def read_value(page, selector: str, expect: str | None = None, timeout_ms: float = 60_000) -> str:
     """``input_value()`` of the input at ``selector``, once it equals ``expect`` (or is non-empty);
     on timeout, whatever it is."""
-    locator = page.locator(selector).first
-    locator.wait_for(state="attached", timeout=timeout_ms)
-    deadline = time.monotonic() + timeout_ms / 1000
-    value = ""
-    while True:
-        try:
-            value = locator.input_value()
-        except Exception:  # noqa: BLE001 - redrawn between two looks
-            value = ""
-        if value and (expect is None or value == expect):
-            return value
-        if time.monotonic() >= deadline:
-            return value
-        page.wait_for_timeout(100)
+    return _read_until(page, selector, lambda loc: loc.input_value(),
+                       lambda v: bool(v) and (expect is None or v == expect), timeout_ms)
 
 
 def full_page_screenshot(page, path, max_height: int = 12_000) -> None:

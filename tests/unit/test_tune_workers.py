@@ -57,15 +57,21 @@ def _setup(location: str, arrays, settings):
     return store, name, study, workers
 
 
-@pytest.mark.slow
-def test_two_workers_and_the_app_share_one_study_on_journal_and_postgresql(tmp_path):
-    """Both storages in one test: the four worker processes start together (their torch and
-    Lightning imports are most of the time), then the app's runner works on each study."""
+def _locations(tmp_path) -> dict:
+    """The journal file, and PostgreSQL when the tests have one (MLPLAB_TEST_PG_URL)."""
     locations = {"journal": _location("journal", tmp_path)}
     try:
         locations["postgresql"] = _location("postgresql", tmp_path)
     except pytest.skip.Exception:
         pass
+    return locations
+
+
+@pytest.mark.slow
+def test_two_workers_and_the_app_share_one_study_on_journal_and_postgresql(tmp_path):
+    """Both storages in one test: the four worker processes start together (their torch and
+    Lightning imports are most of the time), then the app's runner works on each study."""
+    locations = _locations(tmp_path)
     arrays = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="moons", n_samples=80), SplitConfig()))
     settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=(1, 2), units=(2, 8)), sampler="random",
                             pruner="median", k=2, train_cfg=TrainConfig(batch_size=16, epochs=2))
@@ -114,11 +120,7 @@ def test_a_killed_worker_s_trial_ends_failed_as_stale_and_a_stopped_one_fails_it
 
     from mlcore.tune.storage import fail_stale_trials
 
-    locations = {"journal": _location("journal", tmp_path)}
-    try:
-        locations["postgresql"] = _location("postgresql", tmp_path)
-    except pytest.skip.Exception:
-        pass
+    locations = _locations(tmp_path)
     arrays = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="moons", n_samples=80), SplitConfig()))
     settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=None, units=None), sampler="random",
                             pruner="none", k=2, train_cfg=TrainConfig(batch_size=16, epochs=5000))
