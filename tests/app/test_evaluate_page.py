@@ -164,3 +164,17 @@ def test_stop_keeps_finished_points_and_continue_goes_on(moons):
     at.run()
     assert not at.exception, exceptions(at)
     assert at.button(key="eval_job_capacity_start").label == "Start"
+
+
+def test_settings_in_a_hidden_tab_survive_a_tab_switch(moons):
+    """Hidden tabs do not run, and their widgets keep their values (``persist_state="page"``)."""
+    at = _evaluate_app("en", moons)
+    _open_tab(at, "cv")
+    at.slider(key="e_cv_k").set_value(3).run()
+    _open_tab(at, "biasvar")
+    at.slider(key="e_bv_m").set_value(4).run()
+    _open_tab(at, "cv")
+    assert at.slider(key="e_cv_k").value == 3
+    _open_tab(at, "biasvar")
+    assert at.slider(key="e_bv_m").value == 4
+    assert not at.exception, exceptions(at)
