@@ -116,6 +116,8 @@ def lazy_tabs(label_keys: list[str], key: str) -> list:
     each tab's ``.open`` says whether to draw it (``tab_open``). The open tab is remembered by
     position, so it is still open after a visit to another page (Streamlit forgets the state of
     widgets that a run did not draw) and after a language switch (which renames the tabs).
+    For the same reason every keyed widget inside a lazy tab takes ``persist_state="page"``, so
+    its value survives while another tab is open.
     """
     labels = [tr(k) for k in label_keys]
     widget = f"{key}_{lang()}"
