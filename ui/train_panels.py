@@ -10,7 +10,7 @@ import streamlit as st
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
 from ui.common import lang, show_error, tr
-from ui.training import model_cfg, optimizer_title, train_cfg
+from ui.training import model_cfg, optimizer_title, per_dataset, train_cfg
 
 
 @functools.lru_cache(maxsize=64)
@@ -65,21 +65,15 @@ def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
     return figs
 
 
-
 def _split_points(data, names: tuple, show_test: bool) -> list:
-    """The train/validation(/test) points of the boundary plot, as arrays: the same for every
-    tick of one dataset, so they are taken out of the DataFrames once, not on every redraw."""
-    key = (id(data), names, show_test, lang())
-    cached = st.session_state.get("_live_points")
-    if cached is not None and cached[0] == key and cached[2] is data:
-        return cached[1]
-    splits = [(tr("split.train"), data.raw_train, data.y_train, "circle"),
-              (tr("split.val"), data.raw_val, data.y_val, "diamond")]
+    """The train/validation(/test) points of the boundary plot. Their arrays are the same for every
+    tick of one dataset, so they are taken out of the DataFrames once per dataset, not per redraw."""
+    arrays = per_dataset("_live_points", data, lambda d: {
+        split: getattr(d, f"raw_{split}")[list(names)].to_numpy(float) for split in ("train", "val", "test")})
+    splits = [("train", data.y_train, "circle"), ("val", data.y_val, "diamond")]
     if show_test and len(data.y_test):
-        splits.append((tr("split.test"), data.raw_test, data.y_test, "x"))
-    points = [(n, raw[list(names)].to_numpy(float), y, s) for n, raw, y, s in splits]
-    st.session_state["_live_points"] = (key, points, data)
-    return points
+        splits.append(("test", data.y_test, "x"))
+    return [(tr(f"split.{split}"), arrays[split], y, symbol) for split, y, symbol in splits]
 
 
 def optimizer_table(data, cfg) -> None:

@@ -44,7 +44,7 @@ def train_cfg() -> TrainConfig:
     return st.session_state.get("train_cfg") or TrainConfig()
 
 
-def _per_dataset(key: str, data: PreparedData, build):
+def per_dataset(key: str, data: PreparedData, build):
     """``build(data)``, computed once per dataset object and kept in this session."""
     cached = st.session_state.get(key)
     if cached is not None and cached[0] is data:
@@ -58,14 +58,14 @@ def arrays_for(data: PreparedData):
     """``TrainArrays`` of the current dataset (what the worker processes receive)."""
     from mlcore.train import TrainArrays
 
-    return _per_dataset("_arrays", data, TrainArrays.from_prepared)
+    return per_dataset("_arrays", data, TrainArrays.from_prepared)
 
 
 def input_grid(data: PreparedData):
     """The grid over the input plane or line for the live views (None beyond 2 inputs)."""
     from mlcore.views import input_grid as make_grid
 
-    return _per_dataset("_grid", data, make_grid)
+    return per_dataset("_grid", data, make_grid)
 
 
 def controller(data: PreparedData):
