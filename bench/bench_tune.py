@@ -1,23 +1,27 @@
 """Tune: the sampler and storage overhead per trial, and what pruning saves.
 
-    python -m bench.bench_tune [--trials 30] [--epochs 30] [--k 3] [--pruners none,median,halving,hyperband]
+    python -m bench.bench_tune [--trials 30] [--epochs 30] [--k 3] [--seeds 0,1,2]
+                               [--pruners none,halving,hyperband,median]
 
-Breast cancer (455 training rows, 30 features), 3-fold cross-validation, TPE with the same seed,
-on the embedded default storage (a journal file in a temporary data dir). Two studies in this one
-process, run inline (as a headless worker does), after the worker pool's warm-up fit, chunk by
-chunk in turn, so that the machine's load (other users of a shared machine) falls on both alike:
+Breast cancer (455 training rows, 30 features), 3-fold cross-validation, TPE, on the embedded
+default storage (a journal file in a temporary data dir). For each seed, one study per pruner in
+this one process, run inline (as a headless worker does), after the worker pool's warm-up fit,
+chunk by chunk in turn, so that the machine's load (other users of a shared machine) falls on all
+of them alike:
 
-- **no pruning**, **Median**, **SuccessiveHalving** and **Hyperband** (the page's settings for
-  them, ``mlcore.tune.choices.make_pruner``): wall time (the seconds of each study's own chunks,
+- **no pruning** and each pruner with the page's settings (``mlcore.tune.choices.make_pruner``;
+  SuccessiveHalving is the page's default): wall time (the seconds of each study's own chunks,
   asks, reports and tells), best value, trials pruned and epochs trained;
 - **overhead**: the server's seconds in ``ask`` / ``report`` / ``should_prune`` / ``tell`` (the
-  sampler and the storage), as a percentage of the study's wall time (target < 5 %); with the
-  journal appends and fsyncs per trial (see ``mlcore.tune.storage`` for why they are few).
+  sampler, the pruner and the storage), as a percentage of the study's wall time (target < 5 %);
+  with the journal appends and fsyncs per trial (see ``mlcore.tune.storage`` for why they are few).
 
 Targets: pruning saves >= 40 % of the wall time at a best value within 1 % of the unpruned one.
-Until 2026-12-02 the unpruned study ran first and paid Lightning's one-off start-up (2-3 s) in its
-wall time, which made Median pruning look like 40 % less; now every pool worker's warm-up fit
-runs before either study.
+A pruned study's trials differ from the unpruned one's after its first pruned trial (TPE learns
+from what was pruned), so one seed is one draw: the summary gives the mean and the range over the
+seeds. Until 2026-12-02 the unpruned study ran first and paid Lightning's one-off start-up (2-3 s)
+in its wall time, which made Median pruning look like 40 % less; now every pool worker's warm-up
+fit runs before any study.
 """
 
 from __future__ import annotations
@@ -37,12 +41,12 @@ from mlcore.tune.space import SearchSpace
 from mlcore.tune.storage import StudyStore
 
 
-def make(pruner: str, arrays, args, store) -> TuneJob:
+def make(pruner: str, arrays, args, store, seed: int = 0) -> TuneJob:
     settings = TuneSettings(space=SearchSpace(lr=(1e-4, 1e-1), n_layers=(1, 3), units=(4, 64)), sampler="tpe",
-                            pruner=pruner, k=args.k, seed=0, train_cfg=TrainConfig(batch_size=32, epochs=args.epochs))
+                            pruner=pruner, k=args.k, seed=seed, train_cfg=TrainConfig(batch_size=32, epochs=args.epochs))
     sampler, prn, _ = settings.sampler_and_pruner()
-    study = store.create(f"bench-{pruner}", settings.direction, study_attrs(settings, arrays), sampler=sampler,
-                         pruner=prn)
+    study = store.create(f"bench-{pruner}-{seed}", settings.direction, study_attrs(settings, arrays),
+                         sampler=sampler, pruner=prn)
     return TuneJob(study, settings, arrays, args.trials)
 
 
@@ -71,14 +75,18 @@ def row(pruner: str, job: TuneJob, wall: float) -> dict:
 
 
 def main() -> None:
+    import numpy as np
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=30)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--k", type=int, default=3)
-    ap.add_argument("--pruners", default="none,median,halving,hyperband",
+    ap.add_argument("--seeds", default="0,1,2", help="comma-separated TPE seeds")
+    ap.add_argument("--pruners", default="none,halving,hyperband,median",
                     help="comma-separated, the first is the baseline (choices: mlcore.tune.choices.PRUNERS)")
     args = ap.parse_args()
     pruners = [p.strip() for p in args.pruners.split(",") if p.strip()]
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     arrays = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="breast_cancer"), SplitConfig()))
@@ -86,20 +94,30 @@ def main() -> None:
     from mlcore.jobs import _warm_fit
 
     _warm_fit()  # Lightning's one-off start-up (2-3 s), as every pool worker pays it before its first chunk
-    jobs = {p: make(p, arrays, args, store) for p in pruners}
-    walls = run_interleaved(jobs)
-    rows = [row(p, job, walls[p]) for p, job in jobs.items()]
-    print(f"breast cancer, {args.k}-fold CV, {args.trials} trials x up to {args.epochs} epochs, TPE seed 0, journal file"
+    print(f"breast cancer, {args.k}-fold CV, {args.trials} trials x up to {args.epochs} epochs, TPE, journal file"
           " (studies stepped in turn)")
-    print(f"{'pruner':10} {'wall s':>7} {'best acc':>9} {'pruned':>7} {'epochs':>7} {'overhead %':>11} "
-          f"{'appends/trial':>14} {'fsyncs':>7}")
-    for r in rows:
-        print(f"{r['pruner']:10} {r['wall']:7.1f} {r['best']:9.4f} {r['pruned']:7d} {r['epochs']:7d} "
-              f"{r['overhead']:11.2f} {r['appends']:14.1f} {r['fsyncs']:7d}")
-    base = rows[0]
-    for r in rows[1:]:
-        print(f"{r['pruner']} vs {base['pruner']}: wall time {100 * (1 - r['wall'] / base['wall']):.0f}% less; "
-              f"best value {100 * (r['best'] - base['best']) / base['best']:+.2f}%")
+    print(f"{'seed':>4} {'pruner':10} {'wall s':>7} {'best acc':>9} {'pruned':>7} {'epochs':>7} {'overhead %':>11} "
+          f"{'appends/trial':>14} {'fsyncs':>7} {'wall saved':>11} {'best vs none':>13}")
+    summary: dict[str, list] = {p: [] for p in pruners}
+    for seed in seeds:
+        jobs = {p: make(p, arrays, args, store, seed) for p in pruners}
+        walls = run_interleaved(jobs)
+        rows = [row(p, job, walls[p]) for p, job in jobs.items()]
+        base = rows[0]
+        for r in rows:
+            saved = 100 * (1 - r["wall"] / base["wall"])
+            best = 100 * (r["best"] - base["best"]) / base["best"]
+            summary[r["pruner"]].append((saved, best, r["overhead"]))
+            print(f"{seed:4d} {r['pruner']:10} {r['wall']:7.1f} {r['best']:9.4f} {r['pruned']:7d} {r['epochs']:7d} "
+                  f"{r['overhead']:11.2f} {r['appends']:14.1f} {r['fsyncs']:7d} {saved:10.0f}% {best:+12.2f}%")
+    print(f"over {len(seeds)} seeds: mean (min to max)")
+    for p, vals in summary.items():
+        a = np.array(vals)
+        line = f"{p:10} overhead {a[:, 2].mean():.1f}% ({a[:, 2].min():.1f} to {a[:, 2].max():.1f})"
+        if p != pruners[0]:
+            line += (f"; wall time {a[:, 0].mean():.0f}% less ({a[:, 0].min():.0f} to {a[:, 0].max():.0f}); "
+                     f"best value {a[:, 1].mean():+.2f}% ({a[:, 1].min():+.2f} to {a[:, 1].max():+.2f})")
+        print(line)
 
 
 if __name__ == "__main__":

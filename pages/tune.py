@@ -18,7 +18,7 @@ data = require_data()
 
 from mlcore.config import Task  # noqa: E402
 from mlcore.plots.tune import PLOTS, compare_history, study_figure  # noqa: E402
-from mlcore.tune.choices import PRUNERS, SAMPLERS  # noqa: E402
+from mlcore.tune.choices import DEFAULT_PRUNER, PRUNERS, SAMPLERS, decision_epochs  # noqa: E402
 from mlcore.tune.objective import (  # noqa: E402
     CompareJob, RetrainJob, TuneJob, TuneSettings, from_study, study_attrs)
 from mlcore.tune.space import configs_from_params  # noqa: E402
@@ -149,8 +149,13 @@ with tab_run:
         st.subheader(tr("tune.settings"))
         st.selectbox(tr("tune.sampler"), SAMPLERS, format_func=fmt("tune.sampler.", ".label"), key="tu_sampler")
         st.caption(tr(f"tune.sampler.{ss['tu_sampler']}.help"))
-        st.selectbox(tr("tune.pruner"), PRUNERS, index=1, format_func=fmt("tune.pruner.", ".label"), key="tu_pruner")
+        st.selectbox(tr("tune.pruner"), PRUNERS, index=PRUNERS.index(DEFAULT_PRUNER),
+                     format_func=fmt("tune.pruner.", ".label"), key="tu_pruner")
         st.caption(tr(f"tune.pruner.{ss['tu_pruner']}.help"))
+        longest = space.max_epochs(tcfg) if space is not None else tcfg.epochs
+        checks = decision_epochs(ss["tu_pruner"], longest, longest)
+        if checks:
+            st.caption(tr("tune.pruner.checks", epochs=", ".join(map(str, checks)), total=longest))
         st.radio(tr("tune.metric"), ("score", "loss"), horizontal=True, key="tu_metric",
                  format_func=lambda m, s=score_label, l=tr("tune.metric.loss"): s if m == "score" else l)
         c1, c2, c3 = st.columns(3)

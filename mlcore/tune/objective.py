@@ -13,9 +13,12 @@ second report at the same step), asks the pruner, and finally tells the result:
   page's catalogue) when a fold diverges or training fails; the study goes on with the next trial.
 
 Reports are buffered by the embedded storage and written with the trial's next write, at least
-every ``FLUSH_SECONDS`` and with its tell; pruning is checked once per chunk, at its last epoch,
-after every epoch of the chunk has been reported (the pruner reads the running trial's values
-from its ``Trial``; see :mod:`mlcore.tune.storage` for why and what it saves).
+every ``FLUSH_SECONDS`` and with its tell. Chunks end on the pruner's decision epochs
+(:func:`mlcore.tune.choices.decision_epochs`: its warm-up, its interval, its rungs) and the
+pruner is asked there, after every epoch of the chunk has been reported, so no chunk trains past
+an epoch where the trial could have been stopped (the pruner reads the running trial's values
+from its ``Trial``; see :mod:`mlcore.tune.storage` for why and what it saves). Otherwise a
+chunk is as long as about ``CHUNK_SECONDS`` of training allows.
 
 ``request_stop()`` ends the job after the running trial, so every trial in the storage is
 finished (none is left RUNNING) and every completed one is kept. ``abandon()`` fails the running
@@ -47,7 +50,6 @@ from mlcore.jobs import ChunkJob as _Base
 CHUNK_SECONDS = 0.3
 FLUSH_SECONDS = 1.0  # the embedded storage's buffered reports go out at least this often (and at each tell)
 MAX_EPOCHS_PER_CHUNK = 50
-PRUNING_CHECKS = 6  # a trial is split into at least this many chunks
 METRICS = ("score", "loss")  # score: accuracy (classification) or R² (regression), maximised
 ATTR_SETTINGS, ATTR_DATA, ATTR_SOURCE = "mlplab_settings", "mlplab_arrays", "mlplab_source"
 
@@ -58,7 +60,7 @@ class TuneSettings:
 
     space: SearchSpace = SearchSpace()
     sampler: str = "tpe"
-    pruner: str = "median"
+    pruner: str = "halving"  # choices.DEFAULT_PRUNER
     metric: str = "score"
     k: int = 3
     seed: int = 0
@@ -181,6 +183,7 @@ class _Running:
     members: list
     model_cfg: ModelConfig
     train_cfg: TrainConfig
+    decisions: tuple[int, ...] = ()  # the epochs at which the pruner may stop it (choices.decision_epochs)
     states: list | None = None
     reported: int = 0
     started: float = field(default_factory=time.perf_counter)
@@ -221,10 +224,9 @@ class TuneJob(_Base):
         if self.current is None:
             self._ask()
         run = self.current
-        left = run.train_cfg.epochs - run.reported
-        # at least PRUNING_CHECKS pruning decisions per trial, whatever the chunk length
-        cap = max(1, math.ceil(run.train_cfg.epochs / PRUNING_CHECKS))
-        return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, left, cap)))
+        # the chunk ends at the trial's next pruning decision (or its last epoch), never past it
+        until = next((d for d in run.decisions if d > run.reported), run.train_cfg.epochs)
+        return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, until - run.reported)))
 
     def absorb(self, result: ChunkOutcome) -> None:
         from optuna.exceptions import UpdateFinishedTrialError
@@ -316,6 +318,7 @@ class TuneJob(_Base):
         import warnings
 
         from mlcore.evaluate.folds import fold_members
+        from mlcore.tune.choices import decision_epochs
         from mlcore.tune.storage import beat, fail_stale_trials
 
         t0 = time.perf_counter()
@@ -342,7 +345,7 @@ class TuneJob(_Base):
                 raise
             return self._ask()
         trial.set_user_attr("epochs_planned", int(tcfg.epochs))
-        self.current = _Running(trial, members, mcfg, tcfg)
+        self.current = _Running(trial, members, mcfg, tcfg, decision_epochs(s.pruner, s.max_epochs, tcfg.epochs))
         self.overhead += time.perf_counter() - t0
 
     def _value(self, states, epoch: int) -> float:
@@ -380,9 +383,9 @@ class TuneJob(_Base):
             if not math.isfinite(value):
                 return self._fail(run, f"metric not finite at epoch {epoch}", ("tune.fail.not_finite", {"epoch": epoch}))
             trial.report(value, epoch)  # buffered by the embedded storage: one append per chunk
-        # One pruning decision per chunk, at its last epoch: the chunk's epochs are trained
-        # already (the pruner sees every one of their values), and each should_prune reads the study.
-        if run.reported < run.train_cfg.epochs and reached > 0 and trial.should_prune():
+        # The pruner is asked only at its decision epochs, where the chunks end: it sees every
+        # epoch's value, and each should_prune reads the study.
+        if run.reported in run.decisions and trial.should_prune():
             self.epochs_saved += run.train_cfg.epochs - run.reported
             trial.set_user_attr("epochs_run", run.reported)
             return self._tell(run, "pruned")

@@ -128,6 +128,60 @@ def test_pruning_prunes_a_trial_that_does_not_learn(tmp_path, moons):
     assert last.user_attrs["epochs_run"] < 10 and job.epochs_saved == 10 - last.user_attrs["epochs_run"]
 
 
+def test_decision_epochs_are_the_warm_up_and_its_doublings_or_the_rungs():
+    from mlcore.tune.choices import decision_epochs, pruning_step
+
+    assert pruning_step(30) == 5 and pruning_step(10) == 2 and pruning_step(3) == 1
+    assert decision_epochs("halving", 30, 30) == (5, 10, 20)  # SuccessiveHalving, reduction factor 2
+    assert decision_epochs("hyperband", 30, 30) == (5, 15)  # every bracket's rungs (factor 3)
+    assert decision_epochs("median", 30, 30) == decision_epochs("wilcoxon", 30, 30) == (5, 10, 20)
+    assert decision_epochs("median", 30, 12) == (5, 10)  # a shorter trial: only those before its last epoch
+    assert decision_epochs("none", 30, 30) == ()
+
+
+@pytest.mark.parametrize("pruner", ["median", "percentile", "halving", "hyperband", "wilcoxon"])
+def test_chunks_end_on_the_pruners_decision_epochs_and_trials_are_pruned_there(pruner, tmp_path, moons,
+                                                                             monkeypatch):
+    """No chunk trains past an epoch where the pruner could stop the trial, whatever the chunk
+    length the timing asks for; the pruner is asked exactly there, and a pruned trial stops at one
+    of those epochs (so its epochs saved are the rest)."""
+    from mlcore.tune.choices import decision_epochs
+
+    monkeypatch.setattr("mlcore.tune.objective.CHUNK_SECONDS", 1e9)  # chunks as long as allowed
+    settings = TuneSettings(space=SearchSpace(lr=(1e-5, 0.3), n_layers=(1, 2), units=(2, 16)), sampler="random",
+                            pruner=pruner, k=2, seed=1, train_cfg=TrainConfig(batch_size=16, epochs=12))
+    decisions = decision_epochs(pruner, 12, 12)
+    assert decisions == ((2, 6) if pruner == "hyperband" else (2, 4, 8))
+    study = _study(StudyStore(tmp_path), f"chunks-{pruner}", settings, moons)
+    for lr in (0.1, 0.05, 0.08, 0.2, 0.1):
+        study.enqueue_trial({"lr": lr, "n_layers": 2, "units": 16})
+    for _ in range(4):  # trials that cannot learn: each pruner stops some of them
+        study.enqueue_trial({"lr": 1e-5, "n_layers": 1, "units": 2})
+    job = TuneJob(study, settings, moons, n_trials=9)
+    spans, asked = [], []
+    real_next, real_prune = job.next_call, optuna.trial.Trial.should_prune
+
+    def next_call():
+        fn, args = real_next()
+        spans.append((job.current.reported, job.current.reported + args[2]))
+        return fn, args
+
+    def should_prune(trial):
+        asked.append(job.current.reported)
+        return real_prune(trial)
+
+    job.next_call = next_call
+    monkeypatch.setattr(optuna.trial.Trial, "should_prune", should_prune)
+    run_inline(job)
+    assert not any(start < d < end for start, end in spans for d in decisions)
+    assert set(asked) <= set(decisions) and asked
+    assert max(end - start for start, end in spans) > 2  # between decisions the chunks are longer
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned, "the trials that do not learn are pruned"
+    assert all(t.user_attrs["epochs_run"] in decisions for t in pruned)
+    assert job.epochs_saved == sum(12 - t.user_attrs["epochs_run"] for t in pruned)
+
+
 def test_diverged_trial_fails_with_its_reason_and_the_study_goes_on(tmp_path):
     diabetes = TrainArrays.from_prepared(prepare_builtin(BuiltinConfig(name="diabetes"), SplitConfig()))
     settings = TuneSettings(space=SearchSpace(lr=(1e-3, 10.0), n_layers=None, units=None), pruner="none",
@@ -463,9 +517,11 @@ def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_fi
                                                            if k.startswith("completed_rung_")}) for t in study.trials]
 
     sampler, _, _ = settings.sampler_and_pruner()
-    warmup = max(1, settings.max_epochs // 5)  # optuna's own pruners with make_pruner's settings
-    prn = (optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup, reduction_factor=3) if pruner == "halving" else
-           optuna.pruners.HyperbandPruner(min_resource=warmup, max_resource=settings.max_epochs, reduction_factor=3))
+    from mlcore.tune.choices import REDUCTION_FACTOR, pruning_step
+
+    warmup, rf = pruning_step(settings.max_epochs), REDUCTION_FACTOR[pruner]  # optuna's own, make_pruner's settings
+    prn = (optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup, reduction_factor=rf) if pruner == "halving" else
+           optuna.pruners.HyperbandPruner(min_resource=warmup, max_resource=settings.max_epochs, reduction_factor=rf))
     plain = optuna.create_study(storage=JournalStorage(JournalFileBackend(str(tmp_path / "plain.journal"))),
                                 sampler=sampler, pruner=prn, direction=settings.direction,
                                 study_name="rungs")  # Hyperband picks brackets by study name
