@@ -212,6 +212,7 @@ class TuneJob(_Base):
         self.stop_requested = False
         self.epochs_per_chunk = 2
         self.overhead = 0.0  # server seconds in ask / suggest / report / should_prune / tell (sampler, pruner, storage)
+        self.pruner_seconds = 0.0  # of which in should_prune (the pruner's decision and its read of the study)
         self._objective_seconds = 0.0  # of which the objective's own work (folds, means over folds): not overhead
         self.trial_seconds = 0.0  # wall seconds from ask to tell, summed
         self.epochs_trained = 0
@@ -385,13 +386,20 @@ class TuneJob(_Base):
             trial.report(value, epoch)  # buffered by the embedded storage: one append per chunk
         # The pruner is asked only at its decision epochs, where the chunks end: it sees every
         # epoch's value, and each should_prune reads the study.
-        if run.reported in run.decisions and trial.should_prune():
+        if run.reported in run.decisions and self._should_prune(trial):
             self.epochs_saved += run.train_cfg.epochs - run.reported
             trial.set_user_attr("epochs_run", run.reported)
             return self._tell(run, "pruned")
         if reached >= run.train_cfg.epochs:
             trial.set_user_attr("epochs_run", reached)
             self._tell(run, "complete", self._value(run.states, reached))
+
+    def _should_prune(self, trial) -> bool:
+        t0 = time.perf_counter()
+        try:
+            return trial.should_prune()
+        finally:
+            self.pruner_seconds += time.perf_counter() - t0
 
     def _fail(self, run: _Running, reason: str, key: tuple | None = None) -> None:
         run.trial.set_user_attr("fail_reason", reason)
