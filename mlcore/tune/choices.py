@@ -178,7 +178,7 @@ def decision_epochs(name: str, max_epochs: int, epochs: int) -> tuple[int, ...]:
     - a chunk that runs past an epoch where the pruner could decide trains epochs for nothing
       (with a warm-up of 6 epochs and chunks of 5, Median pruning stopped a trial at epoch 10 at
       the earliest): the runner ends its chunks on these epochs and asks only there;
-    - every chunk costs about 8 ms besides its epochs (a Trainer, the fold models rebuilt from
+    - every chunk costs about 7 ms besides its epochs (a Trainer, the fold models rebuilt from
       their state: ``bench.bench_tune``), as much as one epoch of the three folds: a decision
       every 5 epochs made a Median-pruned study slower than an unpruned one, although it trained
       a fifth fewer epochs. Decisions spaced geometrically keep the early ones, where most of
@@ -189,7 +189,7 @@ def decision_epochs(name: str, max_epochs: int, epochs: int) -> tuple[int, ...]:
     every Hyperband bracket's rungs are among them)."""
     if name == "none":
         return ()
-    factor = REDUCTION_FACTOR.get(name, 2)
+    factor = REDUCTION_FACTOR.get(name, REDUCTION_FACTOR["halving"])  # the others: as SuccessiveHalving
     out, r = [], pruning_step(max_epochs)
     while r < epochs:
         out.append(r)

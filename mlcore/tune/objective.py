@@ -43,6 +43,7 @@ import numpy as np
 
 from mlcore.config import LayerSpec, ModelConfig, OptimConfig, Task, TrainConfig
 from mlcore.errors import ConfigError, MLCoreError
+from mlcore.tune.choices import DEFAULT_PRUNER, decision_epochs
 from mlcore.tune.space import SearchSpace, suggest
 
 from mlcore.jobs import ChunkJob as _Base
@@ -60,7 +61,7 @@ class TuneSettings:
 
     space: SearchSpace = SearchSpace()
     sampler: str = "tpe"
-    pruner: str = "halving"  # choices.DEFAULT_PRUNER
+    pruner: str = DEFAULT_PRUNER
     metric: str = "score"
     k: int = 3
     seed: int = 0
@@ -212,7 +213,7 @@ class TuneJob(_Base):
         self.stop_requested = False
         self.epochs_per_chunk = 2
         self.overhead = 0.0  # server seconds in ask / suggest / report / should_prune / tell (sampler, pruner, storage)
-        self.pruner_seconds = 0.0  # of which in should_prune (the pruner's decision and its read of the study)
+        self.pruner_seconds = 0.0  # of which in should_prune (the pruner's decisions, its reads of the study)
         self._objective_seconds = 0.0  # of which the objective's own work (folds, means over folds): not overhead
         self.trial_seconds = 0.0  # wall seconds from ask to tell, summed
         self.epochs_trained = 0
@@ -227,7 +228,8 @@ class TuneJob(_Base):
         run = self.current
         # the chunk ends at the trial's next pruning decision (or its last epoch), never past it
         until = next((d for d in run.decisions if d > run.reported), run.train_cfg.epochs)
-        return trial_chunk, (run.members, run.states, max(1, min(self.epochs_per_chunk, until - run.reported)))
+        n_epochs = max(1, min(self.epochs_per_chunk, until - run.reported))
+        return trial_chunk, (run.members, run.states, n_epochs)
 
     def absorb(self, result: ChunkOutcome) -> None:
         from optuna.exceptions import UpdateFinishedTrialError
@@ -319,7 +321,6 @@ class TuneJob(_Base):
         import warnings
 
         from mlcore.evaluate.folds import fold_members
-        from mlcore.tune.choices import decision_epochs
         from mlcore.tune.storage import beat, fail_stale_trials
 
         t0 = time.perf_counter()
@@ -346,7 +347,8 @@ class TuneJob(_Base):
                 raise
             return self._ask()
         trial.set_user_attr("epochs_planned", int(tcfg.epochs))
-        self.current = _Running(trial, members, mcfg, tcfg, decision_epochs(s.pruner, s.max_epochs, tcfg.epochs))
+        decisions = decision_epochs(s.pruner, s.max_epochs, tcfg.epochs)
+        self.current = _Running(trial, members, mcfg, tcfg, decisions)
         self.overhead += time.perf_counter() - t0
 
     def _value(self, states, epoch: int) -> float:
