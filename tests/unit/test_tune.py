@@ -625,3 +625,46 @@ def test_wilcoxon_pruner_gets_scipy_s_own_p_values_and_prunes_as_before(tmp_path
     ours = run("fast", WilcoxonStats())
     assert run("scipy", scipy.stats) == ours
     assert any(state == TrialState.PRUNED for state, _ in ours[0])
+
+
+def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monkeypatch):
+    """make_sampler('tpe') points TPE's truncated normals at scipy's log_ndtr and ndtr: they match
+    mpmath's log(Phi(a)) and Phi(a) to 1e-13 and 1e-12 in every branch of optuna's own (a <= -20, the
+    middle, a > 6), where optuna's log is within 5e-8; and a TPE study draws the same parameters
+    as with optuna's own."""
+    import mpmath
+    from optuna.samplers._tpe import _truncnorm
+
+    from mlcore.tune import choices
+
+    sampler = make_sampler("tpe", SearchSpace(), 3)[0]
+    assert _truncnorm._log_ndtr is choices.log_ndtr and _truncnorm._ndtr is choices.ndtr
+    original, original_ndtr = choices.log_ndtr.optuna_original, choices.ndtr.optuna_original
+    a = np.concatenate([np.linspace(-60, -20.5, 40), np.linspace(-20, 6, 400), np.linspace(6.5, 12, 20)])
+    with mpmath.workdps(80):  # log(Phi(12)) = log(1 - 1.8e-33)
+        exact = np.array([float(mpmath.log(mpmath.ncdf(x))) for x in a])
+        phi = np.array([float(mpmath.ncdf(x)) for x in a])
+    assert np.allclose(choices.log_ndtr(a), exact, rtol=1e-13, atol=0)
+    normal = phi > 1e-300  # below, Phi is a subnormal float (or 0) with fewer digits
+    assert np.allclose(choices.ndtr(a[normal]), phi[normal], rtol=1e-12, atol=0)
+    central = np.abs(a) < 2  # where optuna uses its own (0.5 + erf / 2: no digits left in the tails)
+    assert np.allclose(original_ndtr(a[central]), phi[central], rtol=1e-13, atol=0)
+    assert np.allclose(original(a), exact, rtol=1e-7, atol=0)
+    assert not np.allclose(original(a), exact, rtol=1e-10, atol=0)  # optuna's loses digits near Phi = 1
+
+    def objective(t):
+        lr, n, u = t.suggest_float("lr", 1e-4, 1e-1, log=True), t.suggest_int("n_layers", 1, 3), t.suggest_int("units", 4, 64)
+        return -(math.log10(lr) + 2) ** 2 - 0.01 * n - abs(u - 20) / 100
+
+    def params(sampler, log_ndtr, ndtr):
+        monkeypatch.setattr(_truncnorm, "_log_ndtr", log_ndtr)
+        monkeypatch.setattr(_truncnorm, "_ndtr", ndtr)
+        study = optuna.create_study(sampler=sampler, direction="maximize")
+        study.optimize(objective, n_trials=25)
+        return [t.params for t in study.trials]
+
+    ours = params(sampler, choices.log_ndtr, choices.ndtr)
+    stock = params(make_sampler("tpe", SearchSpace(), 3)[0], original, original_ndtr)
+    assert len(ours) == len(stock) == 25
+    for p, q in zip(ours, stock):
+        assert p.keys() == q.keys() and all(math.isclose(p[k], q[k], rel_tol=1e-9) for k in p)
