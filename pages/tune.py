@@ -6,7 +6,7 @@ import uuid
 import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
-from ui.common import fmt, guarded, require_data, show_error, tr
+from ui.common import fmt, guarded, lazy_tabs, require_data, show_error, tab_open, tr
 from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, plot_words, retire,
                      settle_abandoned, space_widgets, store, trials_rows)
 from ui.training import arrays_for, controller, model_cfg, train_cfg
@@ -132,7 +132,11 @@ def _adopt_if_ready() -> bool:
     return True
 
 
-tab_run, tab_studies, tab_compare = st.tabs([tr("tune.tab.run"), tr("tune.tab.studies"), tr("tune.tab.compare")])
+# The New-study tab always runs (its search space is also the comparison's); the other two run
+# only while open (the study list loads a study and builds an Optuna figure)
+tab_run, tab_studies, tab_compare = lazy_tabs(["tune.tab.run", "tune.tab.studies", "tune.tab.compare"], "tu_tab")
+if _adopt_if_ready():  # a retraining that finished while another tab was open
+    st.rerun()
 
 # ---- a new study --------------------------------------------------------------------------------
 with tab_run:
@@ -203,7 +207,7 @@ with tab_run:
     live_study()
 
 # ---- the study list ------------------------------------------------------------------------------
-with tab_studies:
+def studies_tab() -> None:
     owner_widget(owner)
     infos = studies.list(owner)
     if not infos:
@@ -218,10 +222,10 @@ with tab_studies:
                        tr("tune.col.created"): i.created or ""} for i in infos],
                      hide_index=True, width="stretch")
         names = [i.name for i in infos]
-        chosen = st.selectbox(tr("tune.pick"), names, key="tu_pick")
+        chosen = st.selectbox(tr("tune.pick"), names, key="tu_pick", persist_state="page")
         info = next(i for i in infos if i.name == chosen)
         c1, c2, c3, c4 = st.columns(4)
-        c1.number_input(tr("tune.more_trials"), 1, 200, 5, key="tu_more")
+        c1.number_input(tr("tune.more_trials"), 1, 200, 5, key="tu_more", persist_state="page")
         c2.button(tr("tune.continue"), key="tu_continue", icon=":material/play_arrow:", width="stretch",
                   on_click=lambda: _continue(ss["tu_pick"], int(ss["tu_more"])))
         c3.button(tr("tune.use_best"), key="tu_use_best", icon=":material/star:", width="stretch",
@@ -250,7 +254,7 @@ with tab_studies:
             m2.metric(tr("tune.epochs_saved"), saved)
             m3.metric(tr("tune.epochs_trained"), trained)
             kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history", key="tu_plot",
-                                        format_func=fmt("tune.plot.", ".label"))
+                                        format_func=fmt("tune.plot.", ".label"), persist_state="page")
             kind = kind or "history"
             try:
                 stored, stored_arrays = from_study(inspected)
@@ -294,11 +298,17 @@ with tab_studies:
 
         retrain_view()
 
+
+with tab_studies:
+    if tab_open(tab_studies):
+        studies_tab()
+
+
 # ---- Random vs TPE ---------------------------------------------------------------------------------
-with tab_compare:
+def compare_tab(space) -> None:
     st.markdown(tr("tune.compare.intro"))
     c1, c2 = st.columns([1, 3])
-    c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials")
+    c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials", persist_state="page")
 
     def _compare(space) -> None:
         def make():
@@ -351,5 +361,10 @@ with tab_compare:
         settle_polling(ctrl, cmp_running)
 
     compare_view()
+
+
+with tab_compare:
+    if tab_open(tab_compare):
+        compare_tab(space)
 
 st.info(tr("tune.try"), icon="🧪")

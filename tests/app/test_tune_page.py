@@ -29,6 +29,17 @@ def _tune_app(lang, data, epochs, tmp_path, monkeypatch):
     return at
 
 
+def _open_tab(at, tab):
+    """Open one of the page's tabs, as a click on it would (the study list and the comparison
+    run only while open)."""
+    from mlcore.i18n import t
+
+    lang = at.session_state["lang"]
+    at.session_state[f"tu_tab_{lang}"] = t(f"tune.tab.{tab}", lang)
+    at.run()
+    assert not at.exception, exceptions(at)
+
+
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_path, monkeypatch):
     at = _tune_app(lang, moons, 3, tmp_path, monkeypatch)
@@ -48,7 +59,10 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     assert any(m.label == best and m.value == f"{study.best_value:.4f}" for m in at.metric)
     assert (tmp_path / "studies" / "moons-app.journal").exists()
 
-    # the study list shows it; its plots render; "use the best" adopts the retrained model
+    # the study list shows it (only while its tab is open); its plots render; "use the best"
+    # adopts the retrained model
+    assert not at.get("plotly_chart") and "tu_pick" not in [w.key for w in at.selectbox]
+    _open_tab(at, "studies")
     assert at.selectbox(key="tu_pick").value == "moons-app"
     for kind in ("history", "intermediate", "timeline"):
         at.segmented_control(key="tu_plot").set_value(kind).run()
@@ -62,6 +76,7 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
             assert "<extra>completo</extra>" in _texts(spec)
     at.button(key="tu_use_best").click().run()
     rt = at.session_state["tune_retrain"]
+    _open_tab(at, "run")  # the retraining is adopted with the study list closed too
     assert rt.wait(120).mode == "finished"
     at.run()
     assert not at.exception, exceptions(at)
@@ -71,7 +86,10 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     ctrl = at.session_state["controller"]
     assert ctrl.model_cfg == m
 
-    # continue the study with one more trial (same sampler and pruner, rebuilt from the study)
+    # continue the study with one more trial (same sampler and pruner, rebuilt from the study);
+    # the list's choices were kept while its tab was closed
+    _open_tab(at, "studies")
+    assert at.segmented_control(key="tu_plot").value == "timeline" and at.selectbox(key="tu_pick").value == "moons-app"
     at.number_input(key="tu_more").set_value(1)
     at.button(key="tu_continue").click().run()
     assert at.session_state["tune_job"].wait(120).mode == "finished"
@@ -139,6 +157,7 @@ def test_a_job_that_stops_or_is_replaced_with_a_trial_running_fails_that_trial(m
     assert "interrumpido en la época" in str(at.dataframe[0].value)  # its reason, in Spanish, in the table
 
     # Continue the same study while a new job runs: the running trial is given up as replaced
+    _open_tab(at, "studies")
     at.number_input(key="tu_more").set_value(1)
     at.button(key="tu_continue").click().run()
     first = at.session_state["tune_job"]
@@ -173,7 +192,8 @@ def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):
 
 def test_random_vs_tpe_comparison_runs_both_studies(moons, tmp_path, monkeypatch):
     at = _tune_app("es", moons, 2, tmp_path, monkeypatch)
-    at.number_input(key="tu_k").set_value(2)
+    at.number_input(key="tu_k").set_value(2)  # the New-study tab's settings are the comparison's
+    _open_tab(at, "compare")
     at.number_input(key="tu_cmp_trials").set_value(2)
     at.button(key="tu_cmp_start").click().run()
     snap = at.session_state["tune_compare"].wait(120)
