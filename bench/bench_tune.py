@@ -1,6 +1,6 @@
 """Tune: the sampler and storage overhead per trial, and what pruning saves.
 
-    python -m bench.bench_tune [--trials 30] [--epochs 30] [--k 3] [--seeds 0,1,2]
+    python -m bench.bench_tune [--trials 30] [--epochs 30] [--k 3] [--seeds 0,1,2,3,4,5,6,7]
                                [--pruners none,halving,hyperband,median]
 
 Breast cancer (455 training rows, 30 features), 3-fold cross-validation, TPE, on the embedded
@@ -83,7 +83,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=30)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--k", type=int, default=3)
-    ap.add_argument("--seeds", default="0,1,2", help="comma-separated TPE seeds")
+    ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7", help="comma-separated TPE seeds")
     ap.add_argument("--pruners", default="none,halving,hyperband,median",
                     help="comma-separated, the first is the baseline (choices: mlcore.tune.choices.PRUNERS)")
     args = ap.parse_args()

@@ -411,14 +411,16 @@ class TuneJob(_Base):
         self._tell(run, "fail")
 
     def _tell(self, run: _Running, state: str, value: float | None = None) -> None:
+        from optuna.study._tell import _tell_with_warning
         from optuna.trial import TrialState
 
         states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}
-        # skip_if_finished: another process may have failed it as stale (then it is not ours)
-        if state == "complete":
-            frozen = self.study.tell(run.trial, value, skip_if_finished=True)
-        else:
-            frozen = self.study.tell(run.trial, state=states[state], skip_if_finished=True)
+        # What Study.tell does, less the deep copy of the finished trial it returns (about 0.3 ms,
+        # a tenth of a short trial's sampler + storage time): the runner only reads its state and
+        # value. skip_if_finished: another process may have failed it as stale (then it is not ours).
+        _tell_with_warning(self.study, run.trial, value if state == "complete" else None,
+                           state=states[state], skip_if_finished=True)
+        frozen = self.study._storage.get_trial(run.trial._trial_id)
         self._flushed = time.monotonic()
         self.trial_seconds += time.perf_counter() - run.started
         if frozen.state != states[state] or (state == "complete" and frozen.value != value):

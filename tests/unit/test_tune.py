@@ -128,14 +128,16 @@ def test_pruning_prunes_a_trial_that_does_not_learn(tmp_path, moons):
     assert last.user_attrs["epochs_run"] < 10 and job.epochs_saved == 10 - last.user_attrs["epochs_run"]
 
 
-def test_decision_epochs_are_the_warm_up_and_its_doublings_or_the_rungs():
+def test_decision_epochs_are_the_warm_up_and_its_doublings_or_the_rungs_up_to_halfway():
     from mlcore.tune.choices import decision_epochs, pruning_step
 
-    assert pruning_step(30) == 5 and pruning_step(10) == 2 and pruning_step(3) == 1
-    assert decision_epochs("halving", 30, 30) == (5, 10, 20)  # SuccessiveHalving, reduction factor 2
-    assert decision_epochs("hyperband", 30, 30) == (5, 15)  # every bracket's rungs (factor 3)
-    assert decision_epochs("median", 30, 30) == decision_epochs("wilcoxon", 30, 30) == (5, 10, 20)
-    assert decision_epochs("median", 30, 12) == (5, 10)  # a shorter trial: only those before its last epoch
+    assert pruning_step(30) == 3 and pruning_step(12) == 2 and pruning_step(10) == 1 and pruning_step(3) == 1
+    assert decision_epochs("halving", 30, 30) == (3, 6, 12)  # SuccessiveHalving, reduction factor 2
+    assert decision_epochs("hyperband", 30, 30) == (3, 9)  # every bracket's rungs (factor 3) up to 15
+    assert decision_epochs("median", 30, 30) == decision_epochs("wilcoxon", 30, 30) == (3, 6, 12)
+    assert decision_epochs("median", 30, 6) == (3,)  # a shorter trial: only those before its last epoch
+    assert decision_epochs("halving", 100, 100) == (10, 20, 40)  # not 80: past halfway
+    assert decision_epochs("hyperband", 100, 60) == (10, 30)  # halfway through the longest trial
     assert decision_epochs("none", 30, 30) == ()
 
 
@@ -151,7 +153,7 @@ def test_chunks_end_on_the_pruners_decision_epochs_and_trials_are_pruned_there(p
     settings = TuneSettings(space=SearchSpace(lr=(1e-5, 0.3), n_layers=(1, 2), units=(2, 16)), sampler="random",
                             pruner=pruner, k=2, seed=1, train_cfg=TrainConfig(batch_size=16, epochs=12))
     decisions = decision_epochs(pruner, 12, 12)
-    assert decisions == ((2, 6) if pruner == "hyperband" else (2, 4, 8))
+    assert decisions == ((2, 6) if pruner == "hyperband" else (2, 4))
     study = _study(StudyStore(tmp_path), f"chunks-{pruner}", settings, moons)
     for lr in (0.1, 0.05, 0.08, 0.2, 0.1):
         study.enqueue_trial({"lr": lr, "n_layers": 2, "units": 16})
@@ -370,6 +372,7 @@ def test_a_trial_s_reports_go_out_together_and_other_processes_see_every_epoch(f
     process) sees every epoch absorbed so far. Never flushing (3600 s): nothing until the tell,
     which writes the whole trial in one append. Either way the pruner saw each epoch."""
     monkeypatch.setattr("mlcore.tune.objective.FLUSH_SECONDS", flush_seconds)
+    monkeypatch.setattr("mlcore.tune.objective.MAX_EPOCHS_PER_CHUNK", 3)  # past the decisions too: chunks of 3
     settings = TuneSettings(space=SearchSpace(lr=(1e-3, 0.1), n_layers=None, units=None), pruner="median", k=2,
                             train_cfg=TrainConfig(batch_size=16, epochs=12))
     store = StudyStore(tmp_path)
@@ -517,11 +520,12 @@ def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_fi
                                                            if k.startswith("completed_rung_")}) for t in study.trials]
 
     sampler, _, _ = settings.sampler_and_pruner()
-    from mlcore.tune.choices import REDUCTION_FACTOR, pruning_step
+    from mlcore.tune.choices import REDUCTION_FACTOR, last_decision, pruning_step
 
     warmup, rf = pruning_step(settings.max_epochs), REDUCTION_FACTOR[pruner]  # optuna's own, make_pruner's settings
     prn = (optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup, reduction_factor=rf) if pruner == "halving" else
-           optuna.pruners.HyperbandPruner(min_resource=warmup, max_resource=settings.max_epochs, reduction_factor=rf))
+           optuna.pruners.HyperbandPruner(min_resource=warmup, max_resource=last_decision(settings.max_epochs),
+                                          reduction_factor=rf))
     plain = optuna.create_study(storage=JournalStorage(JournalFileBackend(str(tmp_path / "plain.journal"))),
                                 sampler=sampler, pruner=prn, direction=settings.direction,
                                 study_name="rungs")  # Hyperband picks brackets by study name
