@@ -348,7 +348,9 @@ def compare_tab(space) -> None:
         key = (snap.generation, snap.chunks // 10, snap.mode)  # redraw at most every 10 chunks
         if ss.get("_tune_cmp_key") != key or "_tune_cmp_fig" not in ss:
             done = [j.study for j in snap.job.jobs if j.finished > 0]
+            names = {j.study.study_name: tr(f"tune.sampler.{j.settings.sampler}.label") for j in snap.job.jobs}
             ss["_tune_cmp_fig"] = compare_history(done, {"title": tr("tune.compare.title"), "y": tr("tune.compare.y"),
+                                                         "names": names,
                                                          "target": _target(ss["tu_metric"], data.task), "words": plot_words()}) if done else None
             ss["_tune_cmp_key"] = key
         if ss["_tune_cmp_fig"] is not None:

@@ -143,13 +143,24 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
 
 
 def compare_history(studies: list, labels: dict, height: int = 460) -> go.Figure:
-    """Best-so-far of several studies overlaid (Optuna's optimisation history of a list)."""
+    """Best-so-far of several studies overlaid (Optuna's optimisation history of a list).
+
+    Optuna names each study's traces "<objective> of <study>" and "Best Value of <study>" (in
+    English, and long): here they are ``labels["names"][study]`` (the sampler's name, say) and
+    "<that name> · <best value's word>"."""
     import optuna.visualization as vis
 
     kwargs = {"target_name": labels["target"]} if labels.get("target") else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fig = vis.plot_optimization_history(studies, **kwargs)
+    names = labels.get("names") or {}
+    best = (labels.get("words") or {}).get("Best Value", "Best Value")
+    for trace in fig.data:
+        m = _OF_STUDY.match(trace.name or "")
+        if m:
+            who = names.get(m.group(2), m.group(2))
+            trace.name = f"{who} · {best}" if m.group(1) == "Best Value" else who
     return _dress(fig, labels, height)
 
 

@@ -331,6 +331,16 @@ def test_comparison_overlays_two_studies(real_study):
     fig = compare_history([real_study, real_study], {"title": "Random vs TPE"})
     assert len(fig.data) >= 4  # objective values and best-so-far line of each study
 
+    # each study's traces are named by the name the page gives it, in the page's language
+    other = optuna.create_study(study_name="other", direction=real_study.direction)
+    other.add_trials(real_study.trials)
+    names = {real_study.study_name: "Aleatorio", "other": "TPE"}
+    fig = compare_history([real_study, other], {"title": "T", "target": "Exactitud", "names": names,
+                                                "words": {"Best Value": "Mejor valor"}})
+    named = {t.name for t in fig.data if t.name}
+    assert {"Aleatorio", "Aleatorio · Mejor valor", "TPE", "TPE · Mejor valor"} <= named
+    assert not [n for n in named if " of " in n or real_study.study_name in n], named
+
 
 def test_best_params_rebuild_the_trial_configuration(real_study):
     settings, _ = from_study(real_study)
