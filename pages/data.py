@@ -43,7 +43,7 @@ from mlcore.plots.data import (
     scatter_2d_figure,
     target_histogram_figure,
 )
-from ui.common import lang, page_header, show_error, show_notes, tr
+from ui.common import lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
 
@@ -313,39 +313,56 @@ def _show_current(data) -> None:
     for col, split in zip(st.columns(3), ("train", "val", "test")):
         col.metric(tr(f"data.counts.{split}"), tr("data.counts.rows", n=counts[split]))
 
-    labels = [tr("data.columns"), tr("data.balance") if data.task.is_classification else tr("data.histogram"),
-              tr("data.view"), tr("data.preview")]
+    keys = ["data.columns", "data.balance" if data.task.is_classification else "data.histogram", "data.view",
+            "data.preview"]
+    draw = [_columns_tab, _target_tab, _view_tab, _preview_tab]
     if data.image_shape is not None:
-        labels.append(tr("data.digits"))
-    tabs = st.tabs(labels)
-    with tabs[0]:
-        st.dataframe(_column_table(data), hide_index=True)
-        with st.expander(tr("data.why")):
-            st.markdown(tr("data.why.text"))
-    with tabs[1]:
-        if data.task.is_classification:
-            st.plotly_chart(class_balance_figure(class_balance(data), lang()), key="data_fig_balance")
-            if not any(key == "data.note.not_stratified" for key, _ in data.notes):
-                st.caption(tr("data.balance.caption"))
-        else:
-            st.plotly_chart(target_histogram_figure(target_histogram(data), data.target_name, lang()),
-                            key="data_fig_hist")
-    with tabs[2]:
-        view = view_2d(data)
-        if view.method == "pca":
-            pc1, pc2 = view.explained or (0.0, 0.0)
-            st.caption(tr("data.view.pca", pc1=round(100 * pc1), pc2=round(100 * pc2)))
-        else:
-            st.caption(tr(f"data.view.{view.method}"))
-        st.plotly_chart(scatter_2d_figure(view, lang()), key="data_fig_view")
-        st.caption(tr("data.view.symbols"))
-    with tabs[3]:
-        st.dataframe(_preview(data), hide_index=True)
-    if data.image_shape is not None:
-        with tabs[4]:
-            images, image_labels = image_samples(data, 40)
-            grid = image_grid(images, image_labels, 10)
-            st.plotly_chart(image_grid_figure(grid, lang()), key="data_fig_digits")
+        keys.append("data.digits")
+        draw.append(_digits_tab)
+    # only the open tab runs (the 2-D view is a PCA and a scatter of every row); one set of tabs
+    # per kind of dataset, since their labels differ
+    tabs = lazy_tabs(keys, f"data_tab{len(keys)}{'c' if data.task.is_classification else 'r'}")
+    for tab, fn in zip(tabs, draw):
+        with tab:
+            if tab_open(tab):
+                fn(data)
+
+
+def _columns_tab(data) -> None:
+    st.dataframe(_column_table(data), hide_index=True)
+    with st.expander(tr("data.why")):
+        st.markdown(tr("data.why.text"))
+
+
+def _target_tab(data) -> None:
+    if data.task.is_classification:
+        st.plotly_chart(class_balance_figure(class_balance(data), lang()), key="data_fig_balance")
+        if not any(key == "data.note.not_stratified" for key, _ in data.notes):
+            st.caption(tr("data.balance.caption"))
+    else:
+        st.plotly_chart(target_histogram_figure(target_histogram(data), data.target_name, lang()),
+                        key="data_fig_hist")
+
+
+def _view_tab(data) -> None:
+    view = view_2d(data)
+    if view.method == "pca":
+        pc1, pc2 = view.explained or (0.0, 0.0)
+        st.caption(tr("data.view.pca", pc1=round(100 * pc1), pc2=round(100 * pc2)))
+    else:
+        st.caption(tr(f"data.view.{view.method}"))
+    st.plotly_chart(scatter_2d_figure(view, lang()), key="data_fig_view")
+    st.caption(tr("data.view.symbols"))
+
+
+def _preview_tab(data) -> None:
+    st.dataframe(_preview(data), hide_index=True)
+
+
+def _digits_tab(data) -> None:
+    images, image_labels = image_samples(data, 40)
+    grid = image_grid(images, image_labels, 10)
+    st.plotly_chart(image_grid_figure(grid, lang()), key="data_fig_digits")
 
 
 # --- page -------------------------------------------------------------------------------------

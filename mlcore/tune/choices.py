@@ -232,8 +232,8 @@ def decision_epochs(name: str, max_epochs: int, epochs: int) -> tuple[int, ...]:
     Measured (``bench.bench_tune``'s studies, SuccessiveHalving against no pruning, 32 seeds):
     decisions at 5, 10, 20 of 30 epochs saved 40 % of the wall time on average (11 to 59 % by
     seed); at 3, 6, 12, 47 % (29 to 66 %), at the same best value (0.3 % below the unpruned one's
-    on average, 0.9 % at most, for both); at 2, 4, 8, 53 %, with the best value up to 1.2 %
-    lower and sampler + storage at 6 % of trials this short.
+    on average, 1.2 % at most, for both); at 2, 4, 8 (16 seeds), 53 %, at the same best value
+    but with sampler + storage at 6 % of trials this short.
 
     The pruners are configured (:func:`make_pruner`) to decide at any epoch they are asked after
     their warm-up (Median, Percentile, Wilcoxon), or exactly at these rungs (SuccessiveHalving;

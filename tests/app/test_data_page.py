@@ -53,6 +53,21 @@ def test_digits_show_the_image_grid_and_controls_that_do_not_apply_are_hidden():
     assert t("data.digits", "en") in [tab.label for tab in at.tabs]
 
 
+def test_only_the_open_tab_is_drawn_and_it_stays_open_for_the_next_dataset():
+    at = make_app("en", PAGE)
+    at.button(key="data_load").click().run()
+    assert at.session_state["data"].task.is_classification and at.session_state["data"].image_shape is None
+    # the column table's tab is open: no figure is built for the tabs behind it
+    assert len(at.dataframe) == 1 and not at.get("plotly_chart")
+    at.session_state["data_tab4c_en"] = t("data.view", "en")  # a click on "2-D view"
+    at.run()
+    assert not at.exception
+    assert [c.proto.id for c in at.get("plotly_chart")] and not at.dataframe
+    assert any("data_fig_view" in c.proto.id for c in at.get("plotly_chart"))
+    at.button(key="data_load").click().run()  # load again: the same tab is still the open one
+    assert any("data_fig_view" in c.proto.id for c in at.get("plotly_chart")) and not at.dataframe
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_upload_good_csv_then_a_bad_one_keeps_the_dataset(lang):
     at = make_app(lang, PAGE)
