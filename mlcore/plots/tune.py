@@ -139,6 +139,8 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "experimental" notes and plotly deprecations
         fig = draw(study, **kwargs)
+    if kind in ("history", "intermediate"):
+        _integer_x(fig)
     return _dress(fig, labels, height)
 
 
@@ -161,7 +163,15 @@ def compare_history(studies: list, labels: dict, height: int = 460) -> go.Figure
         if m:
             who = names.get(m.group(2), m.group(2))
             trace.name = f"{who} · {best}" if m.group(1) == "Best Value" else who
+    _integer_x(fig)
     return _dress(fig, labels, height)
+
+
+def _integer_x(fig: go.Figure) -> None:
+    """Trial numbers and epochs are whole: over a short range plotly would tick at 0.5, 1.5..."""
+    xs = [v for trace in fig.data if trace.x is not None for v in trace.x if isinstance(v, (int, float))]
+    if xs and max(xs) - min(xs) < 10:
+        fig.update_xaxes(dtick=1)
 
 
 def _dress(fig: go.Figure, labels: dict, height: int) -> go.Figure:

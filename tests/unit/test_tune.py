@@ -340,6 +340,8 @@ def test_comparison_overlays_two_studies(real_study):
     named = {t.name for t in fig.data if t.name}
     assert {"Aleatorio", "Aleatorio · Mejor valor", "TPE", "TPE · Mejor valor"} <= named
     assert not [n for n in named if " of " in n or real_study.study_name in n], named
+    # whole trial numbers on the x axis, even for a few trials (plotly would tick at 0.5)
+    assert len(real_study.trials) < 10 and fig.layout.xaxis.dtick == 1
 
 
 def test_best_params_rebuild_the_trial_configuration(real_study):
