@@ -241,8 +241,8 @@ def decision_epochs(name: str, max_epochs: int, epochs: int) -> tuple[int, ...]:
     if name == "none":
         return ()
     factor = REDUCTION_FACTOR.get(name, REDUCTION_FACTOR["halving"])  # the others: as SuccessiveHalving
-    out, r = [], pruning_step(max_epochs)
-    while r < epochs and r <= last_decision(max_epochs):
+    out, r, last = [], pruning_step(max_epochs), last_decision(max_epochs)
+    while r < epochs and r <= last:
         out.append(r)
         r *= factor
     return tuple(out)
