@@ -1,8 +1,6 @@
 """Tune: Optuna studies over the search space the user builds, cross-validated, with samplers,
 pruners, live trials, the study list, Optuna's plots, Random vs TPE, and "use the best"."""
 
-import uuid
-
 import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
@@ -22,7 +20,7 @@ from mlcore.tune.choices import DEFAULT_PRUNER, PRUNERS, SAMPLERS, decision_epoc
 from mlcore.tune.objective import (  # noqa: E402
     CompareJob, RetrainJob, TuneJob, TuneSettings, from_study, study_attrs)
 from mlcore.tune.space import configs_from_params  # noqa: E402
-from mlcore.tune.storage import fail_stale_trials  # noqa: E402
+from mlcore.tune.storage import fail_stale_trials, new_name  # noqa: E402
 from ui.jobs import (is_running, job_controller, make_and_start, poll_interval, settle_polling,  # noqa: E402
                      show_job_status, show_start_error, start_job)
 
@@ -36,7 +34,7 @@ mcfg, tcfg = model_cfg(), train_cfg()
 score_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
 CHART = {"config": {"displayModeBar": False}}
 AXIS_LABELS = ("history", "intermediate", "edf", "timeline")
-ss.setdefault("tu_name", f"{data.name}-{uuid.uuid4().hex[:4]}")
+ss.setdefault("tu_name", new_name(data.name))
 
 
 def _target(metric: str, task) -> str:
@@ -69,7 +67,7 @@ def _start(space) -> None:
         return TuneJob(study, settings, arrays, int(ss["tu_trials"]))
 
     if make_and_start(JOB_KEY, make) is not None:
-        ss["tu_name"] = f"{data.name}-{uuid.uuid4().hex[:4]}"
+        ss["tu_name"] = new_name(data.name)
 
 
 def _continue(name: str, n_trials: int) -> None:
@@ -312,7 +310,7 @@ def compare_tab(space) -> None:
 
     def _compare(space) -> None:
         def make():
-            base = f"{data.name}-cmp-{uuid.uuid4().hex[:4]}"
+            base = new_name(data.name, "cmp", room=len("-random"))
             arrays = arrays_for(data)
             jobs = []
             for sampler in ("random", "tpe"):

@@ -90,6 +90,23 @@ def validate_name(name: str) -> str:
     return name
 
 
+def new_name(base: str, tag: str = "", room: int = 0) -> str:
+    """A fresh valid study name from a dataset's name: ``<base>[-<tag>]-<4 hex>``, leaving
+    ``room`` characters for what the caller appends (``-random``).
+
+    Dataset names come from file names (``clientes_año.csv``, ``Ventas 2024 (copia)``): accents
+    are dropped (``año`` -> ``ano``), any other character that a name cannot hold becomes ``_``,
+    and the base is cut so that the whole name fits :data:`NAME_RE`."""
+    import unicodedata
+    import uuid
+
+    ascii_base = unicodedata.normalize("NFKD", str(base)).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_base)
+    slug = re.sub(r"\.{2,}", ".", slug).strip("_.-") or "study"
+    suffix = (f"-{tag}" if tag else "") + f"-{uuid.uuid4().hex[:4]}"
+    return validate_name(slug[:64 - room - len(suffix)].rstrip("_.-") + suffix)
+
+
 def data_dir() -> Path:
     return Path(os.environ.get(ENV_DIR) or "data")
 

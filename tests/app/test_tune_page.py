@@ -190,6 +190,22 @@ def test_invalid_name_is_rejected_on_the_page(moons, tmp_path, monkeypatch):
     assert at.session_state["tune_job"] is None if "tune_job" in at.session_state else True
 
 
+def test_start_at_once_works_on_a_dataset_with_a_spanish_file_name(moons, tmp_path, monkeypatch):
+    """The default study name comes from the dataset's name: "clientes_año" (an uploaded
+    clientes_año.csv) used to give a name the page itself refused."""
+    from dataclasses import replace
+
+    at = _tune_app("es", replace(moons, name="clientes_año"), 2, tmp_path, monkeypatch)
+    assert at.text_input(key="tu_name").value.startswith("clientes_ano-")
+    at.number_input(key="tu_trials").set_value(1)
+    at.number_input(key="tu_k").set_value(2)
+    at.button(key="tu_start").click().run()
+    assert not at.exception and not at.error, exceptions(at) or [e.value for e in at.error]
+    snap = at.session_state["tune_job"].wait(120)
+    assert snap.mode == "finished", snap.error
+    assert snap.job.study.study_name.startswith("clientes_ano-") and len(snap.job.study.trials) == 1
+
+
 def test_random_vs_tpe_comparison_runs_both_studies(moons, tmp_path, monkeypatch):
     at = _tune_app("es", moons, 2, tmp_path, monkeypatch)
     at.number_input(key="tu_k").set_value(2)  # the New-study tab's settings are the comparison's

@@ -17,7 +17,7 @@ from mlcore.train import TrainArrays
 from mlcore.tune.choices import PRUNERS, SAMPLERS, make_pruner, make_sampler
 from mlcore.tune.objective import TuneJob, TuneSettings, from_study, study_attrs
 from mlcore.tune.space import SearchSpace, configs_from_params, suggest
-from mlcore.tune.storage import StudyStore, validate_name
+from mlcore.tune.storage import StudyStore, new_name, validate_name
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -219,6 +219,20 @@ def test_invalid_study_names_are_rejected(bad, tmp_path):
         validate_name(bad)
     with pytest.raises(ConfigError):
         StudyStore(tmp_path).path_for(bad)
+
+
+@pytest.mark.parametrize(("dataset", "expected"), [
+    ("clientes_año", "clientes_ano"), ("Ventas 2024 (copia)", "Ventas_2024_copia"), ("Región", "Region"),
+    ("..", "study"), ("Ελληνικά", "study"), ("-notas-", "notas"), ("a..b", "a.b"), ("x" * 100, "x" * 59),
+])
+def test_a_new_name_from_any_dataset_name_is_a_valid_study_name(dataset, expected, tmp_path):
+    """The page's default name comes from the dataset (often a Spanish file name): Start must work."""
+    name = new_name(dataset)
+    assert name.rsplit("-", 1)[0] == expected and len(name.rsplit("-", 1)[1]) == 4
+    assert validate_name(name) == name and StudyStore(tmp_path).path_for(name).parent == tmp_path / "studies"
+    compare = new_name(dataset, "cmp", room=len("-random")) + "-random"  # the Random vs TPE pair
+    assert validate_name(compare) == compare and len(compare) <= 64
+    assert new_name(dataset) != new_name(dataset)
 
 
 def test_study_survives_a_new_storage_object_and_lists_by_owner(tmp_path, moons, monkeypatch):
