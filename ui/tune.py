@@ -146,7 +146,7 @@ def trials_rows(study) -> list[dict]:
             tr("tune.col.params"): ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                                              for k, v in t.params.items()),
             tr("tune.col.epochs"): t.user_attrs.get("epochs_run"),
-            tr("tune.col.seconds"): None if duration is None else round(duration, 1),
+            tr("tune.col.seconds"): None if duration is None else round(duration, 2),  # pruned ones: 0.05 s
             tr("tune.col.note"): fail_note(t) if t.state.name == "FAIL" else "",
         })
     return rows[::-1]
