@@ -475,6 +475,18 @@ class TrainingController(_ChunkChain):
             self.reset()
             self._state = replace(self._state, model_state=model_state)
 
+    def adopt_run(self, result: ChunkResult) -> None:
+        """Take over a run trained elsewhere (the Tune page's best trial, retrained): its weights,
+        optimizer state, history and epochs, and its last validation predictions. Finished if it
+        reached this controller's epochs (or stopped early); Play then goes on from it."""
+        with self._lock:
+            self.reset()
+            self._state, self._result = result.state, result
+            if self._finished_state():
+                self._mode = FINISHED
+            elif self._state.epoch > 0:
+                self._mode = PAUSED
+
     def set_train_config(self, train_cfg: TrainConfig) -> None:
         """New hyperparameters (learning rate, epochs, ...) apply from the next chunk on."""
         with self._lock:

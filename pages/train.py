@@ -134,6 +134,9 @@ with tab_train:
                   on_click=lambda: (sync_runs(ctrl, leaving=True), ctrl.reset(model_cfg(), train_cfg())))
         if notice:
             st.info(tr(notice), icon="🔁")
+        tuned = st.session_state.get("tune_best") or {}
+        if tuned.get("controller") == (id(ctrl), ctrl.snapshot().generation):  # until Reset or a rebuild
+            st.info(tr("train.from_tune", number=tuned.get("number"), name=tuned.get("name")), icon="⭐")
         show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (
             data.is_2d and data.task is not Task.REGRESSION) else False
         metric_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")

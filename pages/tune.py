@@ -7,7 +7,7 @@ from mlcore.errors import ConfigError, MLCoreError
 from ui.common import fmt, guarded, lazy_tabs, require_data, show_error, tab_open, tr
 from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, plot_words, retire,
                      settle_abandoned, space_widgets, store, trials_rows)
-from ui.training import arrays_for, controller, model_cfg, train_cfg
+from ui.training import arrays_for, controller, input_grid, model_cfg, train_cfg
 
 st.title(tr("tune.title"))
 st.markdown(tr("tune.intro"))
@@ -111,7 +111,8 @@ def _use_best(name: str) -> None:
         m, t = configs_from_params(study.best_params, settings.space, settings.model_cfg, settings.train_cfg)
         ss["tune_best"] = {"name": name, "value": study.best_value, "number": study.best_trial.number}
         ss["_tune_adopted"] = False
-        start_job(RETRAIN_KEY, RetrainJob(arrays, m, t))
+        grid = input_grid(data)  # the Train page's boundary view of the adopted model
+        start_job(RETRAIN_KEY, RetrainJob(arrays, m, t, views=grid.view_spec() if grid is not None else None))
     except MLCoreError as err:
         ss["_tune_error_list"] = err
 
@@ -123,9 +124,13 @@ def _adopt_if_ready() -> bool:
     if rt is None or ss.get("_tune_adopted") or rt.mode != "finished":
         return False
     job = rt.job
+    if job.state.status == "diverged":  # not a model to keep: the session's stays as it was
+        ss["_tune_adopted"] = "diverged"
+        return False
     ss["model_cfg"], ss["train_cfg"] = job.model_cfg, job.train_cfg
     ctrl, _ = controller(data)
-    ctrl.adopt_weights(job.state.model_state)
+    ctrl.adopt_run(job.result)  # weights, history and epochs: Train, Evaluate and Explain show it
+    ss["tune_best"] = {**(ss.get("tune_best") or {}), "controller": (id(ctrl), ctrl.snapshot().generation)}
     ss["_tune_adopted"] = True
     return True
 
@@ -290,9 +295,13 @@ def studies_tab() -> None:
                 return
             if _adopt_if_ready():
                 st.rerun()
-            if ss.get("_tune_adopted"):
+            if ss.get("_tune_adopted") == "diverged":
+                st.error(tr("tune.retrain_diverged", number=best.get("number"), name=best.get("name")), icon="⚠️")
+            elif ss.get("_tune_adopted"):
                 st.success(tr("tune.adopted", number=best.get("number"), name=best.get("name")), icon="⭐")
-                st.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")
+                c1, c2, _ = st.columns([1, 1, 4])
+                c1.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")
+                c2.page_link("pages/evaluate.py", label=tr("nav.evaluate"), icon=":material/fact_check:")
 
         retrain_view()
 

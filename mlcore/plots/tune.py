@@ -18,6 +18,8 @@ with fewer than two finished trials), so the page can say why.
 
 from __future__ import annotations
 
+import math
+
 import re
 import warnings
 
@@ -141,6 +143,7 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
         fig = draw(study, **kwargs)
     if kind in ("history", "intermediate"):
         _integer_x(fig)
+        _flat_y(fig)
     return _dress(fig, labels, height)
 
 
@@ -164,7 +167,18 @@ def compare_history(studies: list, labels: dict, height: int = 460) -> go.Figure
             who = names.get(m.group(2), m.group(2))
             trace.name = f"{who} · {best}" if m.group(1) == "Best Value" else who
     _integer_x(fig)
+    _flat_y(fig)
     return _dress(fig, labels, height)
+
+
+def _flat_y(fig: go.Figure) -> None:
+    """One finished trial (or all alike): plotly would stretch the axis to about ±1 around the one
+    value (an accuracy of 0.78 on an axis from 0 to 1.6); a narrow band around it instead."""
+    ys = [float(v) for trace in fig.data if trace.y is not None for v in trace.y
+          if isinstance(v, (int, float)) and math.isfinite(v)]
+    if ys and max(ys) - min(ys) < 1e-12:
+        pad = 0.05 * max(abs(ys[0]), 1e-3)
+        fig.update_yaxes(range=[ys[0] - pad, ys[0] + pad])
 
 
 def _integer_x(fig: go.Figure) -> None:

@@ -464,12 +464,16 @@ class CompareJob(_Base):
         return any(j.has_running_trial for j in self.jobs)
 
 
-def retrain_chunk(arrays, model_cfg, train_cfg, state, max_epochs: int):
+def retrain_chunk(arrays, model_cfg, train_cfg, state, max_epochs: int, views=None):
+    """One chunk of the retraining, as the Train page's own (``mlcore.jobs.run_chunk``): the state
+    and the validation predictions (and ``views``: the Train page's input-plane grid), which the
+    Train and Evaluate pages show once it is adopted."""
     from mlcore import train
+    from mlcore.jobs import run_chunk
 
     if state is None:
         state = train.init_state(arrays, model_cfg, train_cfg)
-    return train.advance(arrays, model_cfg, train_cfg, state, max_epochs=max_epochs, max_seconds=CHUNK_SECONDS)
+    return run_chunk(arrays, model_cfg, train_cfg, state, max_epochs, CHUNK_SECONDS, views)
 
 
 def train_plus_validation(arrays):
@@ -485,16 +489,19 @@ def train_plus_validation(arrays):
 class RetrainJob(_Base):
     """Retrain one configuration on train + validation in chunks (the best trial's)."""
 
-    def __init__(self, arrays, model_cfg: ModelConfig, train_cfg: TrainConfig) -> None:
+    def __init__(self, arrays, model_cfg: ModelConfig, train_cfg: TrainConfig, views=None) -> None:
         self.arrays = train_plus_validation(arrays)
+        self.views = views  # mlcore.jobs.ViewSpec or None
         self.model_cfg, self.train_cfg = model_cfg, train_cfg
         self.state = None
+        self.result = None  # the last chunk's ChunkResult (state and validation predictions)
 
     def next_call(self):
-        return retrain_chunk, (self.arrays, self.model_cfg, self.train_cfg, self.state, self.train_cfg.epochs)
+        return retrain_chunk, (self.arrays, self.model_cfg, self.train_cfg, self.state, self.train_cfg.epochs,
+                               self.views)
 
     def absorb(self, result) -> None:
-        self.state = result
+        self.result, self.state = result, result.state
 
     def done(self) -> bool:
         return self.state is not None and self.state.status in ("done", "diverged", "early_stopped")

@@ -6,6 +6,7 @@ import pytest
 from mlcore.config import BuiltinConfig, OptimConfig, SplitConfig, TrainConfig
 from mlcore.data import prepare_builtin
 from mlcore.tune.storage import StudyStore
+from mlcore.i18n import t as t_
 from tests.app.conftest import APP, exceptions
 
 
@@ -83,8 +84,16 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     assert at.session_state["_tune_adopted"] is True
     m, t = at.session_state["model_cfg"], at.session_state["train_cfg"]
     assert m.depth == study.best_params["n_layers"] and t.optim.lr == pytest.approx(study.best_params["lr"])
-    ctrl = at.session_state["controller"]
+    ctrl, adopted = at.session_state["controller"], study.best_trial.number
     assert ctrl.model_cfg == m
+    # the controller took the retrained run: its weights, its epochs and curves, its validation
+    # predictions (the Train and Evaluate pages show it; Reset goes back to the initial weights)
+    snap = ctrl.snapshot()
+    assert snap.mode == "finished" and snap.state.epoch == t.epochs == len(snap.state.history)
+    assert snap.result is not None and len(snap.result.val_pred) == len(moons.y_val)
+    assert snap.result.grid_out is not None  # the Train page's decision boundary (moons is 2-D)
+    for key, value in rt.job.state.model_state.items():
+        assert (snap.state.model_state[key] == value).all()
 
     # continue the study with one more trial (same sampler and pruner, rebuilt from the study);
     # the list's choices were kept while its tab was closed
@@ -96,6 +105,15 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     at.run()
     assert not at.exception, exceptions(at)
     assert len(study.trials) == 4 and sorted(t.number for t in study.trials) == [0, 1, 2, 3]
+
+    # the Train page says where its model came from, records it among the runs; Reset forgets it
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, exceptions(at)
+    note = t_("train.from_tune", lang, number=adopted, name="moons-app")
+    assert any(i.value == note for i in at.info), [i.value for i in at.info]
+    assert any(r.model_cfg == m for r in at.session_state["runs"])  # recorded among the runs
+    at.button(key="t_reset").click().run()
+    assert ctrl.snapshot().state.epoch == 0 and not any(i.value == note for i in at.info)
 
 
 def _figure_spec(at, key: str) -> dict:

@@ -57,6 +57,29 @@ def test_play_runs_to_the_end_and_matches_fit(pool):
     assert snap.result.val_pred.shape[0] == len(arrays.y_val)
 
 
+def test_an_adopted_run_is_finished_and_goes_on_as_if_trained_here(pool):
+    """adopt_run (the Tune page's retrained best): the controller holds that run; with more epochs,
+    Play continues it exactly as one uninterrupted training would."""
+    from mlcore.jobs import run_chunk
+
+    arrays = _arrays()
+    done = run_chunk(arrays, MODEL, _cfg(epochs=4), train.init_state(arrays, MODEL, _cfg(epochs=4)), 4, None, None)
+    ctrl = TrainingController(pool, arrays, MODEL, _cfg(epochs=4))
+    ctrl.adopt_run(done)
+    snap = ctrl.snapshot()
+    assert snap.mode == FINISHED and snap.state.epoch == 4 and snap.result.val_pred is not None
+    ctrl.play()  # finished: nothing to do
+    assert ctrl.wait().state.epoch == 4
+    ctrl.set_train_config(_cfg(epochs=6))
+    ctrl.play()
+    snap = ctrl.wait()
+    reference = train.fit(arrays, MODEL, _cfg(epochs=6))
+    assert snap.state.epoch == 6
+    assert [r.train_loss for r in snap.state.history] == pytest.approx([r.train_loss for r in reference.history])
+    for key, value in reference.model_state.items():
+        torch.testing.assert_close(snap.state.model_state[key], value)
+
+
 def test_finished_in_times_play_to_the_last_epoch(pool):
     """The Train page shows how long a training took from Play (queue wait included)."""
     import time

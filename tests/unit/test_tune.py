@@ -284,6 +284,21 @@ def test_each_visualisation_renders_from_a_real_study(kind, real_study):
     fig.to_json()
 
 
+def test_history_of_one_finished_trial_keeps_its_value_in_view(tmp_path):
+    """Plotly's own range for one point is about ±1 around it (an accuracy of 0.78 on 0..1.6)."""
+    import optuna
+
+    from mlcore.plots.tune import study_figure
+
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"lr": 0.01})
+    study.optimize(lambda t: 0.75 + 0 * t.suggest_float("lr", 1e-3, 1e-1, log=True), n_trials=1)
+    low, high = study_figure("history", study, {"title": "T"}).layout.yaxis.range
+    assert low < 0.75 < high and high - low == pytest.approx(0.075)
+    study.optimize(lambda t: t.suggest_float("lr", 1e-3, 1e-1, log=True), n_trials=2)  # values differ now
+    assert study_figure("history", study, {"title": "T"}).layout.yaxis.range is None
+
+
 def _label_strings(fig) -> list[str]:
     """Every string of a figure except the hover boxes' trial JSON (``data[].text``)."""
     import json
