@@ -51,8 +51,8 @@ class ExplainContext:
 
 
 def has_trained_weights(ctrl, snap) -> bool:
-    """True after at least one epoch, or when the weights were adopted (a loaded file, the Tune
-    page's best trial) and differ from the seeded initial ones."""
+    """True after at least one epoch (the Tune page's best trial, once adopted, comes with its
+    epochs), or when the weights were loaded from a file and differ from the seeded initial ones."""
     if snap.state.epoch > 0:
         return True
     key = (id(ctrl), snap.generation)

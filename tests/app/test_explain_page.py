@@ -152,7 +152,7 @@ def test_one_hot_features_are_grouped_and_rules_name_categories():
 
 
 def test_adopted_weights_are_explained_without_training():
-    """A loaded model or the Tune page's best trial arrives through ``adopt_weights`` (epoch 0)."""
+    """A model loaded from a file arrives through ``adopt_weights`` (epoch 0, no history)."""
     import numpy as np
 
     from tests.app.conftest import make_app
