@@ -12,15 +12,15 @@ st.markdown(tr("eval.intro"))
 data = require_data()
 
 from ui import evaluate as ev  # noqa: E402
-from ui.training import controller, sync_runs  # noqa: E402
+from ui.training import controller, sync_runs, tuned_note  # noqa: E402
 
 ctrl, _notice = controller(data)
 sync_runs(ctrl)  # a run that finished while the user is here joins the recorded runs
 
 SECTIONS = {  # tab -> what it draws; hidden tabs do not run (lazy_tabs)
     "process": lambda: (ev.process_section(data), ev.test_section(data, ctrl)),
-    "diagnosis": lambda: ev.diagnosis_section(data, ctrl),
-    "metrics": lambda: ev.validation_section(data, ctrl),
+    "diagnosis": lambda: (tuned_note(ctrl), ev.diagnosis_section(data, ctrl)),
+    "metrics": lambda: (tuned_note(ctrl), ev.validation_section(data, ctrl)),
     "cv": lambda: ev.cv_section(data),
     "capacity": lambda: ev.capacity_section(data),
     "learning": lambda: ev.learning_section(data),

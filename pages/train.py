@@ -11,7 +11,7 @@ from ui.common import fmt, guarded, lang, lazy_tabs, number_formatter, require_d
 from ui.presets import presets_panel
 from ui.teacher import fixed_note, visible
 from ui.train_panels import live_figures
-from ui.training import controller, input_grid, model_cfg, sync_runs, train_cfg
+from ui.training import controller, input_grid, model_cfg, sync_runs, train_cfg, tuned_note
 
 st.title(tr("train.title"))
 st.markdown(tr("train.intro"))
@@ -134,9 +134,7 @@ with tab_train:
                   on_click=lambda: (sync_runs(ctrl, leaving=True), ctrl.reset(model_cfg(), train_cfg())))
         if notice:
             st.info(tr(notice), icon="🔁")
-        tuned = st.session_state.get("tune_best") or {}
-        if tuned.get("controller") == (id(ctrl), ctrl.snapshot().generation):  # until Reset or a rebuild
-            st.info(tr("train.from_tune", number=tuned.get("number"), name=tuned.get("name")), icon="⭐")
+        tuned_note(ctrl)
         show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (
             data.is_2d and data.task is not Task.REGRESSION) else False
         metric_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")

@@ -129,3 +129,11 @@ def sync_runs(ctrl, leaving: bool = False) -> None:
     )
     st.session_state["runs"] = add_run(st.session_state.get("runs") or [], record)
     st.session_state["_recorded"] = key
+
+
+def tuned_note(ctrl) -> None:
+    """While the current run is the Tune page's retrained best (until Reset or a rebuild): where it
+    came from, and why its validation curve and metrics are no longer honest."""
+    tuned = st.session_state.get("tune_best") or {}
+    if tuned.get("controller") == (id(ctrl), ctrl.snapshot().generation):
+        st.info(tr("train.from_tune", number=tuned.get("number"), name=tuned.get("name")), icon="⭐")

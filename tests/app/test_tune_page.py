@@ -112,6 +112,12 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     note = t_("train.from_tune", lang, number=adopted, name="moons-app")
     assert any(i.value == note for i in at.info), [i.value for i in at.info]
     assert any(r.model_cfg == m for r in at.session_state["runs"])  # recorded among the runs
+    at.switch_page("pages/evaluate.py")
+    at.session_state[f"e_tab_{lang}"] = t_("eval.tab.metrics", lang)
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert any(i.value == note for i in at.info) and t_("train.no_results", lang) not in [i.value for i in at.info]
+    at.switch_page("pages/train.py").run()
     at.button(key="t_reset").click().run()
     assert ctrl.snapshot().state.epoch == 0 and not any(i.value == note for i in at.info)
 
