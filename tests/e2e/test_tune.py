@@ -75,3 +75,16 @@ def test_three_trial_study_finishes_and_lists_its_trials(locale, server_url, new
     assert t("tune.fig.best", lang) in figure and "Best Value" not in figure, figure[:300]
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(artifacts / f"tune-studies-{lang}.png"), full_page=True)
+
+    # "Use the best": the retrained best becomes the Train page's finished run, with its note
+    page.locator(".st-key-tu_use_best button").first.click()
+    adopted = t("tune.adopted", lang, number="§", name="§").split("§")[-1].strip()  # "is now your current model ..."
+    text = read_text(page, '[data-testid="stAlertContentSuccess"]', expect=adopted, timeout_ms=120_000)
+    assert adopted in text, text
+    open_in_session(page, server_url, SPEC["train"])
+    note = t("train.from_tune", lang, number="", name="").split("(")[0].replace("**", "").strip()
+    text = read_text(page, f'[data-testid="stAlertContentInfo"]:has-text("{note}")', expect=note)
+    assert note in text, text
+    status = read_text(page, '[data-testid="stMarkdownContainer"]:has-text("4 / 4")', expect="4 / 4")
+    assert "4 / 4" in status, status
+    assert page.locator('[data-testid="stException"]').count() == 0
