@@ -23,6 +23,7 @@ import math
 import re
 import warnings
 
+import plotly.colors as pc
 import plotly.graph_objects as go
 
 from mlcore.plots.style import base_layout
@@ -144,6 +145,8 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
     if kind in ("history", "intermediate"):
         _integer_x(fig)
         _flat_y(fig)
+    if kind == "parallel":
+        _visible_lines(fig)
     return _dress(fig, labels, height)
 
 
@@ -179,6 +182,28 @@ def _flat_y(fig: go.Figure) -> None:
     if ys and max(ys) - min(ys) < 1e-12:
         pad = 0.05 * max(abs(ys[0]), 1e-3)
         fig.update_yaxes(range=[ys[0] - pad, ys[0] + pad])
+
+
+# Optuna colours the parallel coordinate's lines from plotly's Blues, whose palest end is
+# rgb(247, 251, 255): drawn at half opacity, the worst trial's line vanished on the white page.
+_VISIBLE_BLUES = [[i / 5, c] for i, c in enumerate(pc.sequential.Blues[3:])]  # 6 stops
+
+
+def _visible_lines(fig: go.Figure) -> None:
+    """Recolour the parallel coordinate's lines from Blues without its three palest stops (and its
+    colour bar to match). Each line's first point is its objective value normalised to 0..1, which
+    is where Optuna samples its colour from (reversed when the colour bar is)."""
+    bar = next((t for t in fig.data if t.type == "scatter" and t.marker is not None and t.marker.showscale), None)
+    if bar is None:
+        return
+    reverse = bool(bar.marker.reversescale)
+    bar.marker.colorscale = _VISIBLE_BLUES
+    for trace in fig.data:
+        if trace.type == "scatter" and trace.mode == "lines" and trace.y is not None and len(trace.y) \
+                and isinstance(trace.line.color, str) and trace.y[0] is not None:
+            v = min(1.0, max(0.0, float(trace.y[0])))
+            trace.line.color = pc.sample_colorscale(_VISIBLE_BLUES, 1.0 - v if reverse else v)[0]
+            trace.opacity = 0.8
 
 
 def _integer_x(fig: go.Figure) -> None:

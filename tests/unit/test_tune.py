@@ -299,6 +299,31 @@ def test_history_of_one_finished_trial_keeps_its_value_in_view(tmp_path):
     assert study_figure("history", study, {"title": "T"}).layout.yaxis.range is None
 
 
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_parallel_coordinate_lines_stay_visible_and_darker_is_better(direction):
+    """Optuna samples each line's colour from Blues, whose palest end is white on white: every line
+    is now at least light blue, and the best trial is still the darkest."""
+    import optuna
+    import plotly.colors as pc
+
+    from mlcore.plots.tune import study_figure
+
+    study = optuna.create_study(direction=direction, sampler=optuna.samplers.RandomSampler(0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 1, 3), n_trials=6)
+    fig = study_figure("parallel", study, {"title": "T"})
+    lines = [t for t in fig.data if t.mode == "lines"]
+    assert len(lines) == 6
+
+    def darkness(color):  # 0 for white
+        return 765 - sum(pc.unlabel_rgb(color))
+
+    lightest = 765 - sum(pc.unlabel_rgb(pc.sequential.Blues[3]))
+    assert all(darkness(t.line.color) >= lightest - 1e-6 for t in lines)
+    values = [t.value for t in study.trials]  # the lines come in trial order
+    best = values.index(max(values) if direction == "maximize" else min(values))
+    assert max(range(6), key=lambda i: darkness(lines[i].line.color)) == best
+
+
 def _label_strings(fig) -> list[str]:
     """Every string of a figure except the hover boxes' trial JSON (``data[].text``)."""
     import json
