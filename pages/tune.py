@@ -16,7 +16,7 @@ data = require_data()
 
 from mlcore.config import Task  # noqa: E402
 from mlcore.plots.tune import PLOTS, compare_history, study_figure  # noqa: E402
-from mlcore.tune.choices import DEFAULT_PRUNER, PRUNERS, SAMPLERS, decision_epochs  # noqa: E402
+from mlcore.tune.choices import DEFAULT_PRUNER, PRUNERS, SAMPLERS, TPE_STARTUP, decision_epochs  # noqa: E402
 from mlcore.tune.objective import (  # noqa: E402
     CompareJob, RetrainJob, TuneJob, TuneSettings, from_study, study_attrs)
 from mlcore.tune.space import configs_from_params  # noqa: E402
@@ -155,7 +155,7 @@ with tab_run:
     with right:
         st.subheader(tr("tune.settings"))
         st.selectbox(tr("tune.sampler"), SAMPLERS, format_func=fmt("tune.sampler.", ".label"), key="tu_sampler")
-        st.caption(tr(f"tune.sampler.{ss['tu_sampler']}.help"))
+        st.caption(tr(f"tune.sampler.{ss['tu_sampler']}.help", n=TPE_STARTUP))
         st.selectbox(tr("tune.pruner"), PRUNERS, index=PRUNERS.index(DEFAULT_PRUNER),
                      format_func=fmt("tune.pruner.", ".label"), key="tu_pruner")
         st.caption(tr(f"tune.pruner.{ss['tu_pruner']}.help"))
@@ -313,7 +313,7 @@ with tab_studies:
 
 # ---- Random vs TPE ---------------------------------------------------------------------------------
 def compare_tab(space) -> None:
-    st.markdown(tr("tune.compare.intro"))
+    st.markdown(tr("tune.compare.intro", n=TPE_STARTUP))
     c1, c2 = st.columns([1, 3])
     c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials", persist_state="page")
 

@@ -20,6 +20,7 @@ PRUNERS = ("none", "median", "percentile", "halving", "hyperband", "wilcoxon")
 # better than the median of the earlier ones.
 DEFAULT_PRUNER = "halving"
 GRID_POINTS = 3
+TPE_STARTUP = 5  # TPE's first trials are random: with the same seed, the same as RandomSampler's
 
 Notice = tuple[str, dict]
 
@@ -63,7 +64,7 @@ def _make_sampler(name: str, space: SearchSpace, seed: int):
     cats = space.has_categorical()
     if name == "tpe":
         _scipy_normal_cdf()
-        sampler = s.TPESampler(seed=seed, n_startup_trials=5, multivariate=True)
+        sampler = s.TPESampler(seed=seed, n_startup_trials=TPE_STARTUP, multivariate=True)
     elif name == "random":
         sampler = s.RandomSampler(seed=seed)
     elif name == "grid":

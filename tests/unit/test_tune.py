@@ -79,6 +79,23 @@ def test_every_sampler_finds_a_known_optimum(name):
     assert abs(math.log10(best["lr"]) + 2) < (0.01 if name == "grid" else 0.6)
 
 
+def test_tpe_s_first_trials_are_random_search_s_own_with_the_same_seed():
+    """What the Random-vs-TPE tab says: the two curves coincide for TPE_STARTUP trials, then part."""
+    from mlcore.tune.choices import TPE_STARTUP
+
+    space = SearchSpace(activation=("relu", "tanh"))
+    params = {}
+    for name in ("random", "tpe"):
+        study = optuna.create_study(sampler=make_sampler(name, space, seed=3)[0], direction="maximize")
+        for i in range(TPE_STARTUP + 3):
+            trial = study.ask()
+            suggest(trial, space, ModelConfig(), TrainConfig())
+            study.tell(trial, float(i % 3))
+        params[name] = [t.params for t in study.trials]
+    assert params["random"][:TPE_STARTUP] == params["tpe"][:TPE_STARTUP]
+    assert params["random"][TPE_STARTUP:] != params["tpe"][TPE_STARTUP:]
+
+
 def test_samplers_say_what_they_do_with_categorical_parameters():
     space = SearchSpace(activation=("relu", "tanh"))
     _, notices = make_sampler("cmaes", space)
