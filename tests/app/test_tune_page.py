@@ -244,3 +244,39 @@ def test_random_vs_tpe_comparison_runs_both_studies(moons, tmp_path, monkeypatch
     counts = [len(job.study.trials) for job in snap.job.jobs]
     assert samplers == ["random", "tpe"] and counts == [2, 2], counts
     assert {m.label for m in at.metric} >= {"Aleatorio", "TPE"}
+
+
+def test_a_retraining_that_diverged_is_not_adopted(moons, tmp_path, monkeypatch):
+    """Use the best whose retraining on train + validation diverges: an error in the page's
+    language, and the session's model (its configs and its trained run) stays as it was."""
+    from dataclasses import replace
+
+    at = _tune_app("es", moons, 2, tmp_path, monkeypatch)
+    at.number_input(key="tu_trials").set_value(2)
+    at.number_input(key="tu_k").set_value(1)
+    at.text_input(key="tu_name").set_value("div")
+    at.button(key="tu_start").click().run()
+    assert at.session_state["tune_job"].wait(120).mode == "finished"
+    at.run()
+    at.switch_page("pages/train.py").run()  # the session's own model, untrained
+    ss = at.session_state
+    before_m, before_t, before_ctrl = ss["model_cfg"], ss["train_cfg"], ss["controller"]
+    at.switch_page("pages/tune.py").run()
+    from mlcore.tune.objective import RetrainJob
+
+    absorb = RetrainJob.absorb
+
+    def diverging(self, result):  # what train.advance returns once the loss is not finite
+        absorb(self, replace(result, state=replace(result.state, status="diverged")))
+
+    monkeypatch.setattr(RetrainJob, "absorb", diverging)
+    _open_tab(at, "studies")
+    at.button(key="tu_use_best").click().run()
+    assert at.session_state["tune_retrain"].wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    best = at.session_state["tune_best"]
+    assert t_("tune.retrain_diverged", "es", number=best["number"], name="div") in [e.value for e in at.error]
+    assert not any(s.value.startswith("El trial") for s in at.success)
+    assert at.session_state["model_cfg"] == before_m and at.session_state["train_cfg"] == before_t
+    assert at.session_state["controller"] is before_ctrl and before_ctrl.snapshot().state.epoch == 0
