@@ -19,7 +19,6 @@ with fewer than two finished trials), so the page can say why.
 from __future__ import annotations
 
 import math
-
 import re
 import warnings
 
