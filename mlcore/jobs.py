@@ -455,7 +455,9 @@ class TrainingController(_ChunkChain):
             self._error = None
             self._submit(max_epochs=1, max_seconds=None)
 
-    def reset(self, model_cfg: ModelConfig | None = None, train_cfg: TrainConfig | None = None) -> None:
+    def reset(self, model_cfg: ModelConfig | None = None, train_cfg: TrainConfig | None = None,
+              state=None) -> None:
+        """Back to idle with fresh weights (or with ``state``, a run to start from)."""
         from mlcore import train
 
         with self._lock:
@@ -467,7 +469,7 @@ class TrainingController(_ChunkChain):
             self._result = None
             self._error = None
             self._played_at = self._finished_in = None
-            self._state = train.init_state(self.arrays, self.model_cfg, self.train_cfg)
+            self._state = state if state is not None else train.init_state(self.arrays, self.model_cfg, self.train_cfg)
 
     def adopt_weights(self, model_state: dict) -> None:
         """Start from loaded weights: fresh optimizer state and history, same architecture."""
@@ -480,8 +482,8 @@ class TrainingController(_ChunkChain):
         optimizer state, history and epochs, and its last validation predictions. Finished if it
         reached this controller's epochs (or stopped early); Play then goes on from it."""
         with self._lock:
-            self.reset()
-            self._state, self._result = result.state, result
+            self.reset(state=result.state)
+            self._result = result
             if self._finished_state():
                 self._mode = FINISHED
             elif self._state.epoch > 0:

@@ -493,15 +493,19 @@ class RetrainJob(_Base):
         self.arrays = train_plus_validation(arrays)
         self.views = views  # mlcore.jobs.ViewSpec or None
         self.model_cfg, self.train_cfg = model_cfg, train_cfg
-        self.state = None
         self.result = None  # the last chunk's ChunkResult (state and validation predictions)
+
+    @property
+    def state(self):
+        """The retraining's TrainState so far (None before the first chunk)."""
+        return None if self.result is None else self.result.state
 
     def next_call(self):
         return retrain_chunk, (self.arrays, self.model_cfg, self.train_cfg, self.state, self.train_cfg.epochs,
                                self.views)
 
     def absorb(self, result) -> None:
-        self.result, self.state = result, result.state
+        self.result = result
 
     def done(self) -> bool:
         return self.state is not None and self.state.status in ("done", "diverged", "early_stopped")
