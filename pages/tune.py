@@ -4,7 +4,7 @@ pruners, live trials, the study list, Optuna's plots, Random vs TPE, and "use th
 import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
-from ui.common import fmt, guarded, lazy_tabs, require_data, show_error, tab_open, tr
+from ui.common import fmt, guarded, keep, lazy_tabs, require_data, show_error, tab_open, tr
 from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, plot_words, retire,
                      settle_abandoned, space_widgets, store, trials_rows)
 from ui.training import arrays_for, controller, input_grid, model_cfg, train_cfg
@@ -34,7 +34,8 @@ mcfg, tcfg = model_cfg(), train_cfg()
 score_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
 CHART = {"config": {"displayModeBar": False}}
 AXIS_LABELS = ("history", "intermediate", "edf", "timeline")
-ss.setdefault("tu_name", new_name(data.name))
+if ss.get("_tu_name_for") != data.name:  # a fresh study name for each dataset (the field is remembered)
+    ss["tu_name"], ss["_tu_name_for"] = new_name(data.name), data.name
 
 
 def _target(metric: str, task) -> str:
@@ -154,23 +155,23 @@ with tab_run:
             space = None
     with right:
         st.subheader(tr("tune.settings"))
-        st.selectbox(tr("tune.sampler"), SAMPLERS, format_func=fmt("tune.sampler.", ".label"), key="tu_sampler")
+        st.selectbox(tr("tune.sampler"), SAMPLERS, format_func=fmt("tune.sampler.", ".label"), **keep("tu_sampler"))
         st.caption(tr(f"tune.sampler.{ss['tu_sampler']}.help", n=TPE_STARTUP))
         st.selectbox(tr("tune.pruner"), PRUNERS, index=PRUNERS.index(DEFAULT_PRUNER),
-                     format_func=fmt("tune.pruner.", ".label"), key="tu_pruner")
+                     format_func=fmt("tune.pruner.", ".label"), **keep("tu_pruner"))
         st.caption(tr(f"tune.pruner.{ss['tu_pruner']}.help"))
         longest = space.max_epochs(tcfg) if space is not None else tcfg.epochs
         checks = decision_epochs(ss["tu_pruner"], longest, longest)
         if checks:
             st.caption(tr("tune.pruner.checks", epochs=", ".join(map(str, checks)), total=longest))
-        st.radio(tr("tune.metric"), ("score", "loss"), horizontal=True, key="tu_metric",
+        st.radio(tr("tune.metric"), ("score", "loss"), horizontal=True, **keep("tu_metric"),
                  format_func=lambda m, s=score_label, l=tr("tune.metric.loss"): s if m == "score" else l)
         c1, c2, c3 = st.columns(3)
-        c1.number_input(tr("tune.k"), 1, 10, 3, key="tu_k", help=tr("tune.k.help"))
-        c2.number_input(tr("tune.trials"), 1, 200, 20, key="tu_trials")
-        c3.number_input(tr("train.seed"), 0, 10_000, 0, key="tu_seed")
-        st.text_input(tr("tune.name"), key="tu_name", help=tr("tune.name.help"))
-        st.toggle(tr("tune.share"), key="tu_share", help=tr("tune.share.help"))
+        c1.number_input(tr("tune.k"), 1, 10, 3, help=tr("tune.k.help"), **keep("tu_k", lo=1, hi=10))
+        c2.number_input(tr("tune.trials"), 1, 200, 20, **keep("tu_trials"))
+        c3.number_input(tr("train.seed"), 0, 10_000, 0, **keep("tu_seed"))
+        st.text_input(tr("tune.name"), help=tr("tune.name.help"), **keep("tu_name"))
+        st.toggle(tr("tune.share"), help=tr("tune.share.help"), **keep("tu_share"))
         running = is_running(job_controller(JOB_KEY))
         b1, b2 = st.columns(2)
         b1.button(tr("tune.start"), key="tu_start", type="primary", icon=":material/play_arrow:", width="stretch",
@@ -225,10 +226,10 @@ def studies_tab() -> None:
                        tr("tune.col.created"): i.created or ""} for i in infos],
                      hide_index=True, width="stretch")
         names = [i.name for i in infos]
-        chosen = st.selectbox(tr("tune.pick"), names, key="tu_pick", persist_state="page")
+        chosen = st.selectbox(tr("tune.pick"), names, **keep("tu_pick"))
         info = next(i for i in infos if i.name == chosen)
         c1, c2, c3, c4 = st.columns(4)
-        c1.number_input(tr("tune.more_trials"), 1, 200, 5, key="tu_more", persist_state="page")
+        c1.number_input(tr("tune.more_trials"), 1, 200, 5, **keep("tu_more"))
         c2.button(tr("tune.continue"), key="tu_continue", icon=":material/play_arrow:", width="stretch",
                   on_click=lambda: _continue(ss["tu_pick"], int(ss["tu_more"])))
         c3.button(tr("tune.use_best"), key="tu_use_best", icon=":material/star:", width="stretch",
@@ -256,8 +257,8 @@ def studies_tab() -> None:
             m1.metric(tr("tune.col.best"), f"{info.best_value:.4f}" if info.best_value is not None else "—")
             m2.metric(tr("tune.epochs_saved"), saved)
             m3.metric(tr("tune.epochs_trained"), trained)
-            kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history", key="tu_plot",
-                                        format_func=fmt("tune.plot.", ".label"), persist_state="page")
+            kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history",
+                                        format_func=fmt("tune.plot.", ".label"), **keep("tu_plot"))
             kind = kind or "history"
             try:
                 stored, stored_arrays = from_study(inspected)
@@ -315,7 +316,7 @@ with tab_studies:
 def compare_tab(space) -> None:
     st.markdown(tr("tune.compare.intro", n=TPE_STARTUP))
     c1, c2 = st.columns([1, 3])
-    c1.number_input(tr("tune.trials"), 2, 100, 15, key="tu_cmp_trials", persist_state="page")
+    c1.number_input(tr("tune.trials"), 2, 100, 15, **keep("tu_cmp_trials"))
 
     def _compare(space) -> None:
         def make():

@@ -116,8 +116,8 @@ def lazy_tabs(label_keys: list[str], key: str) -> list:
     each tab's ``.open`` says whether to draw it (``tab_open``). The open tab is remembered by
     position, so it is still open after a visit to another page (Streamlit forgets the state of
     widgets that a run did not draw) and after a language switch (which renames the tabs).
-    For the same reason every keyed widget inside a lazy tab takes ``persist_state="page"``, so
-    its value survives while another tab is open.
+    For the same reason every keyed widget inside a lazy tab takes :func:`keep`
+    (``persist_state="session"``), so its value survives while another tab or page is open.
     """
     labels = [tr(k) for k in label_keys]
     widget = f"{key}_{lang()}"
@@ -130,6 +130,41 @@ def lazy_tabs(label_keys: list[str], key: str) -> list:
         if tab.open:
             memory[key] = i
     return tabs
+
+
+def _data_token():
+    data = st.session_state.get("data")
+    return None if data is None else (data.name, repr(sorted(data.source.items())))
+
+
+def keep(key: str, *, lo=None, hi=None, per_data: bool = False) -> dict:
+    """``key=`` and ``persist_state="session"`` for a widget whose value should come back after
+    a visit to another page (``st.slider(..., **keep("e_cv_k"))``): Streamlit forgets the value of
+    a widget that a run does not draw, so without it a student's search space or sweep settings
+    were back to their defaults after a look at the Build page.
+
+    A remembered value can stop fitting its widget. Streamlit itself drops a remembered option
+    that a selectbox or multiselect no longer offers, but a number past ``hi`` (a row of a larger
+    dataset) would raise, so a value outside ``lo`` .. ``hi`` is dropped first and the widget starts
+    from its default. With ``per_data`` the value belongs to the dataset it was chosen on (a row,
+    a counterfactual's target range): after another dataset is loaded, the widget starts afresh.
+    """
+    ss = st.session_state
+    token = _data_token() if per_data else None
+    owners = ss.setdefault("_kept_for", {})
+    if key in ss:
+        value = ss[key]
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        stale = per_data and owners.get(key) != token
+        try:
+            outside = any((lo is not None and v < lo) or (hi is not None and v > hi) for v in values)
+        except TypeError:  # not a number: nothing to compare
+            outside = False
+        if stale or outside:
+            del ss[key]
+    if per_data:
+        owners[key] = token
+    return {"key": key, "persist_state": "session"}
 
 
 def tab_open(tab) -> bool:

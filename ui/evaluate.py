@@ -17,7 +17,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import guarded, lang, number_formatter, show_error, tr
+from ui.common import guarded, keep, lang, number_formatter, show_error, tr
 
 CHART = {"config": {"displayModeBar": False}}
 JOB_KEYS = {kind: f"eval_job_{kind}" for kind in ("cv", "capacity", "learning", "biasvar", "regularisation")}
@@ -56,7 +56,7 @@ def context_caption(ctx: dict, settings: str) -> str:
 def section_epochs(key: str, default_from: int, cap: int = DEFAULT_SWEEP_EPOCHS) -> int:
     """Epochs of a study's models: the Train page's, at most ``cap`` by default (studies train many)."""
     return int(st.number_input(tr("eval.epochs"), 1, 1000, int(min(default_from, cap)), 10,
-                               key=key, help=tr("eval.epochs.help")))
+                               help=tr("eval.epochs.help"), **keep(key)))
 
 
 def metric_label(data) -> str:
@@ -217,7 +217,7 @@ def diagnosis_section(data, ctrl) -> None:
     if not options:
         st.info(tr("eval.diag.none"), icon="ℹ️")
         return
-    choice = st.selectbox(tr("eval.diag.choose"), list(options), format_func=lambda k: options[k][0], key="e_diag_run", persist_state="page")
+    choice = st.selectbox(tr("eval.diag.choose"), list(options), format_func=lambda k: options[k][0], **keep("e_diag_run"))
     label, history = options.get(choice, next(iter(options.values())))
     d = diagnose_history(history)
     rec = eplots.diagnosed_record(history, d.best_epoch)
@@ -271,7 +271,7 @@ def cv_section(data) -> None:
 
     st.markdown(tr("eval.cv.text"))
     c1, c2 = st.columns(2)
-    k = int(c1.slider(tr("eval.cv.k"), 2, 10, 5, key="e_cv_k", persist_state="page"))
+    k = int(c1.slider(tr("eval.cv.k"), 2, 10, 5, **keep("e_cv_k")))
     c1.caption(tr("eval.cv.stratified" if data.task.is_classification else "eval.cv.plain"))
     with c2:
         epochs = section_epochs("e_cv_epochs", train_cfg().epochs)
@@ -341,15 +341,15 @@ def capacity_section(data) -> None:
 
     st.markdown(tr("eval.capacity.text"))
     c1, c2, c3 = st.columns(3)
-    kind = c1.radio(tr("eval.capacity.kind"), sweeps.CAPACITY_KINDS, key="e_cap_kind", persist_state="page",
+    kind = c1.radio(tr("eval.capacity.kind"), sweeps.CAPACITY_KINDS, **keep("e_cap_kind"),
                     format_func=lambda v, l=lang(): _t(f"eval.capacity.{v}", l), horizontal=True)
     choices = WIDTH_CHOICES if kind == "width" else DEPTH_CHOICES
     default = [2, 4, 8, 16, 32] if kind == "width" else [1, 2, 3, 4]
-    values = c1.multiselect(tr("eval.capacity.values"), choices, default=default, key=f"e_cap_values_{kind}", persist_state="page")
-    seeds = int(c2.slider(tr("eval.seeds"), 1, 5, 3, key="e_cap_seeds", persist_state="page"))
+    values = c1.multiselect(tr("eval.capacity.values"), choices, default=default, **keep(f"e_cap_values_{kind}"))
+    seeds = int(c2.slider(tr("eval.seeds"), 1, 5, 3, **keep("e_cap_seeds")))
     with c3:
         epochs = section_epochs("e_cap_epochs", train_cfg().epochs)
-    c2.radio(tr("eval.sweep.y"), ("loss", "metric"), key="e_cap_y", persist_state="page", horizontal=True,
+    c2.radio(tr("eval.sweep.y"), ("loss", "metric"), **keep("e_cap_y"), horizontal=True,
              format_func=lambda v, l=lang(), m=metric_label(data): m if v == "metric" else _t("eval.loss", l))
 
     def make():
@@ -369,11 +369,11 @@ def learning_section(data) -> None:
     st.markdown(tr("eval.learning.text"))
     c1, c2, c3 = st.columns(3)
     fractions = c1.multiselect(tr("eval.learning.fractions"), FRACTION_CHOICES, default=[0.1, 0.2, 0.4, 0.6, 0.8, 1.0],
-                               key="e_lc_fracs", persist_state="page", format_func=lambda f: f"{f:.0%}")
-    seeds = int(c2.slider(tr("eval.seeds"), 1, 5, 1, key="e_lc_seeds", persist_state="page"))
+                               **keep("e_lc_fracs"), format_func=lambda f: f"{f:.0%}")
+    seeds = int(c2.slider(tr("eval.seeds"), 1, 5, 1, **keep("e_lc_seeds")))
     with c3:
         epochs = section_epochs("e_lc_epochs", train_cfg().epochs)
-    c2.radio(tr("eval.sweep.y"), ("loss", "metric"), key="e_lc_y", persist_state="page", horizontal=True,
+    c2.radio(tr("eval.sweep.y"), ("loss", "metric"), **keep("e_lc_y"), horizontal=True,
              format_func=lambda v, l=lang(), m=metric_label(data): m if v == "metric" else _t("eval.loss", l))
 
     def make():
@@ -404,8 +404,8 @@ def biasvar_section(data) -> None:
     toy = biasvar.known_toy(data)
     st.caption(tr("eval.bv.draws", noise=toy[1]) if toy else tr("eval.bv.bootstrap"))
     c1, c2, c3 = st.columns(3)
-    widths = c1.multiselect(tr("eval.bv.widths"), WIDTH_CHOICES, default=[2, 8, 32], key="e_bv_widths", persist_state="page")
-    m = int(c2.slider(tr("eval.bv.m"), 2, biasvar.MAX_M, biasvar.DEFAULT_M, key="e_bv_m", persist_state="page"))
+    widths = c1.multiselect(tr("eval.bv.widths"), WIDTH_CHOICES, default=[2, 8, 32], **keep("e_bv_widths"))
+    m = int(c2.slider(tr("eval.bv.m"), 2, biasvar.MAX_M, biasvar.DEFAULT_M, **keep("e_bv_m")))
     with c3:
         epochs = section_epochs("e_bv_epochs", train_cfg().epochs)
 
@@ -440,7 +440,7 @@ def biasvar_section(data) -> None:
         if not regression:
             st.caption(tr("eval.bv.domingos"))
         if toy is not None and job.meta.get("toy") is not None:
-            width = st.selectbox(tr("eval.bv.show_width"), xs, index=len(xs) - 1, key="e_bv_show", persist_state="page")
+            width = st.selectbox(tr("eval.bv.show_width"), xs, index=len(xs) - 1, **keep("e_bv_show"))
             res = next((r for r in job.results if r.key == width), job.results[-1])
             fit = _cached("bv_fit", (token, width), lambda: eplots.fitted_curves(
                 job.eval_X[:, 0], [s.extra_pred for s in res.scores], job.truth,
@@ -464,9 +464,9 @@ def regularisation_section(data) -> None:
 
     st.markdown(tr("eval.reg.text"))
     c1, c2, c3, c4 = st.columns(4)
-    l2 = float(c1.number_input(tr("eval.reg.l2"), 0.0, 1.0, regularise.DEFAULT_L2, format="%.4g", key="e_reg_l2", persist_state="page"))
-    dropout = float(c2.slider(tr("eval.reg.dropout"), 0.05, 0.9, regularise.DEFAULT_DROPOUT, 0.05, key="e_reg_do", persist_state="page"))
-    patience = int(c3.number_input(tr("eval.reg.patience"), 1, 500, regularise.DEFAULT_PATIENCE, key="e_reg_pat", persist_state="page"))
+    l2 = float(c1.number_input(tr("eval.reg.l2"), 0.0, 1.0, regularise.DEFAULT_L2, format="%.4g", **keep("e_reg_l2")))
+    dropout = float(c2.slider(tr("eval.reg.dropout"), 0.05, 0.9, regularise.DEFAULT_DROPOUT, 0.05, **keep("e_reg_do")))
+    patience = int(c3.number_input(tr("eval.reg.patience"), 1, 500, regularise.DEFAULT_PATIENCE, **keep("e_reg_pat")))
     with c4:
         epochs = section_epochs("e_reg_epochs", max(train_cfg().epochs, 200), cap=200)  # overfitting takes a while
 

@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, guarded, lang, number_formatter, show_error, tr
+from ui.common import fmt, guarded, keep, lang, number_formatter, show_error, tr
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
 N_BACKGROUND = 100  # background rows (training split)
@@ -199,14 +199,14 @@ def shap_tab(ctx: ExplainContext) -> None:
     kind = "value"
     cls = 0
     if not ctx.is_regression:
-        kind = c1.radio(tr("explain.shap.kind"), ["logit", "probability"], key="x_shap_kind", persist_state="page",
+        kind = c1.radio(tr("explain.shap.kind"), ["logit", "probability"], **keep("x_shap_kind"),
                         format_func=fmt("explain.kind."), horizontal=True)
         default = 1 if len(ctx.classes) == 2 else 0
-        cls = c2.selectbox(tr("explain.shap.class"), ctx.classes, index=default, key="x_shap_class", persist_state="page",
+        cls = c2.selectbox(tr("explain.shap.class"), ctx.classes, index=default, **keep("x_shap_class", per_data=True),
                            format_func=ctx.class_label)
     group = True  # one column per feature unless there are one-hot groups to split
     if ctx.layout.has_groups:
-        group = c3.toggle(tr("explain.shap.group"), value=True, key="x_shap_group", persist_state="page",
+        group = c3.toggle(tr("explain.shap.group"), value=True, **keep("x_shap_group"),
                           help=tr("explain.shap.group.help"))
     specs = output_specs(ctx.task, ctx.n_outputs, ctx.data.n_classes, "logit" if kind == "value" else kind)
     X, B = _rows(ctx.data, N_ROWS), _background(ctx.data, N_BACKGROUND)
@@ -257,7 +257,8 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
                                         tr("explain.low"), tr("explain.high"), tr("explain.shap.beeswarm")))
     st.subheader(tr("explain.shap.local"))
     l1, l2 = st.columns([1, 2])
-    row = int(l1.number_input(tr("explain.shap.row"), 0, len(res.X) - 1, 0, key="x_shap_row", persist_state="page"))
+    row = int(l1.number_input(tr("explain.shap.row"), 0, len(res.X) - 1, 0,
+                              **keep("x_shap_row", hi=len(res.X) - 1, per_data=True)))
     x_raw = raw.iloc[row]
     if group:
         labels = [f"{f.name} = {_fmt_value(x_raw[f.name])}" for f in layout.features]
@@ -279,7 +280,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
             plots.ImagePanel(tr("explain.shap.image"), values[row].reshape(shape), True, img)], height=300))
     st.subheader(tr("explain.shap.dependence"))
     feature = st.selectbox(tr("explain.shap.feature"), names, index=int(np.argmax(np.abs(values).mean(0))),
-                           key="x_shap_dep", persist_state="page")
+                           **keep("x_shap_dep", per_data=True))
     j = names.index(feature)
     cats = None
     if group and layout.by_name(feature).is_categorical:
@@ -310,24 +311,28 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
     X = _rows(data, N_ROWS)
     preds = _predicted(ctx, X)
     c1, c2 = st.columns(2)
-    row = int(c1.number_input(tr("explain.cf.row"), 0, len(X) - 1, 0, key="x_cf_row", persist_state="page"))
+    row = int(c1.number_input(tr("explain.cf.row"), 0, len(X) - 1, 0, **keep("x_cf_row", hi=len(X) - 1,
+                                                                                  per_data=True)))
     num = number_formatter()
     if ctx.is_regression:
         value = float(preds[row])
         c1.markdown(tr("explain.cf.now_value", value=num(value, 4)))
         spread = float(np.std(data.y_train)) or 1.0
-        lo = c2.number_input(tr("explain.cf.low"), value=round(value + 0.5 * spread, 3), key=f"x_cf_lo_{row}", persist_state="page")
-        hi = c2.number_input(tr("explain.cf.high"), value=round(value + 1.5 * spread, 3), key=f"x_cf_hi_{row}", persist_state="page")
+        lo = c2.number_input(tr("explain.cf.low"), value=round(value + 0.5 * spread, 3),
+                             **keep(f"x_cf_lo_{row}", per_data=True))
+        hi = c2.number_input(tr("explain.cf.high"), value=round(value + 1.5 * spread, 3),
+                             **keep(f"x_cf_hi_{row}", per_data=True))
         target = Target(low=float(min(lo, hi)), high=float(max(lo, hi)))
     else:
         now = int(preds[row])
         c1.markdown(tr("explain.cf.now_class", cls=ctx.class_label(now)))
         others = [c for c in ctx.classes if c != now]
-        cls = c2.selectbox(tr("explain.cf.target"), others, key=f"x_cf_target_{row}", persist_state="page", format_func=ctx.class_label)
+        cls = c2.selectbox(tr("explain.cf.target"), others, **keep(f"x_cf_target_{row}", per_data=True),
+                           format_func=ctx.class_label)
         target = Target(cls=int(cls))
     names = layout.names
     with st.expander(tr("explain.cf.constraints"), expanded=False):
-        frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], key="x_cf_frozen", persist_state="page")
+        frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], **keep("x_cf_frozen", per_data=True))
         table = pd.DataFrame({
             tr("explain.cf.col.feature"): [f.name for f in layout.features if not f.is_categorical],
             tr("explain.cf.col.low"): [f.low for f in layout.features if not f.is_categorical],
@@ -393,9 +398,10 @@ def saliency_tab(ctx: ExplainContext) -> None:
     preds = _predicted(ctx, X)
     y = ctx.data.y_val[:len(X)] if len(ctx.data.X_val) else ctx.data.y_train[:len(X)]
     c1, c2 = st.columns(2)
-    row = int(c1.number_input(tr("explain.sal.row"), 0, len(X) - 1, 0, key="x_sal_row", persist_state="page"))
+    row = int(c1.number_input(tr("explain.sal.row"), 0, len(X) - 1, 0, **keep("x_sal_row", hi=len(X) - 1,
+                                                                                    per_data=True)))
     c1.caption(tr("explain.sal.row_info", true=ctx.class_label(int(y[row])), pred=ctx.class_label(int(preds[row]))))
-    target = c2.selectbox(tr("explain.sal.target"), ctx.classes, index=int(preds[row]), key=f"x_sal_t_{row}", persist_state="page",
+    target = c2.selectbox(tr("explain.sal.target"), ctx.classes, index=int(preds[row]), **keep(f"x_sal_t_{row}", per_data=True),
                           format_func=ctx.class_label)
     # baseline: a blank image (0 in original units)
     blank = np.array([ctx.layout.numeric_to_model(f, 0.0) for f in ctx.layout.features], dtype=np.float32)
@@ -502,7 +508,7 @@ def surrogate_tab(ctx: ExplainContext) -> None:
     from mlcore.explain.jobs import surrogate_chunk
 
     st.markdown(tr("explain.sur.intro"))
-    depth = st.slider(tr("explain.sur.depth"), 1, 5, 3, key="x_sur_depth", persist_state="page")
+    depth = st.slider(tr("explain.sur.depth"), 1, 5, 3, **keep("x_sur_depth"))
     key = ("sur", ctx.fingerprint, depth)
     cached = st.session_state.get("_explain_sur")
     if cached is not None and cached[0] == key:

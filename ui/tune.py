@@ -14,7 +14,7 @@ import uuid
 import streamlit as st
 
 from mlcore.tune.space import BATCH_SIZES, SearchSpace
-from ui.common import tr
+from ui.common import keep, tr
 
 JOB_KEY, COMPARE_KEY, RETRAIN_KEY = "tune_job", "tune_compare", "tune_retrain"
 
@@ -64,7 +64,7 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
 
     def row(name, widget, current):
         c1, c2 = st.columns([2, 3])
-        on = c1.toggle(tr(f"tune.param.{name}"), value=getattr(default, name) is not None, key=f"tu_on_{name}")
+        on = c1.toggle(tr(f"tune.param.{name}"), value=getattr(default, name) is not None, **keep(f"tu_on_{name}"))
         if on:
             with c2:
                 out[name] = widget()
@@ -73,25 +73,25 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
             out[name] = None
 
     row("lr", lambda: tuple(10 ** v for v in st.slider(tr("tune.range.log10"), -5.0, 0.0, (-4.0, -1.0), 0.5,
-                                                        key="tu_lr")), f"{tcfg.optim.lr:g}")
-    row("n_layers", lambda: st.slider(tr("tune.range"), 0, 5, (1, 3), key="tu_layers"), mcfg.depth)
-    row("units", lambda: st.slider(tr("tune.range"), 1, 256, (4, 64), key="tu_units"),
+                                                        **keep("tu_lr"))), f"{tcfg.optim.lr:g}")
+    row("n_layers", lambda: st.slider(tr("tune.range"), 0, 5, (1, 3), **keep("tu_layers")), mcfg.depth)
+    row("units", lambda: st.slider(tr("tune.range"), 1, 256, (4, 64), **keep("tu_units")),
         ", ".join(str(h.units) for h in mcfg.hidden) or "-")
     from mlcore.config import ACTIVATIONS, OPTIMIZERS
     from ui.common import fmt
 
     row("activation", lambda: tuple(st.multiselect(tr("tune.choices"), ACTIVATIONS, ["relu", "tanh"],
-                                                   format_func=fmt("model.act."), key="tu_act")) or None,
+                                                   format_func=fmt("model.act."), **keep("tu_act"))) or None,
         ", ".join(h.activation for h in mcfg.hidden) or "-")
     row("optimizer", lambda: tuple(st.multiselect(tr("tune.choices"), OPTIMIZERS, ["sgd", "adam"],
-                                                  format_func=fmt("optim.", ".label"), key="tu_opt")) or None,
+                                                  format_func=fmt("optim.", ".label"), **keep("tu_opt"))) or None,
         tr(f"optim.{tcfg.optim.name}.label"))
-    row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], key="tu_bs")) or None,
+    row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], **keep("tu_bs"))) or None,
         tcfg.batch_size)
     row("weight_decay", lambda: tuple(10 ** v for v in st.slider(tr("tune.range.log10"), -6.0, -1.0, (-5.0, -2.0),
-                                                                  0.5, key="tu_wd")), f"{tcfg.optim.weight_decay:g}")
-    row("dropout", lambda: st.slider(tr("tune.range"), 0.0, 0.8, (0.0, 0.5), 0.05, key="tu_drop"), mcfg.dropout)
-    row("epochs", lambda: st.slider(tr("tune.range"), 2, 300, (10, 60), key="tu_epochs"), tcfg.epochs)
+                                                                  0.5, **keep("tu_wd"))), f"{tcfg.optim.weight_decay:g}")
+    row("dropout", lambda: st.slider(tr("tune.range"), 0.0, 0.8, (0.0, 0.5), 0.05, **keep("tu_drop")), mcfg.dropout)
+    row("epochs", lambda: st.slider(tr("tune.range"), 2, 300, (10, 60), **keep("tu_epochs")), tcfg.epochs)
     return SearchSpace(**out)
 
 

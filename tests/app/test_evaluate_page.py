@@ -73,6 +73,10 @@ def test_three_fold_cv_and_three_point_sweep(lang, moons):
     at.switch_page("pages/evaluate.py").run()
     assert not at.exception, exceptions(at)
     assert at.session_state["eval_job_cv"] is ctrl and mean_label in [m.label for m in at.metric]
+    assert at.slider(key="e_cv_k").value == 3
+    _open_tab(at, "capacity")  # and so do the settings of a tab that was closed meanwhile
+    assert at.multiselect(key="e_cap_values_width").value == [2, 4, 8] and at.slider(key="e_cap_seeds").value == 1
+    _open_tab(at, "cv")
 
     # a configuration change marks both results out of date
     at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.01), epochs=3, batch_size=32)

@@ -171,3 +171,17 @@ def test_adopted_weights_are_explained_without_training():
     at.session_state["explain_job_shap"].wait(60)
     at.run()
     assert at.session_state["explain_job_shap"].job.result.additivity_error < 1e-4
+
+
+def test_chosen_rows_survive_a_visit_to_another_page():
+    data = prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
+    at = _trained_app("en", data, epochs=1)
+    at.number_input(key="x_shap_row").set_value(25).run()
+    _open_tab(at, "cf")
+    at.number_input(key="x_cf_row").set_value(7).run()
+    at.switch_page("pages/train.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, exceptions(at)
+    assert at.number_input(key="x_cf_row").value == 7
+    _open_tab(at, "shap")
+    assert at.number_input(key="x_shap_row").value == 25

@@ -280,3 +280,32 @@ def test_a_retraining_that_diverged_is_not_adopted(moons, tmp_path, monkeypatch)
     assert not any(s.value.startswith("El trial") for s in at.success)
     assert at.session_state["model_cfg"] == before_m and at.session_state["train_cfg"] == before_t
     assert at.session_state["controller"] is before_ctrl and before_ctrl.snapshot().state.epoch == 0
+
+
+def test_settings_survive_a_visit_to_another_page(moons, tmp_path, monkeypatch):
+    """The search space and the study settings are the student's work: a look at the Build page
+    must not put them back to their defaults; a new dataset gets a fresh study name."""
+    at = _tune_app("en", moons, 2, tmp_path, monkeypatch)
+    at.selectbox(key="tu_sampler").set_value("random")
+    at.selectbox(key="tu_pruner").set_value("median")
+    at.toggle(key="tu_on_lr").set_value(False)
+    at.toggle(key="tu_on_optimizer").set_value(True).run()
+    at.slider(key="tu_units").set_value((8, 32))
+    at.multiselect(key="tu_opt").set_value(["adamw"])
+    at.number_input(key="tu_k").set_value(2)
+    at.text_input(key="tu_name").set_value("mine")
+    at.run()
+    at.switch_page("pages/build.py").run()
+    assert not at.exception, exceptions(at)
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception, exceptions(at)
+    assert at.selectbox(key="tu_sampler").value == "random" and at.selectbox(key="tu_pruner").value == "median"
+    assert at.toggle(key="tu_on_lr").value is False and at.slider(key="tu_units").value == (8, 32)
+    assert at.multiselect(key="tu_opt").value == ["adamw"] and at.number_input(key="tu_k").value == 2
+    assert at.text_input(key="tu_name").value == "mine"
+
+    at.session_state["data"] = prepare_builtin(BuiltinConfig(name="iris"), SplitConfig())
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert at.text_input(key="tu_name").value.startswith("iris-")
+    assert at.selectbox(key="tu_sampler").value == "random"  # the settings are not the dataset's

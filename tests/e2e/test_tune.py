@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mlcore.i18n import t
-from tests.e2e.helpers import open_in_session, read_text, wait_for_app
+from tests.e2e.helpers import open_in_session, read_text, read_value, wait_for_app
 from ui.nav import PAGES
 
 SPEC = {p.url_path: p for p in PAGES}
@@ -87,4 +87,28 @@ def test_three_trial_study_finishes_and_lists_its_trials(locale, server_url, new
     assert note in text, text
     status = read_text(page, '[data-testid="stMarkdownContainer"]:has-text("4 / 4")', expect="4 / 4")
     assert "4 / 4" in status, status
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_settings_are_still_there_after_a_visit_to_the_build_page(server_url, new_page):
+    """In a real session (st.navigation), the search space and the study settings a student
+    chose come back when they return from another page."""
+    page = new_page("es-ES")
+    page.goto(f"{server_url}/data")
+    wait_for_app(page)
+    page.locator(".st-key-data_load button").click()
+    wait_for_app(page)
+    open_in_session(page, server_url, SPEC["tune"])
+    box = page.locator(".st-key-tu_trials input")
+    box.fill("7")
+    box.press("Enter")
+    wait_for_app(page)
+    page.locator(".st-key-tu_sampler [role=combobox]").click()
+    page.get_by_role("option", name=t("tune.sampler.random.label", "es")).click()
+    wait_for_app(page)
+    open_in_session(page, server_url, SPEC["build"])
+    open_in_session(page, server_url, SPEC["tune"])
+    assert read_value(page, ".st-key-tu_trials input", expect="7") == "7"
+    sampler = read_text(page, ".st-key-tu_sampler", expect=t("tune.sampler.random.label", "es"))
+    assert t("tune.sampler.random.label", "es") in sampler, sampler
     assert page.locator('[data-testid="stException"]').count() == 0
