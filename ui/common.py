@@ -132,7 +132,8 @@ def lazy_tabs(label_keys: list[str], key: str) -> list:
     return tabs
 
 
-def _data_token():
+def data_token():
+    """What identifies the session's dataset: its name and how it was made (None without one)."""
     data = st.session_state.get("data")
     return None if data is None else (data.name, repr(sorted(data.source.items())))
 
@@ -150,7 +151,7 @@ def keep(key: str, *, lo=None, hi=None, per_data: bool = False) -> dict:
     a counterfactual's target range): after another dataset is loaded, the widget starts afresh.
     """
     ss = st.session_state
-    token = _data_token() if per_data else None
+    token = data_token() if per_data else None
     owners = ss.setdefault("_kept_for", {})
     if key in ss:
         value = ss[key]

@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import data_token, fmt, guarded, keep, lang, number_formatter, show_error, tr
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
 N_BACKGROUND = 100  # background rows (training split)
@@ -338,11 +338,13 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
             tr("explain.cf.col.low"): [f.low for f in layout.features if not f.is_categorical],
             tr("explain.cf.col.high"): [f.high for f in layout.features if not f.is_categorical],
         })
+        table = _remembered_ranges(table)
         edited = st.data_editor(table, key="x_cf_ranges", hide_index=True, disabled=[tr("explain.cf.col.feature")],
                                 width="stretch", height=min(400, 38 * (len(table) + 1)))
         st.caption(tr("explain.cf.constraints.note"))
     constraints = {}
     ranges = {r[0]: (float(r[1]), float(r[2])) for r in edited.itertuples(index=False)}
+    st.session_state["_x_cf_ranges"] = (data_token(), ranges)
     for f in layout.features:
         lo_hi = ranges.get(f.name, (None, None))
         constraints[f.name] = Constraint(f.name not in frozen, *lo_hi)
@@ -356,6 +358,27 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
 
     job_panel("cf", ctx, make, lambda job: _cf_results(ctx, job.results["cf"]), params=params,
               button_key="explain.cf.run")
+
+
+def _remembered_ranges(table: pd.DataFrame) -> pd.DataFrame:
+    """The ranges table with the student's last edits on this dataset. ``st.data_editor`` has no
+    ``persist_state``: its edits are gone once a run does not draw it (another tab or page), so
+    the edited ranges are kept apart and, when the editor starts afresh, become its table. While
+    the editor is drawn its table stays the same (a new table would remount it mid-edit)."""
+    ss = st.session_state
+    owner = (lang(), data_token())
+    base = ss.get("_x_cf_base")
+    if "x_cf_ranges" in ss and base is not None and base[0] == owner:
+        return base[1]
+    token, ranges = ss.get("_x_cf_ranges", (None, {}))
+    if token == owner[1] and ranges:
+        table = table.copy()
+        names = table.iloc[:, 0]
+        for i, name in enumerate(names):
+            if name in ranges:
+                table.iloc[i, 1], table.iloc[i, 2] = ranges[name]
+    ss["_x_cf_base"] = (owner, table)
+    return table
 
 
 def _cf_results(ctx, res) -> None:

@@ -185,3 +185,30 @@ def test_chosen_rows_survive_a_visit_to_another_page():
     assert at.number_input(key="x_cf_row").value == 7
     _open_tab(at, "shap")
     assert at.number_input(key="x_shap_row").value == 25
+
+
+def test_counterfactual_ranges_come_back_after_another_tab():
+    """The ranges editor (``st.data_editor``, which has no persist_state) starts from the last
+    ranges the student set on this dataset; another dataset starts from the training ranges."""
+    data = prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
+    at = _trained_app("en", data, epochs=1)
+    _open_tab(at, "cf")
+    table = at.dataframe(key="x_cf_ranges").value
+    first = table.iloc[0, 0]
+    low, high = float(table.iloc[0, 1]), float(table.iloc[0, 2])
+    token, ranges = at.session_state["_x_cf_ranges"]
+    assert ranges[first] == (low, high)  # what the editor shows is what the search will use
+    _open_tab(at, "shap")
+    # what the page keeps after the student narrowed the first feature's range in the editor
+    at.session_state["_x_cf_ranges"] = (token, {**ranges, first: (low / 2, high / 2)})
+    _open_tab(at, "cf")
+    table = at.dataframe(key="x_cf_ranges").value
+    assert (float(table.iloc[0, 1]), float(table.iloc[0, 2])) == (low / 2, high / 2)
+    assert at.session_state["_x_cf_ranges"][1][first] == (low / 2, high / 2)
+    at.run()  # while the editor is drawn its table stays put
+    assert float(at.dataframe(key="x_cf_ranges").value.iloc[0, 2]) == high / 2
+    at.session_state["_x_cf_ranges"] = (("another", "dataset"), {first: (0.0, 0.1)})
+    _open_tab(at, "shap")
+    _open_tab(at, "cf")
+    table = at.dataframe(key="x_cf_ranges").value
+    assert (float(table.iloc[0, 1]), float(table.iloc[0, 2])) == (low, high)
