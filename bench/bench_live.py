@@ -61,7 +61,7 @@ def main() -> None:
         snap = ctrl.wait(timeout=300)
         live.append(time.perf_counter() - start)
         assert snap.state.epoch == TRAIN.epochs, snap
-    pool.shutdown()
+    pool.shutdown(wait=True)
 
     h, lv, f = (statistics.median(v) for v in (headless, live, first))
     print(f"{'what':<44}{'seconds':>10}{'ratio':>8}")

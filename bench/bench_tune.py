@@ -165,7 +165,7 @@ def main() -> None:
                          f"best value {a[:, 1].mean():+.2f}% ({a[:, 1].min():+.2f} to {a[:, 1].max():+.2f})")
             print(line)
     if pool is not None:
-        pool.shutdown()
+        pool.shutdown(wait=True)
 
 
 if __name__ == "__main__":

@@ -313,8 +313,10 @@ class WorkerPool:
             ticket.future.set_result(inner.result())
         self._pump()
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop the workers; ``wait`` until they have exited (a script about to end: otherwise
+        Python's exit hook wakes the executor's closed pipe and prints an ignored OSError)."""
+        self._executor.shutdown(wait=wait, cancel_futures=True)
 
 
 IDLE, PLAYING, PAUSED, FINISHED = "idle", "playing", "paused", "finished"
