@@ -13,6 +13,7 @@ leaves the current dataset untouched.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -43,7 +44,7 @@ from mlcore.plots.data import (
     scatter_2d_figure,
     target_histogram_figure,
 )
-from ui.common import lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
+from ui.common import class_names, lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
 
@@ -300,7 +301,8 @@ def _column_table(data) -> pd.DataFrame:
 def _preview(data) -> pd.DataFrame:
     preview = data.raw_train.head(20).copy()
     y = data.y_train[:20]
-    preview[data.target_name] = [data.class_names[int(v)] for v in y] if data.class_names else y
+    names = class_names(data)
+    preview[data.target_name] = [names[int(v)] for v in y] if names else y
     return preview
 
 
@@ -336,7 +338,8 @@ def _columns_tab(data) -> None:
 
 def _target_tab(data) -> None:
     if data.task.is_classification:
-        st.plotly_chart(class_balance_figure(class_balance(data), lang()), key="data_fig_balance")
+        balance = replace(class_balance(data), class_names=class_names(data))
+        st.plotly_chart(class_balance_figure(balance, lang()), key="data_fig_balance")
         if not any(key == "data.note.not_stratified" for key, _ in data.notes):
             st.caption(tr("data.balance.caption"))
     else:
@@ -346,6 +349,8 @@ def _target_tab(data) -> None:
 
 def _view_tab(data) -> None:
     view = view_2d(data)
+    if view.class_names:
+        view = replace(view, class_names=class_names(data))
     if view.method == "pca":
         pc1, pc2 = view.explained or (0.0, 0.0)
         st.caption(tr("data.view.pca", pc1=round(100 * pc1), pc2=round(100 * pc2)))

@@ -138,6 +138,14 @@ def data_token():
     return None if data is None else (data.name, repr(sorted(data.source.items())))
 
 
+def class_names(data) -> list[str] | None:
+    """``data``'s class names in the session's language (a built-in dataset's, where the
+    catalogue has them)."""
+    from mlcore.data.builtins import display_class_names
+
+    return display_class_names(data, lang())
+
+
 def keep(key: str, *, lo=None, hi=None, per_data: bool = False) -> dict:
     """``key=`` and ``persist_state="session"`` for a widget whose value should come back after
     a visit to another page (``st.slider(..., **keep("e_cv_k"))``): Streamlit forgets the value of

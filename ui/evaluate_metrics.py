@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import tr
+from ui.common import class_names, tr
 
 CHART = {"config": {"displayModeBar": False}}
 
@@ -22,7 +22,8 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
     from mlcore.plots import evaluate as eplots
     from mlcore.plots import train as plots
 
-    report = ev.evaluate(data.task, y_true, pred, data.class_names)
+    names = class_names(data)
+    report = ev.evaluate(data.task, y_true, pred, names)
     if isinstance(report, ev.ClassificationReport):
         st.metric(tr("metric.accuracy"), f"{report.accuracy:.1%}")
         c1, c2 = st.columns(2)
@@ -34,8 +35,8 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
                                                (tr("metric.true"), tr("metric.predicted"))),
                         key=f"{key}_confusion", **CHART)
         if curves:
-            rocs = cv_curves.roc_curves(y_true, pred, data.class_names)
-            prs = cv_curves.pr_curves(y_true, pred, data.class_names)
+            rocs = cv_curves.roc_curves(y_true, pred, names)
+            prs = cv_curves.pr_curves(y_true, pred, names)
             if rocs:
                 c3, c4 = st.columns(2)
                 c3.markdown(f"**{tr('evalm.roc')}**")

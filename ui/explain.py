@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import data_token, fmt, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import class_names, data_token, fmt, guarded, keep, lang, number_formatter, show_error, tr
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
 N_BACKGROUND = 100  # background rows (training split)
@@ -42,7 +42,7 @@ class ExplainContext:
         return self.data.task is Task.REGRESSION
 
     def class_label(self, c: int) -> str:
-        names = self.data.class_names
+        names = class_names(self.data)
         return str(names[c]) if names and c < len(names) else str(c)
 
     @property

@@ -9,7 +9,7 @@ import streamlit as st
 
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
-from ui.common import keep, lang, show_error, tr
+from ui.common import class_names, keep, lang, show_error, tr
 from ui.training import model_cfg, optimizer_title, per_dataset, train_cfg
 
 
@@ -48,7 +48,7 @@ def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
         if data.is_2d and data.task is not Task.REGRESSION:
             points = _split_points(data, names, show_test)
             figs["boundary"] = plots.decision_boundary(grid.axes, result.grid_out, points,
-                                                       data.class_names or [], names)
+                                                       class_names(data) or [], names)
             if result.hidden_out:
                 figs["neurons"] = plots.neuron_maps(grid.hidden_axes, result.hidden_out, tr("train.layer_n"))
         elif data.is_1d and data.task is Task.REGRESSION:

@@ -261,3 +261,16 @@ def load_builtin_table(cfg: BuiltinConfig) -> BuiltinTable:
 def load_builtin(cfg: BuiltinConfig) -> pd.DataFrame:
     """The raw table (features plus target column) of a built-in dataset."""
     return load_builtin_table(cfg).df
+
+
+def display_class_names(data, lang: str) -> list[str] | None:
+    """The class names to show in ``lang``: a built-in dataset's from the catalogue
+    (``data.class.<name>``: breast cancer's malignant / benign), where it has them; other names
+    (species, digits, an uploaded file's own labels) as they are."""
+    from mlcore.i18n import t
+
+    names = data.class_names
+    if not names or data.source.get("kind") != "builtin":
+        return names
+    return [t(f"data.class.{name}", lang) if t(f"data.class.{name}", lang) != f"data.class.{name}" else name
+            for name in names]

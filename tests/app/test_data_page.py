@@ -149,3 +149,24 @@ def test_uploaded_table_survives_a_page_switch():
     assert t("data.upload.kept", "en", filename="dates.csv", rows=30, cols=3) in captions
     assert at.checkbox(key="data_date_parts").value is True  # re-derived from the dataset's source
     assert at.selectbox(key="data_target").value == "demanda"
+
+
+def test_breast_cancer_classes_are_named_in_spanish():
+    import json
+
+    at = make_app("es", PAGE)
+    at.selectbox(key="data_builtin").set_value("breast_cancer").run()
+    at.button(key="data_load").click().run()
+    assert not at.exception and not errors(at)
+    at.session_state["data_tab4c_es"] = t("data.balance", "es")
+    at.run()
+    spec = json.loads(next(c for c in at.get("plotly_chart") if "data_fig_balance" in c.proto.id).proto.spec)
+    assert spec["data"][0]["x"] == ["maligno", "benigno"], spec["data"][0]["x"]
+    at.session_state["data_tab4c_es"] = t("data.preview", "es")
+    at.run()
+    assert set(at.dataframe[0].value["diagnosis"]) <= {"maligno", "benigno"}
+    at.session_state["data_tab4c_es"] = t("data.view", "es")
+    at.run()
+    spec = json.loads(next(c for c in at.get("plotly_chart") if "data_fig_view" in c.proto.id).proto.spec)
+    names = " ".join(str(tr.get("name", "")) for tr in spec["data"])
+    assert "maligno" in names and "malignant" not in names, names

@@ -78,6 +78,8 @@ def test_explain_page_on_a_trained_model(name, lang):
     else:
         assert t("explain.method.deeplift", lang) in text
     assert t("err.unexpected", lang) not in [e.value for e in at.error]
+    if name == "breast_cancer":  # the built-in classes in the page's language
+        assert list(at.selectbox(key="x_shap_class").options) == ["maligno", "benigno"]
     # the rule surrogate shows its fidelity, measured on validation rows
     _open_tab(at, "surrogate")
     labels = [m.label for m in at.metric]

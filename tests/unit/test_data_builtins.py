@@ -216,3 +216,20 @@ def test_rebuild_from_source_gives_the_same_dataset():
     again = rebuild(dict(src))
     np.testing.assert_array_equal(again.X_train, data.X_train)
     np.testing.assert_array_equal(again.y_test, data.y_test)
+
+
+def test_built_in_class_names_are_shown_in_the_session_language():
+    from dataclasses import replace
+
+    from mlcore.data.builtins import display_class_names
+
+    cancer = prepare_builtin(BuiltinConfig(name="breast_cancer"), SplitConfig())
+    assert cancer.class_names == ["malignant", "benign"]  # the data keep sklearn's names
+    assert display_class_names(cancer, "es") == ["maligno", "benigno"]
+    assert display_class_names(cancer, "en") == ["malignant", "benign"]
+    iris = prepare_builtin(BuiltinConfig(name="iris"), SplitConfig())
+    assert display_class_names(iris, "es") == iris.class_names  # species names: no translation
+    uploaded = replace(cancer, source={"kind": "csv", "filename": "x.csv", "digest": "0"})
+    assert display_class_names(uploaded, "es") == ["malignant", "benign"]  # a file's own labels stay
+    moons = prepare_builtin(BuiltinConfig(name="moons", n_samples=50), SplitConfig())
+    assert display_class_names(moons, "es") == moons.class_names
