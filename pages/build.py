@@ -7,6 +7,7 @@ import streamlit as st
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, require_data, show_error, tr
+from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.training import model_cfg, train_cfg, worker_pool
 
@@ -135,7 +136,7 @@ names = ([tr("build.input")] + [tr("build.hidden_n", i=i + 1) for i in range(len
 with right:
     st.subheader(tr("build.diagram"))
     st.caption(tr("build.diagram_trained" if trained else "build.diagram_initial"))
-    st.plotly_chart(network_diagram(weights, names), key="b_diagram", config={"displayModeBar": False})
+    show_chart(st, network_diagram(weights, names), key="b_diagram", config={"displayModeBar": False})
     table = mlmodel.param_table(net)
     rows = [{tr("build.col.layer"): names[k + 1], tr("build.col.shape"): row.formula,
              tr("build.col.activation"): tr(f"model.act.{row.activation}") if row.activation else "—"}

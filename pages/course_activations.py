@@ -19,6 +19,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
 from ui.common import lang, show_error, tr
+from ui.projector import show_chart
 
 
 LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
@@ -56,7 +57,7 @@ f_tex, df_tex = FORMULAS[name]
 fc1, fc2 = st.columns(2)
 fc1.latex(f_tex)
 fc2.latex(df_tex)
-st.plotly_chart(
+show_chart(st, 
     activation_figure(
         curve,
         f_title=tr("course.act.f_title", name=act_label(name)),
@@ -71,7 +72,7 @@ st.markdown(tr(f"course.act.note.{name}"))
 
 if st.toggle(tr("course.act.compare"), key="course_act_compare"):
     curves = [activation_curve(a) for a in ACTIVATIONS]
-    st.plotly_chart(
+    show_chart(st, 
         derivatives_figure(curves, {a: act_label(a) for a in ACTIVATIONS}, title=tr("course.act.compare_title")),
         key="course_act_all",
     )
@@ -92,7 +93,7 @@ try:
 except MLCoreError as err:
     show_error(err)
 else:
-    st.plotly_chart(
+    show_chart(st, 
         dead_relu_figure(
             scan,
             scan_title=tr("course.act.dead_scan"),

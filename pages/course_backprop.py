@@ -17,6 +17,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
 from ui.common import lang, show_error, tr
+from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
 _SEED = "course_bp_seed"  # seed of the last "new random weights" (page-local)
@@ -110,7 +111,7 @@ with right:
     b1.button(tr("course.bp.prev"), key="course_bp_prev", on_click=_move, args=(-1,), icon=":material/arrow_back:")
     b2.button(tr("course.bp.next"), key="course_bp_next", on_click=_move, args=(1,), icon=":material/arrow_forward:")
     step = int(st.session_state.get(_STEP, 0))
-    st.plotly_chart(
+    show_chart(st, 
         backprop_figure(trace, step, [tr("course.bp.layer_in"), tr("course.bp.layer_hidden"), tr("course.bp.layer_out")]),
         key="course_bp_diagram",
     )

@@ -9,6 +9,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, layer_figure, timing_figure
 from ui.common import lang, show_error, tr
+from ui.projector import show_chart
 
 _TIMING_KEY = "_course_fwd_timing_args"  # args of the last measurement asked for on this page
 
@@ -81,7 +82,7 @@ for step in trace.steps:
         f"Z = W·X ({step.n_units}×{k})",
         f"Y = a(Z) ({step.n_units}×{k})",
     ]
-    st.plotly_chart(layer_figure(step, titles, trace.instance_labels), key=f"course_fwd_layer_{L}")
+    show_chart(st, layer_figure(step, titles, trace.instance_labels), key=f"course_fwd_layer_{L}")
     # one cell worked out by hand: neuron 0, first instance
     terms = " + ".join(
         f"{latex_number(step.W_aug[0, j])} \\cdot {latex_number(step.X_aug[j, 0])}" for j in range(min(step.n_inputs, 4))
@@ -116,7 +117,7 @@ if st.session_state.get(_TIMING_KEY) == args:
     except MLCoreError as err:
         show_error(err)
     else:
-        t2.plotly_chart(
+        show_chart(t2, 
             timing_figure(timing, x_label=tr("course.fwd.batch_size"), y_label=tr("course.fwd.per_instance")),
             key="course_fwd_timing",
         )

@@ -11,6 +11,7 @@ from mlcore.plots import fast
 from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure
 from mlcore.i18n import t
 from ui.common import lang, number_formatter, show_error, tr
+from ui.projector import show_chart
 
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.09, 0.1, 0.11, 0.2, 0.3, 0.5,
               0.8, 1.0, 1.1, 1.5, 2.0)
@@ -142,14 +143,14 @@ def gradient_descent_tab() -> None:
     except MLCoreError as err:
         show_error(err)
     else:
-        st.plotly_chart(descent_fig, key="course_gd_figure")
+        show_chart(st, descent_fig, key="course_gd_figure")
         if path.diverged:
             st.error(tr("course.gradient.diverged", step=path.diverged_at, lr=num(lr)), icon="💥")
         else:
             x, y = path.final_point
             st.success(tr("course.gradient.result", steps=steps, x=num(x), y=num(y), loss=num(path.final_loss),
                           dist=num(path.distance_to_minimum(surface))))
-        st.plotly_chart(gap_fig, key="course_gd_gap")
+        show_chart(st, gap_fig, key="course_gd_gap")
     st.info(tr("course.gradient.try_gd"), icon="🧪")
 
 
@@ -175,7 +176,7 @@ def race_tab() -> None:
             show_error(err)
         else:
             labels = {m: optim_label(m) for m in methods}
-            st.plotly_chart(race_fig, key="course_race_figure")
+            show_chart(st, race_fig, key="course_race_figure")
             st.caption(tr("course.gradient.race_note"))
             rows = []
             for path in result.ranking():
@@ -194,7 +195,7 @@ def race_tab() -> None:
                     tr("course.gradient.col.status"): status,
                 })
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="course_race_table")
-            st.plotly_chart(race_gap_fig, key="course_race_gap")
+            show_chart(st, race_gap_fig, key="course_race_gap")
     with st.expander(tr("course.gradient.optim_table")):
         st.dataframe(
             pd.DataFrame([{
@@ -242,7 +243,7 @@ def noise_tab() -> None:
             for c in noise.curves
         ]
         show_batch = st.toggle(tr("course.gradient.noise_show_batch"), value=False, key="course_noise_show_batch")
-        st.plotly_chart(
+        show_chart(st, 
             minibatch_figure(noise, curve_labels, x_label=tr("course.gradient.noise_x"),
                              y_label=tr("course.gradient.noise_y"), batch_label=tr("course.gradient.noise_batch_loss"),
                              show_batch_loss=show_batch),

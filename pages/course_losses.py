@@ -15,6 +15,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_losses import loss_figure, outlier_figure
 from ui.common import lang, number_formatter, show_error, tr
+from ui.projector import show_chart
 
 LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
 num = number_formatter()
@@ -63,7 +64,7 @@ f1.latex(FORMULAS[name])
 f2.latex(GRADIENT_FORMULAS[name])
 st.markdown(tr("course.loss.torch", name=TORCH_NAMES[name]))
 x_label = tr("course.loss.x_ce" if name == "ce" else "course.loss.x_logit" if name == "bce" else "course.loss.x_pred")
-st.plotly_chart(
+show_chart(st, 
     loss_figure(curve, tr("course.loss.loss_axis"), tr("course.loss.grad_axis"), x_label,
                 tr("course.loss.target_mark", y=num(target, 2))),
     key="course_loss_curve", config={"displayModeBar": False},
@@ -114,7 +115,7 @@ for n in ex.per_point:
         tr("course.loss.col.best_shift"): num(ex.best_shift[n], 3),
     })
 st.dataframe(table, hide_index=True, width="stretch", key="course_loss_outlier_table")
-st.plotly_chart(
+show_chart(st, 
     outlier_figure(ex, names, tr("course.loss.outlier_x"), tr("course.loss.outlier_y"),
                    tr("course.loss.outlier_label")),
     key="course_loss_outlier_fig", config={"displayModeBar": False},

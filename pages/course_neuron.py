@@ -8,6 +8,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, network_figure, network_layout, neuron_surface_figure
 from ui.common import lang, show_error, tr
+from ui.projector import show_chart
 
 
 LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
@@ -41,7 +42,7 @@ except MLCoreError as err:
     st.stop()
 
 with plot:
-    st.plotly_chart(
+    show_chart(st, 
         neuron_surface_figure(surface, point=(x1, x2), y_label="y", line_label=tr("course.neuron.line")),
         key="course_neuron_surface",
     )
@@ -66,7 +67,7 @@ n_out = c4.slider(tr("course.neuron.n_outputs"), 1, 4, 1, key="course_neuron_n_o
 sizes = (n_in,) + (m,) * q + (n_out,)
 titles = [tr("course.neuron.input_layer")] + [tr("course.neuron.hidden_layer", i=i) for i in range(1, q + 1)]
 titles.append(tr("course.neuron.output_layer"))
-st.plotly_chart(network_figure(network_layout(sizes), titles, height=460), key="course_neuron_network")
+show_chart(st, network_figure(network_layout(sizes), titles, height=460), key="course_neuron_network")
 n_params = count_parameters(n_in, sizes[1:])
 st.markdown(
     tr(

@@ -14,6 +14,7 @@ from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import feature_scales_figure, scaling_curves_figure, slice_figure
 from mlcore.i18n import t
 from ui.common import lang, number_formatter, show_error, tr
+from ui.projector import show_chart
 
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam")
 LR_OPTIONS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
@@ -65,7 +66,7 @@ except MLCoreError as err:
     show_error(err)
     st.stop()
 st.markdown(tr("course.preprocess.scales_text", ratio=num(scales.ratio, 4)))
-st.plotly_chart(
+show_chart(st, 
     feature_scales_figure(scales, raw_title=tr("course.preprocess.raw"), scaled_title=tr("course.preprocess.scaled")),
     key="course_pp_scales",
 )
@@ -90,7 +91,7 @@ else:
         m1, m2 = st.columns(2)
         m1.metric(tr("course.preprocess.kappa_raw"), num(raw_slice.condition, 4))
         m2.metric(tr("course.preprocess.kappa_scaled"), num(scaled_slice.condition, 4))
-        st.plotly_chart(
+        show_chart(st, 
             slice_figure(raw_slice, scaled_slice,
                          raw_title=tr("course.preprocess.slice_raw", kappa=num(raw_slice.condition, 4)),
                          scaled_title=tr("course.preprocess.slice_scaled", kappa=num(scaled_slice.condition, 4)),
@@ -119,7 +120,7 @@ if run is None:
 else:
     st.caption(tr("course.preprocess.settings", dataset=dataset_label(run.dataset), optimizer=optim_label(run.optimizer),
                   lr=num(run.lr), epochs=run.epochs))
-    st.plotly_chart(
+    show_chart(st, 
         scaling_curves_figure(run, raw_title=tr("course.preprocess.raw"), scaled_title=tr("course.preprocess.scaled"),
                               x_label=tr("course.preprocess.loss_x"), y_label=tr("course.preprocess.loss_y")),
         key="course_pp_curves",

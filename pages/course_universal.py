@@ -19,6 +19,7 @@ from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import universal_figure, width_sweep_figure
 from mlcore.i18n import t
 from ui.common import lang, number_formatter, show_error, tr
+from ui.projector import show_chart
 
 DATASET = "__data__"  # the target choice "current dataset"
 WIDTH_OPTIONS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128)
@@ -112,7 +113,7 @@ else:
     fit, fit_target = result["fit"], result["target"]
     st.caption(tr("course.universal.settings", target=result["label"], n=fit.n_hidden,
                   activation=act_label(fit.activation), steps=fit.steps))
-    st.plotly_chart(
+    show_chart(st, 
         universal_figure(
             fit, fit_target, data_label=tr("course.universal.data"), truth_label=tr("course.universal.truth"),
             output_label=tr("course.universal.output"), pieces_label=tr("course.universal.pieces"),
@@ -152,7 +153,7 @@ if stored is not None:
     sweep = stored["sweep"]
     st.caption(tr("course.universal.sweep_settings", target=stored["label"], activation=act_label(sweep.activation),
                   steps=sweep.steps))
-    st.plotly_chart(
+    show_chart(st, 
         width_sweep_figure(sweep, train_label=tr("course.universal.sweep_train"),
                            truth_label=tr("course.universal.sweep_truth"), x_label=tr("course.universal.sweep_x"),
                            y_label=tr("course.universal.sweep_y")),

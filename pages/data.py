@@ -45,6 +45,7 @@ from mlcore.plots.data import (
     target_histogram_figure,
 )
 from ui.common import class_names, lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
+from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
 
@@ -339,11 +340,11 @@ def _columns_tab(data) -> None:
 def _target_tab(data) -> None:
     if data.task.is_classification:
         balance = replace(class_balance(data), class_names=class_names(data))
-        st.plotly_chart(class_balance_figure(balance, lang()), key="data_fig_balance")
+        show_chart(st, class_balance_figure(balance, lang()), key="data_fig_balance")
         if not any(key == "data.note.not_stratified" for key, _ in data.notes):
             st.caption(tr("data.balance.caption"))
     else:
-        st.plotly_chart(target_histogram_figure(target_histogram(data), data.target_name, lang()),
+        show_chart(st, target_histogram_figure(target_histogram(data), data.target_name, lang()),
                         key="data_fig_hist")
 
 
@@ -356,7 +357,7 @@ def _view_tab(data) -> None:
         st.caption(tr("data.view.pca", pc1=round(100 * pc1), pc2=round(100 * pc2)))
     else:
         st.caption(tr(f"data.view.{view.method}"))
-    st.plotly_chart(scatter_2d_figure(view, lang()), key="data_fig_view")
+    show_chart(st, scatter_2d_figure(view, lang()), key="data_fig_view")
     st.caption(tr("data.view.symbols"))
 
 
@@ -367,7 +368,7 @@ def _preview_tab(data) -> None:
 def _digits_tab(data) -> None:
     images, image_labels = image_samples(data, 40)
     grid = image_grid(images, image_labels, 10)
-    st.plotly_chart(image_grid_figure(grid, lang()), key="data_fig_digits")
+    show_chart(st, image_grid_figure(grid, lang()), key="data_fig_digits")
 
 
 # --- page -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
 from ui.common import fmt, guarded, lang, lazy_tabs, number_formatter, require_data, show_error, tab_open, tr
 from ui.presets import presets_panel
+from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.train_panels import live_figures
 from ui.training import controller, input_grid, model_cfg, sync_runs, train_cfg, tuned_note
@@ -166,19 +167,19 @@ with tab_train:
                 else:
                     st.error(tr("train.worker_error"), icon="⚠️")
             figs = live_figures(data, snap, grid, show_test, metric_label)
-            chart = {"config": {"displayModeBar": False}}
+            options = {"config": {"displayModeBar": False}}
             if "curves" in figs:
-                st.plotly_chart(figs["curves"], key="t_curves", **chart)
+                show_chart(st, figs["curves"], key="t_curves", **options)
             else:
                 st.caption(tr("train.press_play"))
             if "boundary" in figs:
                 c1 = c2 = st.container()  # the boundary is the centrepiece: full width, neuron maps below
-                c1.plotly_chart(figs["boundary"], key="t_boundary", **chart)
+                show_chart(c1, figs["boundary"], key="t_boundary", **options)
                 if "neurons" in figs:
                     c2.markdown(f"**{tr('train.neuron_maps')}**")
-                    c2.plotly_chart(figs["neurons"], key="t_neurons", **chart)
+                    show_chart(c2, figs["neurons"], key="t_neurons", **options)
             if "fit" in figs:
-                st.plotly_chart(figs["fit"], key="t_fit", **chart)
+                show_chart(st, figs["fit"], key="t_fit", **options)
             if polling and snap.mode != PLAYING and not ctrl.busy:
                 st.rerun()  # nothing left to poll: redraw metrics and runs, and stop polling
 

@@ -23,6 +23,7 @@ from mlcore.tune.space import configs_from_params  # noqa: E402
 from mlcore.tune.storage import fail_stale_trials, new_name  # noqa: E402
 from ui.jobs import (is_running, job_controller, make_and_start, poll_interval, settle_polling,  # noqa: E402
                      show_job_status, show_start_error, start_job)
+from ui.projector import show_chart  # noqa: E402
 
 for _key in (JOB_KEY, COMPARE_KEY):  # a job that stopped holding a trial (closed tab, failure)
     settle_abandoned(_key)
@@ -274,7 +275,7 @@ def studies_tab() -> None:
             if fig is None:
                 st.info(tr("tune.plot.not_yet"), icon="ℹ️")
             else:
-                st.plotly_chart(fig, key="tu_fig", **CHART)
+                show_chart(st, fig, key="tu_fig", **CHART)
                 st.caption(tr(f"tune.plot.{kind}.help"))
 
         rt_running = is_running(job_controller(RETRAIN_KEY))
@@ -362,7 +363,7 @@ def compare_tab(space) -> None:
                                                          "target": _target(ss["tu_metric"], data.task), "words": plot_words()}) if done else None
             ss["_tune_cmp_key"] = key
         if ss["_tune_cmp_fig"] is not None:
-            st.plotly_chart(ss["_tune_cmp_fig"], key="tu_cmp_fig", **CHART)
+            show_chart(st, ss["_tune_cmp_fig"], key="tu_cmp_fig", **CHART)
         cols = st.columns(len(snap.job.jobs))
         for col, job in zip(cols, snap.job.jobs):
             complete = [t.value for t in job.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]

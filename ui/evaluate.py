@@ -18,6 +18,7 @@ import streamlit as st
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
 from ui.common import guarded, keep, lang, number_formatter, show_error, tr
+from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
 JOB_KEYS = {kind: f"eval_job_{kind}" for kind in ("cv", "capacity", "learning", "biasvar", "regularisation")}
@@ -162,7 +163,7 @@ def process_section(data) -> None:
         "train": tr("eval.split.train"), "val": tr("eval.split.val"), "test": tr("eval.split.test"),
         "step_train": tr("eval.process.step_train"), "step_tune": tr("eval.process.step_tune"),
         "step_test": tr("eval.process.step_test")}))
-    st.plotly_chart(fig, key="e_process", **CHART)
+    show_chart(st, fig, key="e_process", **CHART)
     st.caption(tr("eval.process.rows", train=rec.rows[0], val=rec.rows[1], test=rec.rows[2]))
 
 
@@ -224,7 +225,7 @@ def diagnosis_section(data, ctrl) -> None:
     fig = _cached("diag", (choice, len(history), id(history[-1]), lang()), lambda: eplots.diagnosed_curves(rec, {
         "train": tr("split.train"), "val": tr("split.val"), "best": tr("eval.diag.best"),
         "epoch": tr("train.epoch"), "loss": tr("eval.loss")}))
-    st.plotly_chart(fig, key="e_diag_fig", **CHART)
+    show_chart(st, fig, key="e_diag_fig", **CHART)
     box = {"good": st.success, "overfit": st.error, "underfit": st.warning, "short": st.info}[d.verdict]
     text = f"**{tr(f'diag.{d.verdict}.title')}** {tr(d.explanation_key)}"
     if d.best_epoch is not None:
@@ -290,12 +291,12 @@ def cv_section(data) -> None:
         f1, f2 = st.columns(2)
         strip = _cached("cv_strip", token, lambda: eplots.folds_strip(eplots.folds_record(result.fold_metric), {
             "metric": metric, "fold": tr("eval.cv.fold"), "mean": tr("eval.mean")}))
-        f1.plotly_chart(strip, key="e_cv_strip", **CHART)
+        show_chart(f1, strip, key="e_cv_strip", **CHART)
         curve = _cached("cv_curve", token, lambda: eplots.mean_curve(
             result.epoch_train_loss, result.epoch_val_loss, result.epoch_val_std,
             {"train": tr("eval.cv.train_mean"), "val": tr("eval.cv.val_mean"), "epoch": tr("train.epoch"),
              "loss": tr("eval.loss")}))
-        f2.plotly_chart(curve, key="e_cv_curve", **CHART)
+        show_chart(f2, curve, key="e_cv_curve", **CHART)
         from mlcore.evaluate.diagnosis import diagnose
 
         d = diagnose(result.epoch_train_loss, result.epoch_val_loss)
@@ -326,7 +327,7 @@ def _sweep_render(data, kind: str, x_label: str, log_x: bool, key: str):
         fig = _cached(f"{key}_fig", (token, name), lambda: eplots.sweep_figure(rec, {
             "train": tr("split.train"), "val": tr("split.val"), "x": x_label, "best": tr("eval.sweep.best"),
             "y": metric_label(data) if use_metric else tr("eval.loss")}, log_x=log_x, show_best=kind == "capacity"))
-        st.plotly_chart(fig, key=f"{key}_chart", **CHART)
+        show_chart(st, fig, key=f"{key}_chart", **CHART)
         st.caption(tr("eval.sweep.band", seeds=len(job.results[0].scores)))
         if kind == "learning":
             rows = job.meta.get("rows", ())
@@ -426,7 +427,7 @@ def biasvar_section(data) -> None:
             "error": tr("eval.bv.error"), "bias2": tr("eval.bv.bias2"), "variance": tr("eval.bv.variance"),
             "noise": tr("eval.bv.noise"), "bias": tr("eval.bv.bias"), "net_variance": tr("eval.bv.net_variance"),
             "x": tr("eval.capacity.width"), "y": tr("eval.bv.y_reg" if regression else "eval.bv.y_clf")}))
-        st.plotly_chart(fig, key="e_bv_chart", **CHART)
+        show_chart(st, fig, key="e_bv_chart", **CHART)
         table = []
         for x, d in zip(xs, decs):
             row = {tr("eval.capacity.width"): x}
@@ -448,7 +449,7 @@ def biasvar_section(data) -> None:
                  "truth": tr("eval.bv.truth"), "data": tr("split.train"), "x": data.raw_feature_names[0],
                  "y": data.target_name, "title": tr("eval.bv.fit_title", width=width)},
                 points=(data.X_train[:, 0], data.y_train)))
-            st.plotly_chart(fit, key="e_bv_fit", **CHART)
+            show_chart(st, fit, key="e_bv_fit", **CHART)
 
     job_section("biasvar", data, make, f"{tr('eval.bv.widths')}: {', '.join(map(str, sorted(widths)))} · M = {m} · "
                 f"{tr('eval.epochs')} {epochs}", render)
@@ -481,7 +482,7 @@ def regularisation_section(data) -> None:
         labels.update({"train": tr("split.train"), "val": tr("split.val"), "epoch": tr("train.epoch"),
                        "loss": tr("eval.loss"), "gap": tr("eval.reg.gap")})
         fig = _cached("reg_fig", token, lambda: eplots.regularisation_figure(rec, labels))
-        st.plotly_chart(fig, key="e_reg_chart", **CHART)
+        show_chart(st, fig, key="e_reg_chart", **CHART)
         metric = metric_label(data)
         st.dataframe([{tr("eval.reg.variant"): labels[r.key], tr("runs.col.epochs"): len(r.scores[0].history),
                        tr("eval.train_loss"): round(r.scores[0].train_loss, 4),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common import class_names, tr
+from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
 
@@ -31,7 +32,7 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
                        tr("metric.recall"): round(m.recall, 3), tr("metric.f1"): round(m.f1, 3),
                        tr("metric.support"): m.support} for m in report.per_class],
                      hide_index=True, width="stretch")
-        c2.plotly_chart(plots.confusion_matrix(report.confusion, list(report.labels),
+        show_chart(c2, plots.confusion_matrix(report.confusion, list(report.labels),
                                                (tr("metric.true"), tr("metric.predicted"))),
                         key=f"{key}_confusion", **CHART)
         if curves:
@@ -40,10 +41,10 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
             if rocs:
                 c3, c4 = st.columns(2)
                 c3.markdown(f"**{tr('evalm.roc')}**")
-                c3.plotly_chart(eplots.roc_figure(rocs, {"chance": tr("evalm.chance"), "fpr": tr("evalm.fpr"),
+                show_chart(c3, eplots.roc_figure(rocs, {"chance": tr("evalm.chance"), "fpr": tr("evalm.fpr"),
                                                          "tpr": tr("evalm.tpr")}), key=f"{key}_roc", **CHART)
                 c4.markdown(f"**{tr('evalm.pr')}**")
-                c4.plotly_chart(eplots.pr_figure(prs, {"recall": tr("metric.recall"),
+                show_chart(c4, eplots.pr_figure(prs, {"recall": tr("metric.recall"),
                                                        "precision": tr("metric.precision")}),
                                 key=f"{key}_pr", **CHART)
                 st.caption(tr("evalm.curves_note" if len(rocs) == 1 else "evalm.curves_note_ovr"))
@@ -53,11 +54,11 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
         c2.metric(tr("metric.mae"), f"{report.mae:.4g}")
         c3.metric(tr("metric.rmse"), f"{report.rmse:.4g}")
         c4, c5 = st.columns(2)
-        c4.plotly_chart(plots.predicted_vs_actual(report.y_true, report.y_pred,
+        show_chart(c4, plots.predicted_vs_actual(report.y_true, report.y_pred,
                                                   (tr("metric.actual"), tr("metric.predicted"))),
                         key=f"{key}_pred_actual", **CHART)
         if curves:
             res = cv_curves.residuals(y_true, pred)
-            c5.plotly_chart(eplots.residual_figure(res, {"predicted": tr("metric.predicted"),
+            show_chart(c5, eplots.residual_figure(res, {"predicted": tr("metric.predicted"),
                                                          "residual": tr("evalm.residual")}),
                             key=f"{key}_residuals", **CHART)

@@ -17,6 +17,7 @@ import streamlit as st
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
 from ui.common import class_names, data_token, fmt, guarded, keep, lang, number_formatter, show_error, tr
+from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
 N_BACKGROUND = 100  # background rows (training split)
@@ -104,7 +105,7 @@ def _fmt_value(value) -> str:
 
 
 def chart(where, key: str, owner, extra, build) -> None:
-    """``where.plotly_chart(build())``, the figure rebuilt only when the result it draws (``owner``,
+    """``show_chart(where, build())``, the figure rebuilt only when the result it draws (``owner``,
     compared by identity), ``extra`` settings or the language change: building plotly figures is
     most of a page run's cost on the shared server. The cache keeps ``owner`` alive, so its id
     cannot be reused by a newer result."""
@@ -114,7 +115,7 @@ def chart(where, key: str, owner, extra, build) -> None:
     if cached is None or cached[0] != token:
         cached = (token, build(), owner)
         figs[key] = cached
-    where.plotly_chart(cached[1], key=key, **CHART)
+    show_chart(where, cached[1], key=key, **CHART)
 
 
 # ---- job panels ---------------------------------------------------------------------------------

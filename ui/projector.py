@@ -1,5 +1,6 @@
 """Layout CSS for the lecture hall: labels that wrap instead of being cut, formulas that stay in
-their column, and the projector view (a sidebar switch: larger fonts, a wider page).
+their column, and the projector view (a sidebar switch: larger fonts, a wider page, and
+figures with larger fonts: :func:`show_chart`).
 
 Streamlit has no option for these, so a small style sheet is injected on every page run
 (``st.html`` with a ``<style>`` element takes no space on the page). The selectors use
@@ -16,7 +17,8 @@ from ui.common import tr
 BASE_CSS = """
 [data-testid="stButton"] button p, [data-testid="stDownloadButton"] button p,
 [data-testid="stPageLink"] p, [data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label,
-[data-testid="stCheckbox"] label p, button[role="tab"] p, [data-testid="stExpander"] summary p {
+[data-testid="stCheckbox"] label p, button[role="tab"] p, [data-testid="stExpander"] summary p,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere;
 }
@@ -49,6 +51,7 @@ html { font-size: 20px; }
   max-width: 100% !important; padding-left: 1.5rem !important; padding-right: 1.5rem !important;
 }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.05rem; }
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: inherit; }  /* not 21 px */
 h1 { font-size: 2.2rem !important; }
 """
 
@@ -64,3 +67,19 @@ def projector_switch(container) -> None:
                      help=tr("projector.mode.help"))
     css = BASE_CSS + (PROJECTOR_CSS if st.session_state.get("projector") else "")
     st.html(f"<style>{css}</style>")
+
+
+# The projector view's html font size is 20 px against Streamlit's 16: figures' fonts grow alike.
+FIGURE_FONT_SCALE = 1.25
+
+
+def show_chart(where, fig, **kwargs):
+    """``where.plotly_chart(fig, **kwargs)``; in the projector view, with the figure's fonts
+    ``FIGURE_FONT_SCALE`` times larger (``mlcore.plots.style.scaled_fonts``, on a copy: the
+    figure itself may be cached and shown to other sessions). Every page draws its figures
+    through here, so that the projector view reaches them all."""
+    if st.session_state.get("projector"):
+        from mlcore.plots.style import scaled_fonts
+
+        fig = scaled_fonts(fig.to_dict() if hasattr(fig, "to_dict") else fig, FIGURE_FONT_SCALE)
+    return where.plotly_chart(fig, **kwargs)

@@ -10,6 +10,7 @@ import streamlit as st
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
 from ui.common import class_names, keep, lang, show_error, tr
+from ui.projector import show_chart
 from ui.training import model_cfg, optimizer_title, per_dataset, train_cfg
 
 
@@ -121,7 +122,7 @@ def runs_panel(metric_label: str) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     selected = [r for r in runs if r.id in chosen]
     if selected:
-        st.plotly_chart(overlay_runs([(r.label, list(r.history)) for r in selected],
+        show_chart(st, overlay_runs([(r.label, list(r.history)) for r in selected],
                                      {"val_loss": tr("runs.val_loss"), "val_metric": metric_label,
                                       "epoch": tr("train.epoch")}),
                         key="r_overlay", config={"displayModeBar": False})

@@ -30,3 +30,54 @@ def base_layout(fig: go.Figure, height: int, title: str | None = None, *, legend
     if annotation_size:
         fig.update_annotations(font=dict(size=annotation_size))
     return fig
+
+
+def scaled_fonts(spec: dict, factor: float) -> dict:
+    """A copy of a figure's dict (``fig.to_dict()``) with every font ``factor`` times larger: the
+    layout's, the axes' ticks and titles, legends, annotations, colour bars, text on traces and in
+    animation frames. Only the dicts and lists that hold fonts are copied; the data arrays are
+    shared with ``spec``, which is left as it was (a cached figure may be shown to other sessions).
+
+    For the projector view: the page's text grows with its CSS, but a figure's fonts are set in
+    the figure (16 px, ticks 14), so they are scaled here, at render time, per session, and the
+    figure's height with them (the larger text would otherwise eat the plot area: the Train page's
+    decision boundary shrank below 480 px at 1280x720). Fonts the figure leaves to Streamlit's
+    chart theme (legends, colour bar ticks) are set, at ``SMALL`` times ``factor``; a legend below
+    the plot moves down alike, below the larger axis title."""
+
+    def size(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value * factor
+        if isinstance(value, (list, tuple)):
+            return [size(v) for v in value]
+        return value
+
+    def walk(node, font: bool = False):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if font and key == "size":
+                    out[key] = size(value)
+                elif isinstance(value, (dict, list)):
+                    out[key] = walk(value, key.endswith("font"))
+                    if key == "colorbar" and isinstance(value, dict) and "size" not in value.get("tickfont", {}):
+                        out[key]["tickfont"] = {**value.get("tickfont", {}), "size": SMALL * factor}
+                else:
+                    out[key] = value
+            return out
+        if isinstance(node, list) and any(isinstance(v, dict) for v in node):
+            return [walk(v, font) for v in node]
+        return node
+
+    out = walk(spec)
+    layout = out.setdefault("layout", {})
+    if isinstance(layout.get("height"), (int, float)):  # and the room the larger text takes
+        layout["height"] = round(layout["height"] * factor)
+    if "size" not in layout.get("font", {}):
+        layout["font"] = {**layout.get("font", {}), "size": 12 * factor}  # plotly's default, 12 px
+    legend = layout.setdefault("legend", {})
+    if "size" not in legend.get("font", {}):
+        legend["font"] = {**legend.get("font", {}), "size": SMALL * factor}
+    if isinstance(legend.get("y"), (int, float)) and legend["y"] < 0:
+        legend["y"] = legend["y"] * factor
+    return out

@@ -25,7 +25,7 @@ import warnings
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-from mlcore.plots.style import base_layout
+from mlcore.plots.style import SMALL, base_layout
 
 PLOTS = ("history", "importances", "parallel", "contour", "slice", "intermediate", "timeline", "edf")
 # the least each plot needs: (finished trials, parameters that vary)
@@ -146,7 +146,38 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
         _flat_y(fig)
     if kind == "parallel":
         _visible_lines(fig)
-    return _dress(fig, labels, height)
+    if kind == "contour":  # an n x n matrix of contours: rows tall enough for their axis titles
+        n = math.isqrt(sum(1 for key in fig.layout if key.startswith("xaxis")))
+        height = max(height, 200 * n + 80)
+    fig = _dress(fig, labels, height)
+    if kind == "parallel":
+        _readable_axes(fig)  # (after the translation: the parameters' names grow)
+    for key in fig.layout:  # log axes over less than a decade: ticks at 2 and 5, not at every digit
+        if key.startswith(("xaxis", "yaxis")) and fig.layout[key].type == "log":
+            fig.layout[key].dtick = "D2"
+    return fig
+
+
+def _wrap(text: str, width: int = 18) -> str:
+    """A label longer than ``width`` on two lines, broken at the space nearest its middle."""
+    if len(text) <= width or " " not in text:
+        return text
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return text[:cut] + "<br>" + text[cut + 1:]
+
+
+def _readable_axes(fig: go.Figure) -> None:
+    """The parallel coordinate's axis values are annotations at 10 px: at the page's tick size;
+    its axis names (the objective's is long) on two lines, and room for the first one, which
+    plotly dropped when it ran past the plot's left edge."""
+    fig.update_annotations(font_size=SMALL - 1)
+    ticks = fig.layout.xaxis.ticktext
+    if ticks:
+        fig.update_xaxes(ticktext=[_wrap(str(t)) for t in ticks])
+    if fig.layout.xaxis.range:  # room left of the first axis for its centred name
+        lo, hi = fig.layout.xaxis.range
+        fig.update_xaxes(range=[min(lo, -0.5), hi])
 
 
 def compare_history(studies: list, labels: dict, height: int = 460) -> go.Figure:
@@ -215,6 +246,10 @@ def _integer_x(fig: go.Figure) -> None:
 def _dress(fig: go.Figure, labels: dict, height: int) -> go.Figure:
     fig = translate_figure(fig, labels.get("words") or {})
     base_layout(fig, height, labels.get("title"), legend_size=13)
+    # Optuna puts legends on the right, where they took up to half of a column's width (the
+    # history's "<metric> in validation" / "Best value"): below the plot, as the app's own figures
+    if any(getattr(t, "showlegend", None) is not False and getattr(t, "name", None) for t in fig.data):
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
     if labels.get("x") and "xaxis" in fig.layout and not _has_subplots(fig):
         fig.update_layout(xaxis_title=labels["x"])
     if labels.get("y") and "yaxis" in fig.layout and not _has_subplots(fig):

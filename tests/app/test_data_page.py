@@ -170,3 +170,24 @@ def test_breast_cancer_classes_are_named_in_spanish():
     spec = json.loads(next(c for c in at.get("plotly_chart") if "data_fig_view" in c.proto.id).proto.spec)
     names = " ".join(str(tr.get("name", "")) for tr in spec["data"])
     assert "maligno" in names and "malignant" not in names, names
+
+
+def test_the_projector_view_draws_figures_with_larger_fonts():
+    import json
+
+    def balance_spec(at):
+        return json.loads(next(c for c in at.get("plotly_chart") if "data_fig_balance" in c.proto.id).proto.spec)
+
+    at = make_app("en", PAGE)
+    at.button(key="data_load").click().run()
+    at.session_state["data_tab4c_en"] = t("data.balance", "en")
+    at.run()
+    plain = balance_spec(at)
+    at.session_state["projector"] = True
+    at.run()
+    assert not at.exception
+    big = balance_spec(at)
+    assert big["layout"]["font"]["size"] == 1.25 * plain["layout"]["font"]["size"]
+    assert big["layout"]["xaxis"]["tickfont"]["size"] == 1.25 * plain["layout"]["xaxis"]["tickfont"]["size"]
+    assert big["layout"]["height"] == round(1.25 * plain["layout"]["height"])
+    assert big["data"][0]["y"] == plain["data"][0]["y"]

@@ -26,7 +26,7 @@ _OVERFLOW_JS = """() => {
                   '[data-testid="stWidgetLabel"] p', 'button[role="tab"] p', '[data-testid="stPageLink"] p',
                   '[data-testid="stCheckbox"] label p', '[data-testid="stExpander"] summary p',
                   '[data-testid="stSidebarNav"] a span', '[data-testid="stSidebarNavLink"]',
-                  '[data-testid="stSidebarNav"] .stMarkdownEllipsis'];
+                  '[data-testid="stSidebarNav"] .stMarkdownEllipsis', '[data-testid="stMetricLabel"] p'];
   const cut = [];
   const shown = el => el.offsetParent !== null && el.getClientRects().length > 0;
   for (const sel of labels) for (const el of document.querySelectorAll(sel)) {

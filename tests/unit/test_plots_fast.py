@@ -270,3 +270,34 @@ def test_a_frozen_figure_sends_the_same_dict_every_time():
     assert_same(frozen.to_dict(), fig.to_dict())
     first = pio.to_json(frozen.to_dict(), validate=False)  # what st.plotly_chart serialises
     assert pio.to_json(frozen.to_dict(), validate=False) == first  # serialising left the dict as it was
+
+
+def test_scaled_fonts_scales_every_font_and_leaves_the_figure_alone():
+    """The projector view's figures: every font size times the factor, nothing else changed, and
+    the (possibly cached, shared) original dict untouched."""
+    import copy
+
+    from mlcore.plots.style import scaled_fonts
+
+    spec = {"data": [{"type": "scatter", "x": [1, 2], "marker": {"size": 8}, "textfont": {"size": [10, 12]}}],
+            "layout": {"font": {"size": 16, "color": "#333"}, "height": 400,
+                       "xaxis": {"tickfont": {"size": 14}, "title": {"text": "x", "font": {"size": 16}}},
+                       "legend": {"font": {"size": 15}}, "annotations": [{"text": "a", "font": {"size": 18}}],
+                       "coloraxis": {"colorbar": {"tickfont": {"size": 14}}}},
+            "frames": [{"layout": {"annotations": [{"font": {"size": 20}}]}}]}
+    before = copy.deepcopy(spec)
+    out = scaled_fonts(spec, 1.25)
+    assert spec == before
+    assert out["layout"]["font"] == {"size": 20.0, "color": "#333"} and out["layout"]["height"] == 500
+    assert out["layout"]["xaxis"]["tickfont"]["size"] == 17.5 and out["layout"]["xaxis"]["title"]["font"]["size"] == 20
+    assert out["layout"]["legend"]["font"]["size"] == 18.75 and out["layout"]["annotations"][0]["font"]["size"] == 22.5
+    assert out["layout"]["coloraxis"]["colorbar"]["tickfont"]["size"] == 17.5
+    assert out["frames"][0]["layout"]["annotations"][0]["font"]["size"] == 25
+    assert out["data"][0]["textfont"]["size"] == [12.5, 15.0] and out["data"][0]["marker"]["size"] == 8
+    assert out["data"][0]["x"] is spec["data"][0]["x"]  # data arrays are shared, not copied
+    bare = scaled_fonts({"data": [{"type": "heatmap", "colorbar": {"title": {"text": "P"}}}],
+                         "layout": {"legend": {"orientation": "h", "y": -0.2}}}, 1.25)
+    assert bare["layout"]["font"]["size"] == 15  # plotly's 12 px
+    # fonts left to Streamlit's chart theme are set: the legend's and the colour bar's ticks
+    assert bare["layout"]["legend"]["font"]["size"] == 17.5 and bare["data"][0]["colorbar"]["tickfont"]["size"] == 17.5
+    assert bare["layout"]["legend"]["y"] == -0.25  # a legend below the plot moves down with the axis title

@@ -341,6 +341,33 @@ def test_parallel_coordinate_lines_stay_visible_and_darker_is_better(direction):
     assert max(range(6), key=lambda i: darkness(lines[i].line.color)) == best
 
 
+def test_figures_stay_readable_with_three_parameters_and_long_names():
+    """Optuna's layouts meet the page's long labels: the parallel coordinate's first axis name
+    (the objective's) has room and its axis values are at the page's tick size; the contour
+    matrix's rows grow with the parameters; log axes over less than a decade tick at 2 and 5;
+    legends go below the plot instead of taking half the width."""
+    import optuna
+
+    from mlcore.plots.style import SMALL
+    from mlcore.plots.tune import study_figure
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    study.optimize(lambda t: t.suggest_float("lr", 1e-3, 5e-3, log=True) + t.suggest_int("n", 1, 3)
+                   + t.suggest_int("u", 4, 64), n_trials=8)
+    labels = {"title": "T", "target": "Exactitud (accuracy) en validación",
+              "words": {"lr": "Tasa de aprendizaje (log)"}}
+    par = study_figure("parallel", study, labels)
+    assert par.layout.xaxis.ticktext[:2] == ("Exactitud (accuracy)<br>en validación", "Tasa de<br>aprendizaje (log)")
+    assert par.layout.xaxis.range[0] <= -0.5  # room left of the first axis for its centred name
+    assert {a.font.size for a in par.layout.annotations} == {SMALL - 1}
+    contour = study_figure("contour", study, labels, height=440)
+    assert contour.layout.height == 200 * 3 + 80
+    assert contour.layout.xaxis.type == "log" and contour.layout.xaxis.dtick == "D2"
+    assert study_figure("contour", study, labels, height=900).layout.height == 900
+    history = study_figure("history", study, labels)
+    assert history.layout.legend.orientation == "h" and history.layout.legend.y < 0
+
+
 def _label_strings(fig) -> list[str]:
     """Every string of a figure except the hover boxes' trial JSON (``data[].text``)."""
     import json
