@@ -272,5 +272,10 @@ def display_class_names(data, lang: str) -> list[str] | None:
     names = data.class_names
     if not names or data.source.get("kind") != "builtin":
         return names
-    return [t(f"data.class.{name}", lang) if t(f"data.class.{name}", lang) != f"data.class.{name}" else name
-            for name in names]
+
+    def shown(name: str) -> str:
+        key = f"data.class.{name}"
+        text = t(key, lang)
+        return name if text == key else text  # (t gives back the key where there is no entry)
+
+    return [shown(name) for name in names]
