@@ -242,6 +242,22 @@ def open_in_session(page, base_url: str, spec, timeout_ms: float = 90_000) -> No
     wait_for_app(page, timeout_ms=timeout_ms)
 
 
+def load_default_data(page, base_url: str) -> None:
+    """Open the Data page in a new session and load its default dataset (moons)."""
+    page.goto(f"{base_url}/data")
+    wait_for_app(page)
+    page.locator(".st-key-data_load button").click()
+    wait_for_app(page)
+
+
+def set_number(page, key: str, value) -> None:
+    """Type ``value`` into the number input with widget key ``key`` and wait for the rerun."""
+    box = page.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+
+
 def page_heavy_imports(page_path: str | None, lang: str = "es", timeout: float = 180) -> dict:
     """Run app.py (then ``page_path``) with AppTest in a fresh interpreter.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.helpers import ROOT, open_in_session, read_text, read_value, wait_for_app
+from tests.e2e.helpers import ROOT, load_default_data, open_in_session, read_text, read_value, wait_for_app
 from ui.nav import PAGES
 
 SPEC = {p.url_path: p for p in PAGES}
@@ -44,10 +44,7 @@ def _wait_until(predicate, timeout: float = 60.0, interval: float = 0.25) -> boo
 
 def test_play_pause_step_grows_the_curve(server_url, new_page, artifacts):
     page = new_page("en-US")
-    page.goto(f"{server_url}/data")
-    wait_for_app(page)
-    page.locator(".st-key-data_load button").click()
-    wait_for_app(page)
+    load_default_data(page, server_url)
     open_in_session(page, server_url, SPEC["build"])
     open_in_session(page, server_url, SPEC["train"])
     assert page.locator('[data-testid="stException"]').count() == 0

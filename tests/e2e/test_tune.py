@@ -9,7 +9,8 @@ import time
 import pytest
 
 from mlcore.i18n import t
-from tests.e2e.helpers import open_in_session, read_text, read_value, wait_for_app
+from tests.e2e.helpers import (load_default_data, open_in_session, read_text, read_value, set_number,
+                               wait_for_app)
 from ui.nav import PAGES
 
 SPEC = {p.url_path: p for p in PAGES}
@@ -37,21 +38,12 @@ def _grid_text(page, done, timeout_s: float = 60.0) -> str:
 def test_three_trial_study_finishes_and_lists_its_trials(locale, server_url, new_page, artifacts):
     lang = locale[:2]
     page = new_page(locale)
-    page.goto(f"{server_url}/data")
-    wait_for_app(page)
-    page.locator(".st-key-data_load button").click()
-    wait_for_app(page)
+    load_default_data(page, server_url)
     open_in_session(page, server_url, SPEC["train"])
-    epochs = page.locator(".st-key-t_epochs input")
-    epochs.fill("4")  # the Train page's epochs are the trials' epochs (the epochs range is off)
-    epochs.press("Enter")
-    wait_for_app(page)
+    set_number(page, "t_epochs", 4)  # the Train page's epochs are the trials' epochs (the epochs range is off)
     open_in_session(page, server_url, SPEC["tune"])
-    for key, value in (("tu_trials", "3"), ("tu_k", "2")):
-        box = page.locator(f".st-key-{key} input")
-        box.fill(value)
-        box.press("Enter")
-        wait_for_app(page)
+    for key, value in (("tu_trials", 3), ("tu_k", 2)):
+        set_number(page, key, value)
     page.locator(".st-key-tu_start button").click()
     # "<name>: 3 of 3 trials (finished)" in the page's language
     done = t("tune.progress", lang, name="", done=3, total=3, status=t("tune.mode.finished", lang))
@@ -94,15 +86,9 @@ def test_settings_are_still_there_after_a_visit_to_the_build_page(server_url, ne
     """In a real session (st.navigation), the search space and the study settings a student
     chose come back when they return from another page."""
     page = new_page("es-ES")
-    page.goto(f"{server_url}/data")
-    wait_for_app(page)
-    page.locator(".st-key-data_load button").click()
-    wait_for_app(page)
+    load_default_data(page, server_url)
     open_in_session(page, server_url, SPEC["tune"])
-    box = page.locator(".st-key-tu_trials input")
-    box.fill("7")
-    box.press("Enter")
-    wait_for_app(page)
+    set_number(page, "tu_trials", 7)
     page.locator(".st-key-tu_sampler [role=combobox]").click()
     page.get_by_role("option", name=t("tune.sampler.random.label", "es")).click()
     wait_for_app(page)
