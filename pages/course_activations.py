@@ -18,7 +18,7 @@ from mlcore.course.activations import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
-from ui.common import lang, show_error, tr
+from ui.common import keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -45,8 +45,8 @@ st.markdown(tr("course.act.intro"))
 
 # ---- f and f' ---------------------------------------------------------------------------------
 c1, c2 = st.columns([1, 1])
-name = c1.selectbox(tr("course.act.choose"), ACTIVATIONS, format_func=act_label, key="course_act_name")
-threshold = c2.slider(tr("course.act.threshold"), 0.0, 0.25, 0.05, 0.01, key="course_act_threshold")
+name = c1.selectbox(tr("course.act.choose"), ACTIVATIONS, format_func=act_label, **keep("course_act_name"))
+threshold = c2.slider(tr("course.act.threshold"), 0.0, 0.25, 0.05, 0.01, **keep("course_act_threshold"))
 try:
     curve = activation_curve(name, threshold=threshold)
 except MLCoreError as err:
@@ -70,7 +70,7 @@ show_chart(st,
 st.markdown(tr("course.act.saturated_share", share=round(100 * curve.saturated_fraction), threshold=threshold))
 st.markdown(tr(f"course.act.note.{name}"))
 
-if st.toggle(tr("course.act.compare"), key="course_act_compare"):
+if st.toggle(tr("course.act.compare"), **keep("course_act_compare")):
     curves = [activation_curve(a) for a in ACTIVATIONS]
     show_chart(st, 
         derivatives_figure(curves, {a: act_label(a) for a in ACTIVATIONS}, title=tr("course.act.compare_title")),
@@ -87,7 +87,7 @@ if rows.builtin:
     st.caption(tr("course.basics.builtin_data", name=rows.name))
 else:
     st.caption(tr("course.basics.current_data", name=rows.name, rows=rows.X.shape[0]))
-shift = st.slider(tr("course.act.shift"), -4.0, 2.0, 0.0, 0.1, key="course_act_shift")
+shift = st.slider(tr("course.act.shift"), -4.0, 2.0, 0.0, 0.1, **keep("course_act_shift"))
 try:
     scan = cached_dead_relu_scan(rows.X, shift)
 except MLCoreError as err:
@@ -117,8 +117,8 @@ st.subheader(tr("course.act.collapse_title"))
 st.markdown(tr("course.act.collapse_text"))
 cc1, cc2 = st.columns(2)
 between = cc1.selectbox(tr("course.act.between"), ("identity", "relu", "tanh"), format_func=act_label,
-                        key="course_act_between")
-seed = cc2.number_input(tr("course.act.seed"), 0, 9999, 0, 1, key="course_act_seed")
+                        **keep("course_act_between"))
+seed = cc2.number_input(tr("course.act.seed"), 0, 9999, 0, 1, **keep("course_act_seed"))
 try:
     lc = cached_linear_collapse(int(seed), between)
 except MLCoreError as err:

@@ -16,7 +16,7 @@ from mlcore.course.backprop import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import lang, show_error, tr
+from ui.common import keep, lang, show_error, tr
 from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
@@ -85,16 +85,16 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     st.markdown(f"**{tr('course.bp.example')}**")
     e1, e2, e3 = st.columns(3)
-    e1.number_input("x₁", -5.0, 5.0, 0.5, 0.1, format="%.2f", key="course_bp_x1")
-    e2.number_input("x₂", -5.0, 5.0, -1.0, 0.1, format="%.2f", key="course_bp_x2")
-    e3.number_input(tr("course.bp.target"), -5.0, 5.0, 1.0, 0.1, format="%.2f", key="course_bp_y")
-    hidden = st.selectbox(tr("course.bp.hidden_act"), HIDDEN_ACTIVATIONS, format_func=hidden_label, key="course_bp_hidden")
-    output = st.selectbox(tr("course.bp.output_act"), OUTPUT_ACTIVATIONS, format_func=hidden_label, key="course_bp_output")
-    lr = st.slider(tr("course.bp.lr"), 0.01, 2.0, 0.5, 0.01, key="course_bp_lr")
+    e1.number_input("x₁", -5.0, 5.0, 0.5, 0.1, format="%.2f", **keep("course_bp_x1"))
+    e2.number_input("x₂", -5.0, 5.0, -1.0, 0.1, format="%.2f", **keep("course_bp_x2"))
+    e3.number_input(tr("course.bp.target"), -5.0, 5.0, 1.0, 0.1, format="%.2f", **keep("course_bp_y"))
+    hidden = st.selectbox(tr("course.bp.hidden_act"), HIDDEN_ACTIVATIONS, format_func=hidden_label, **keep("course_bp_hidden"))
+    output = st.selectbox(tr("course.bp.output_act"), OUTPUT_ACTIVATIONS, format_func=hidden_label, **keep("course_bp_output"))
+    lr = st.slider(tr("course.bp.lr"), 0.01, 2.0, 0.5, 0.01, **keep("course_bp_lr"))
     with st.expander(tr("course.bp.weights"), expanded=False):
         cols = st.columns(3)
         for i, name in enumerate(PARAMS):
-            cols[i % 3].number_input(param_label(name), -W_LIMIT, W_LIMIT, step=0.1, format="%.3f", key=_wkey(name))
+            cols[i % 3].number_input(param_label(name), -W_LIMIT, W_LIMIT, step=0.1, format="%.3f", **keep(_wkey(name)))
     st.button(tr("course.bp.new_weights"), key="course_bp_new", on_click=_new_weights, icon=":material/casino:")
 
 try:
@@ -106,7 +106,7 @@ except MLCoreError as err:
 
 with right:
     st.select_slider(tr("course.bp.step"), options=list(range(len(STEPS))),
-                     format_func=lambda i: f"{i + 1}. {t(f'course.bp.step.{STEPS[i]}', LANG)}", key=_STEP)
+                     format_func=lambda i: f"{i + 1}. {t(f'course.bp.step.{STEPS[i]}', LANG)}", **keep(_STEP))
     b1, b2, _ = st.columns([1, 1, 3])
     b1.button(tr("course.bp.prev"), key="course_bp_prev", on_click=_move, args=(-1,), icon=":material/arrow_back:")
     b2.button(tr("course.bp.next"), key="course_bp_next", on_click=_move, args=(1,), icon=":material/arrow_forward:")

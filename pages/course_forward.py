@@ -8,7 +8,7 @@ from mlcore.course.forward import MAX_K, build_network, forward_trace, time_batc
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, layer_figure, timing_figure
-from ui.common import lang, show_error, tr
+from ui.common import keep, lang, show_error, tr
 from ui.projector import show_chart
 
 _TIMING_KEY = "_course_fwd_timing_args"  # args of the last measurement asked for on this page
@@ -47,11 +47,11 @@ else:
 
 c1, c2, c3, c4, c5 = st.columns(5)
 max_k = min(MAX_K, rows.X.shape[0])
-k = c1.slider(tr("course.fwd.k"), 1, max_k, min(3, max_k), key="course_fwd_k") if max_k > 1 else 1
-hidden = c2.slider(tr("course.fwd.hidden"), 1, 6, 3, key="course_fwd_hidden")
-n_out = c3.slider(tr("course.fwd.outputs"), 1, 4, 2, key="course_fwd_outputs")
-act = c4.selectbox(tr("course.fwd.activation"), ACTIVATIONS, format_func=act_label, key="course_fwd_act")
-seed = int(c5.number_input(tr("course.fwd.seed"), 0, 9999, 0, 1, key="course_fwd_seed"))
+k = c1.slider(tr("course.fwd.k"), 1, max_k, min(3, max_k), **keep("course_fwd_k", hi=max_k)) if max_k > 1 else 1
+hidden = c2.slider(tr("course.fwd.hidden"), 1, 6, 3, **keep("course_fwd_hidden"))
+n_out = c3.slider(tr("course.fwd.outputs"), 1, 4, 2, **keep("course_fwd_outputs"))
+act = c4.selectbox(tr("course.fwd.activation"), ACTIVATIONS, format_func=act_label, **keep("course_fwd_act"))
+seed = int(c5.number_input(tr("course.fwd.seed"), 0, 9999, 0, 1, **keep("course_fwd_seed")))
 
 try:
     model = build_network(rows.n_features, hidden, n_out, act, seed)
@@ -106,7 +106,7 @@ st.divider()
 st.subheader(tr("course.fwd.batch_title"))
 st.markdown(tr("course.fwd.batch_text"))
 t1, t2 = st.columns([1, 3])
-timing_hidden = t1.select_slider(tr("course.fwd.timing_hidden"), (8, 32, 128, 512), value=128, key="course_fwd_timing_hidden")
+timing_hidden = t1.select_slider(tr("course.fwd.timing_hidden"), (8, 32, 128, 512), value=128, **keep("course_fwd_timing_hidden"))
 args = (rows.n_features, int(timing_hidden), n_out, act, seed)
 if t1.button(tr("course.fwd.measure"), key="course_fwd_measure", type="primary"):
     st.session_state[_TIMING_KEY] = args

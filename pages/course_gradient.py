@@ -10,7 +10,7 @@ from mlcore.errors import MLCoreError
 from mlcore.plots import fast
 from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure
 from mlcore.i18n import t
-from ui.common import lang, number_formatter, show_error, tr
+from ui.common import keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.09, 0.1, 0.11, 0.2, 0.3, 0.5,
@@ -128,12 +128,12 @@ st.markdown(tr("course.gradient.rule_text"))
 def gradient_descent_tab() -> None:
     c1, c2, c3 = st.columns([1.2, 1.4, 1])
     name = c1.selectbox(tr("course.gradient.surface"), S.SURFACE_NAMES, format_func=surface_label,
-                        key="course_gd_surface")
+                        **keep("course_gd_surface"))
     surface = S.get_surface(name)
     # one slider per surface, so switching surface starts from a rate that suits it
     lr = c2.select_slider(tr("course.gradient.lr"), LR_OPTIONS, value=surface.gd_lr, format_func=num,
-                          key=f"course_gd_lr_{name}")
-    steps = c3.slider(tr("course.gradient.steps"), 1, GD_MAX_STEPS, 60, key="course_gd_steps")
+                          **keep(f"course_gd_lr_{name}"))
+    steps = c3.slider(tr("course.gradient.steps"), 1, GD_MAX_STEPS, 60, **keep("course_gd_steps"))
     show_surface(surface)
     limit = S.lr_limit(name)
     if limit is not None:
@@ -159,12 +159,12 @@ def race_tab() -> None:
     st.markdown(tr("course.gradient.race_text"))
     c1, c2, c3 = st.columns([1.2, 1, 1.2])
     race_name = c1.selectbox(tr("course.gradient.surface"), S.SURFACE_NAMES, index=S.SURFACE_NAMES.index("rosenbrock"),
-                             format_func=surface_label, key="course_race_surface")
-    race_steps = c2.slider(tr("course.gradient.steps"), 10, 300, 100, 10, key="course_race_steps")
+                             format_func=surface_label, **keep("course_race_surface"))
+    race_steps = c2.slider(tr("course.gradient.steps"), 10, 300, 100, 10, **keep("course_race_steps"))
     scale = c3.select_slider(tr("course.gradient.race_scale"), SCALE_OPTIONS, value=1.0,
-                             format_func=lambda v: f"×{num(v)}", key="course_race_scale")
+                             format_func=lambda v: f"×{num(v)}", **keep("course_race_scale"))
     methods = st.multiselect(tr("course.gradient.race_methods"), OPTIMIZERS, default=list(OPTIMIZERS),
-                             format_func=optim_label, key="course_race_methods")
+                             format_func=optim_label, **keep("course_race_methods"))
     race_surface = S.get_surface(race_name)
     show_surface(race_surface)
     if not methods:
@@ -220,9 +220,9 @@ def noise_tab() -> None:
         X, y, task, dataset = data.X_train, data.y_train, data.task, str(data.name)
         st.caption(tr("course.gradient.noise_current", name=dataset, rows=len(X), features=data.n_features))
     c1, c2 = st.columns(2)
-    epochs = c1.slider(tr("course.gradient.noise_epochs"), 1, 30, 10, key="course_noise_epochs")
+    epochs = c1.slider(tr("course.gradient.noise_epochs"), 1, 30, 10, **keep("course_noise_epochs"))
     noise_lr = c2.select_slider(tr("course.gradient.noise_lr"), NOISE_LR_OPTIONS, value=0.1, format_func=num,
-                                key="course_noise_lr")
+                                **keep("course_noise_lr"))
     if st.button(tr("course.gradient.noise_button"), type="primary", key="course_noise_run"):
         try:
             with st.spinner(tr("course.gradient.noise_prompt")):
@@ -242,7 +242,7 @@ def noise_tab() -> None:
             else tr("course.gradient.noise_batch", size=c.batch_size)
             for c in noise.curves
         ]
-        show_batch = st.toggle(tr("course.gradient.noise_show_batch"), value=False, key="course_noise_show_batch")
+        show_batch = st.toggle(tr("course.gradient.noise_show_batch"), value=False, **keep("course_noise_show_batch"))
         show_chart(st, 
             minibatch_figure(noise, curve_labels, x_label=tr("course.gradient.noise_x"),
                              y_label=tr("course.gradient.noise_y"), batch_label=tr("course.gradient.noise_batch_loss"),

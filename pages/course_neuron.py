@@ -7,7 +7,7 @@ from mlcore.course.neuron import count_parameters, evaluate_neuron, neuron_surfa
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, network_figure, network_layout, neuron_surface_figure
-from ui.common import lang, show_error, tr
+from ui.common import keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -25,14 +25,14 @@ st.latex(r"y = a\left(\sum_{i=1}^{n} w_i \cdot x_i + b\right)")
 controls, plot = st.columns([1, 2], gap="large")
 with controls:
     st.markdown(f"**{tr('course.neuron.params')}**")
-    w1 = st.slider("w₁", -3.0, 3.0, 1.0, 0.1, key="course_neuron_w1")
-    w2 = st.slider("w₂", -3.0, 3.0, -0.5, 0.1, key="course_neuron_w2")
-    b = st.slider("b", -3.0, 3.0, 0.0, 0.1, key="course_neuron_b")
+    w1 = st.slider("w₁", -3.0, 3.0, 1.0, 0.1, **keep("course_neuron_w1"))
+    w2 = st.slider("w₂", -3.0, 3.0, -0.5, 0.1, **keep("course_neuron_w2"))
+    b = st.slider("b", -3.0, 3.0, 0.0, 0.1, **keep("course_neuron_b"))
     act = st.selectbox(tr("course.neuron.activation"), ACTIVATIONS, index=ACTIVATIONS.index("sigmoid"),
-                       format_func=act_label, key="course_neuron_act")
+                       format_func=act_label, **keep("course_neuron_act"))
     st.markdown(f"**{tr('course.neuron.input')}**")
-    x1 = st.slider("x₁", -3.0, 3.0, 1.0, 0.1, key="course_neuron_x1")
-    x2 = st.slider("x₂", -3.0, 3.0, 0.5, 0.1, key="course_neuron_x2")
+    x1 = st.slider("x₁", -3.0, 3.0, 1.0, 0.1, **keep("course_neuron_x1"))
+    x2 = st.slider("x₂", -3.0, 3.0, 0.5, 0.1, **keep("course_neuron_x2"))
 
 try:
     ev = evaluate_neuron((w1, w2), b, (x1, x2), act)
@@ -60,10 +60,10 @@ st.divider()
 st.subheader(tr("course.neuron.layer_title"))
 st.markdown(tr("course.neuron.layer_text"))
 c1, c2, c3, c4 = st.columns(4)
-n_in = c1.slider(tr("course.neuron.n_inputs"), 1, 6, 3, key="course_neuron_n_in")
-m = c2.slider(tr("course.neuron.m"), 1, 8, 4, key="course_neuron_m")
-q = c3.slider(tr("course.neuron.q"), 1, 5, 2, key="course_neuron_q")
-n_out = c4.slider(tr("course.neuron.n_outputs"), 1, 4, 1, key="course_neuron_n_out")
+n_in = c1.slider(tr("course.neuron.n_inputs"), 1, 6, 3, **keep("course_neuron_n_in"))
+m = c2.slider(tr("course.neuron.m"), 1, 8, 4, **keep("course_neuron_m"))
+q = c3.slider(tr("course.neuron.q"), 1, 5, 2, **keep("course_neuron_q"))
+n_out = c4.slider(tr("course.neuron.n_outputs"), 1, 4, 1, **keep("course_neuron_n_out"))
 sizes = (n_in,) + (m,) * q + (n_out,)
 titles = [tr("course.neuron.input_layer")] + [tr("course.neuron.hidden_layer", i=i) for i in range(1, q + 1)]
 titles.append(tr("course.neuron.output_layer"))

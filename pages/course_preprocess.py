@@ -13,7 +13,7 @@ from mlcore.course.preprocess import (
 from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import feature_scales_figure, scaling_curves_figure, slice_figure
 from mlcore.i18n import t
-from ui.common import lang, number_formatter, show_error, tr
+from ui.common import keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam")
@@ -56,7 +56,7 @@ st.title(tr("course.preprocess.title"))
 st.markdown(tr("course.preprocess.intro"))
 st.latex(r"z = \frac{x - \mu}{\sigma}")
 dataset = st.selectbox(tr("course.preprocess.dataset"), SCALING_TABLES, format_func=dataset_label,
-                       key="course_pp_dataset")
+                       **keep("course_pp_dataset"))
 
 # ---- feature scales -------------------------------------------------------------------------
 st.subheader(tr("course.preprocess.scales_title"))
@@ -77,8 +77,8 @@ st.markdown(tr("course.preprocess.slice_text"))
 names = list(scales.feature_names)
 d1, d2 = DEFAULT_SLICE_FEATURES[dataset]
 c1, c2 = st.columns(2)
-f1 = c1.selectbox(tr("course.preprocess.feature1"), names, index=names.index(d1), key=f"course_pp_f1_{dataset}")
-f2 = c2.selectbox(tr("course.preprocess.feature2"), names, index=names.index(d2), key=f"course_pp_f2_{dataset}")
+f1 = c1.selectbox(tr("course.preprocess.feature1"), names, index=names.index(d1), **keep(f"course_pp_f1_{dataset}"))
+f2 = c2.selectbox(tr("course.preprocess.feature2"), names, index=names.index(d2), **keep(f"course_pp_f2_{dataset}"))
 if f1 == f2:
     st.warning(tr("course.preprocess.same_feature"))
 else:
@@ -104,9 +104,9 @@ st.subheader(tr("course.preprocess.train_title"))
 st.markdown(tr("course.preprocess.train_text", seed=SEED))
 c1, c2, c3 = st.columns(3)
 optimizer = c1.selectbox(tr("course.preprocess.optimizer"), OPTIMIZER_CHOICES,
-                         format_func=optim_label, key="course_pp_optimizer")
-lr = c2.select_slider(tr("course.preprocess.lr"), LR_OPTIONS, value=0.01, format_func=num, key="course_pp_lr")
-epochs = c3.slider(tr("course.preprocess.epochs"), 10, 200, 50, 10, key="course_pp_epochs")
+                         format_func=optim_label, **keep("course_pp_optimizer"))
+lr = c2.select_slider(tr("course.preprocess.lr"), LR_OPTIONS, value=0.01, format_func=num, **keep("course_pp_lr"))
+epochs = c3.slider(tr("course.preprocess.epochs"), 10, 200, 50, 10, **keep("course_pp_epochs"))
 if st.button(tr("course.preprocess.train"), type="primary", key="course_pp_train"):
     try:
         with st.spinner(tr("course.preprocess.prompt")):

@@ -18,7 +18,7 @@ from mlcore.course.universal import (
 from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import universal_figure, width_sweep_figure
 from mlcore.i18n import t
-from ui.common import lang, number_formatter, show_error, tr
+from ui.common import keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 DATASET = "__data__"  # the target choice "current dataset"
@@ -78,16 +78,16 @@ choices = list(TARGETS)
 if data is not None and data.task is Task.REGRESSION and data.is_1d:
     choices.append(DATASET)
 c1, c2, c3 = st.columns(3)
-choice = c1.selectbox(tr("course.universal.target"), choices, format_func=target_label, key="course_ua_target")
-n_hidden = c2.select_slider(tr("course.universal.width"), WIDTH_OPTIONS, value=8, key="course_ua_width")
+choice = c1.selectbox(tr("course.universal.target"), choices, format_func=target_label, **keep("course_ua_target"))
+n_hidden = c2.select_slider(tr("course.universal.width"), WIDTH_OPTIONS, value=8, **keep("course_ua_width"))
 activation = c3.selectbox(tr("course.universal.activation"), UA_ACTIVATIONS, format_func=act_label,
-                          key="course_ua_activation")
+                          **keep("course_ua_activation"))
 c4, c5, c6 = st.columns(3)
-samples = c4.slider(tr("course.universal.samples"), 10, min(500, MAX_SAMPLES), 200, 10, key="course_ua_samples",
+samples = c4.slider(tr("course.universal.samples"), 10, min(500, MAX_SAMPLES), 200, 10, **keep("course_ua_samples"),
                     disabled=choice == DATASET)
-noise = c5.slider(tr("course.universal.noise"), 0.0, 1.0, 0.0, 0.05, key="course_ua_noise",
+noise = c5.slider(tr("course.universal.noise"), 0.0, 1.0, 0.0, 0.05, **keep("course_ua_noise"),
                   disabled=choice == DATASET)
-steps = c6.select_slider(tr("course.universal.steps"), STEP_OPTIONS, value=200, key="course_ua_steps")
+steps = c6.select_slider(tr("course.universal.steps"), STEP_OPTIONS, value=200, **keep("course_ua_steps"))
 
 try:
     if choice == DATASET:

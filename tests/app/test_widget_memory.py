@@ -82,3 +82,25 @@ def test_a_per_data_value_belongs_to_its_dataset():
     at.session_state["data"] = _Data("iris")
     at.run()
     assert at.number_input(key="row").value == 12
+
+
+def test_course_pages_keep_their_settings_across_a_page_visit():
+    """A teacher sets up a demonstration (a learning rate that diverges, a network's shape),
+    looks at another page, comes back: the settings are still there."""
+    from tests.app.conftest import make_app
+
+    cases = [("pages/course_gradient.py", "slider", "course_gd_steps", 20),
+             ("pages/course_neuron.py", "slider", "course_neuron_w1", -2.0),
+             ("pages/course_forward.py", "slider", "course_fwd_hidden", 5),
+             ("pages/course_losses.py", "slider", "course_loss_outlier", 10.0),
+             ("pages/course_backprop.py", "slider", "course_bp_lr", 1.25)]
+    at = make_app("es")
+    for page, kind, key, value in cases:
+        at.switch_page(page).run()
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert not at.exception, exceptions(at)
+    at.switch_page("pages/data.py").run()
+    for page, kind, key, value in cases:
+        at.switch_page(page).run()
+        assert not at.exception, exceptions(at)
+        assert getattr(at, kind)(key=key).value == value, (page, key)
