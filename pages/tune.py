@@ -168,7 +168,7 @@ with tab_run:
         st.radio(tr("tune.metric"), ("score", "loss"), horizontal=True, **keep("tu_metric"),
                  format_func=lambda m, s=score_label, l=tr("tune.metric.loss"): s if m == "score" else l)
         c1, c2, c3 = st.columns(3)
-        c1.number_input(tr("tune.k"), 1, 10, 3, help=tr("tune.k.help"), **keep("tu_k", lo=1, hi=10))
+        c1.number_input(tr("tune.k"), 1, 10, 3, help=tr("tune.k.help"), **keep("tu_k"))
         c2.number_input(tr("tune.trials"), 1, 200, 20, **keep("tu_trials"))
         c3.number_input(tr("train.seed"), 0, 10_000, 0, **keep("tu_seed"))
         st.text_input(tr("tune.name"), help=tr("tune.name.help"), **keep("tu_name"))
