@@ -135,16 +135,26 @@ def fail_note(trial) -> str:
 
 
 def trials_rows(study) -> list[dict]:
-    """The live trials table: number, state, value, parameters, duration, reason."""
+    """The live trials table: number, state, value, one column per tuned parameter (named in the
+    session's language, floats to 3 significant digits), epochs, duration, reason."""
+    from mlcore.tune.space import PARAMS
+
+    trials = study.get_trials(deepcopy=False)
+    tuned = {name for t in trials for name in t.params}
+    names = [p for p in PARAMS if p in tuned] + sorted(tuned - set(PARAMS))  # a worker's own extras last
+    heads = {p: tr(f"tune.col.param.{p}") if p in PARAMS else p for p in names}
     rows = []
-    for t in study.get_trials(deepcopy=False):
+    for t in trials:
         duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
-        rows.append({
+        row = {
             tr("tune.col.number"): t.number,
             tr("tune.col.state"): tr(f"tune.state.{t.state.name.lower()}"),
             tr("tune.col.value"): None if t.value is None else round(t.value, 4),
-            tr("tune.col.params"): ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                                             for k, v in t.params.items()),
+        }
+        for p in names:
+            v = t.params.get(p)
+            row[heads[p]] = float(f"{v:.3g}") if isinstance(v, float) else v
+        rows.append(row | {
             tr("tune.col.epochs"): t.user_attrs.get("epochs_run"),
             tr("tune.col.seconds"): None if duration is None else round(duration, 2),  # pruned ones: 0.05 s
             tr("tune.col.note"): fail_note(t) if t.state.name == "FAIL" else "",

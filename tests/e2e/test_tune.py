@@ -51,11 +51,13 @@ def test_three_trial_study_finishes_and_lists_its_trials(locale, server_url, new
     text = read_text(page, f'[data-testid="stMarkdownContainer"]:has-text("{done.split(" (")[0]}")',
                      expect=done, timeout_ms=180_000)
     assert done in text, (done, text)
-    # the grid's accessible table has one row per trial (its text comes without line breaks)
+    # the grid's accessible table has one row per trial (its text comes without line breaks),
+    # and a column per tuned parameter, named in the page's language
     states = [t(f"tune.state.{s}", lang) for s in ("complete", "pruned", "fail")]
+    heads = [t(f"tune.col.param.{p}", lang) for p in ("lr", "n_layers", "units")]
 
     def three_finished(text: str) -> bool:
-        return text.count("lr=") == 3 and sum(text.count(s) for s in states) == 3
+        return all(h in text for h in heads) and sum(text.count(s) for s in states) == 3
 
     grid = _grid_text(page, three_finished)
     assert three_finished(grid), grid
