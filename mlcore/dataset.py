@@ -30,6 +30,7 @@ class ColumnReport:
     scaled: bool = False
     note_key: str | None = None
     note_params: dict[str, Any] = field(default_factory=dict)
+    more_notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # further (key, params) notes
 
 
 @dataclass

@@ -24,6 +24,7 @@ from mlcore.data import (
     IMPUTE_CHOICES,
     MAX_UPLOAD_MB,
     class_balance,
+    column_notes,
     default_choice,
     image_samples,
     infer_columns,
@@ -295,7 +296,7 @@ def _column_table(data) -> pd.DataFrame:
         tr("data.col.onehot"): [str(c.onehot_width) if c.onehot_width else "" for c in rows],
         tr("data.col.scaled"): [c.scaled for c in rows],
         tr("data.col.used"): [c.used for c in rows],
-        tr("data.col.note"): [tr(c.note_key, **c.note_params) if c.note_key else "" for c in rows],
+        tr("data.col.note"): [" ".join(tr(key, **params) for key, params in column_notes(c)) for c in rows],
     })
 
 

@@ -39,6 +39,7 @@ from mlcore.data.prepare import (
     IMPUTE_CHOICES,
     MAX_CATEGORIES,
     MIN_ROWS,
+    column_notes,
     prepare,
     prepare_builtin,
     prepare_table,
@@ -61,8 +62,8 @@ __all__ = [
     "load_builtin", "load_builtin_table", "toy_1d", "toy_1d_truth",
     "MAX_CLASSES", "ColumnInfo", "default_choice", "infer_columns", "infer_task", "max_classes",
     "MAX_ROWS", "MAX_UPLOAD_MB", "NA_MARKERS", "CsvTable", "read_csv_bytes",
-    "DATE_PARTS", "IMPUTE_CHOICES", "MAX_CATEGORIES", "MIN_ROWS", "prepare", "prepare_builtin", "prepare_table",
-    "rebuild", "split_indices",
+    "DATE_PARTS", "IMPUTE_CHOICES", "MAX_CATEGORIES", "MIN_ROWS", "column_notes", "prepare",
+    "prepare_builtin", "prepare_table", "rebuild", "split_indices",
     "ClassBalance", "TargetHistogram", "View2D", "class_balance", "image_samples", "split_counts",
     "target_histogram", "view_2d",
 ]

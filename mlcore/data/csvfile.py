@@ -7,6 +7,7 @@
   multi-byte encoding, else Latin-1;
 - separator: ``,`` ``;`` tab or ``|``, chosen by counting fields on the first lines;
 - decimal comma (``1,5``) in files separated by ``;``/tab, with ``.`` as thousands separator;
+  the note mentions the thousands separator only when some value used it (``1.234,5``);
 - an unnamed leading index column (``,a,b`` header, or pandas' ``Unnamed: 0``) is dropped;
 - ``NA``, ``N/A``, ``?``, empty cells and similar markers are missing values;
 - a numeric column with a few odd words (``n/a``, ``unknown``) keeps its numbers; the words
@@ -199,38 +200,41 @@ def _as_dates(values: pd.Series) -> pd.Series | None:
     return best
 
 
-def _convert(col: pd.Series, name: str, allow_decimal_comma: bool, notes: list) -> tuple[pd.Series, bool]:
+def _convert(col: pd.Series, name: str, allow_decimal_comma: bool,
+             notes: list) -> tuple[pd.Series, bool, bool]:
     """Strip cells, mark missing values, and turn numeric/date text into numbers/dates.
 
-    Returns the converted column and whether a decimal comma was used.
+    Returns the converted column, whether a decimal comma was used, and whether some number was
+    written with a dot as thousands separator (``1.234,5``; only with a decimal comma).
     """
     col = col.str.strip()
     col = col.mask(col.str.lower().isin(NA_MARKERS) | col.isna())
     values = col.dropna()
     if values.empty:
-        return col, False
+        return col, False, False
     candidates = [(_to_numbers(values, False), False)]
     if allow_decimal_comma and values.str.match(_DECIMAL_COMMA).any():
         candidates.append((_to_numbers(values, True), True))
     numbers, comma = min(candidates, key=lambda c: int(c[0].isna().sum()))
+    thousands = bool(comma and values[numbers.notna()].str.match(_THOUSANDS_DOT).any())
     bad = numbers.isna()
     if not bad.any():
         out = _to_numbers(col.fillna(""), comma).where(col.notna())
-        return _tidy_numeric(out), comma
+        return _tidy_numeric(out), comma, thousands
     odd = values[bad]
     if bad.mean() <= ODD_VALUES_MAX_FRAC and odd.nunique() <= ODD_VALUES_MAX_DISTINCT and (~bad).sum() >= 2:
         examples = ", ".join(f"'{v}'" for v in odd.unique()[:3])
         notes.append(("data.note.odd_values",
                       {"column": name, "count": int(bad.sum()), "examples": examples}))
         out = _to_numbers(col.fillna(""), comma).where(col.notna())
-        return _tidy_numeric(out), comma
+        return _tidy_numeric(out), comma, thousands
     dates = _as_dates(values)
     if dates is not None:
         notes.append(("data.note.date_column", {"column": name}))
         full = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns]")
         full.loc[dates.index] = dates.astype("datetime64[ns]")
-        return full, False
-    return col, False
+        return full, False, False
+    return col, False, False
 
 
 def _tidy_numeric(s: pd.Series) -> pd.Series:
@@ -360,13 +364,15 @@ def read_csv_bytes(raw: bytes, filename: str = "data.csv", *, max_rows: int = MA
 
     allow_comma = sep != ","
     columns: dict[str, pd.Series] = {}
-    used_comma = False
+    used_comma = used_thousands = False
     for j, name in enumerate(names):
-        col, comma = _convert(raw_df[j], name or f"col{j + 1}", allow_comma, notes)
+        col, comma, thousands = _convert(raw_df[j], name or f"col{j + 1}", allow_comma, notes)
         used_comma |= comma
+        used_thousands |= thousands
         columns[name if name else f"\x00{j}"] = col
-    if used_comma:
-        notes.insert(0, ("data.note.decimal_comma", {}))
+    if used_comma:  # name the thousands separator only when the file really used it
+        key = "data.note.decimal_comma_thousands" if used_thousands else "data.note.decimal_comma"
+        notes.insert(0, (key, {}))
     df = pd.DataFrame(columns)
 
     # Unnamed columns: a leading index is dropped; an empty trailing one is dropped; others get a name.

@@ -12,6 +12,13 @@ Preprocessing is a scikit-learn ``ColumnTransformer``:
   ``OneHotEncoder(handle_unknown="ignore")`` (a category unseen in training encodes as all zeros;
   at most ``MAX_CATEGORIES`` columns per feature, rarer categories grouped as "infrequent").
 
+Each used column gets a ``ColumnReport`` whose action says what was really done (a number is
+"standardised" only when it was) and whose notes warn about choices that work against the
+model: an identifier-like input (it carries no general signal, only row-by-row memorisation)
+and categories merged into "infrequent" by the one-hot cap, with the real counts. A report's first
+note is ``note_key`` / ``note_params``, any further ones are in ``more_notes``; ``column_notes``
+lists them all.
+
 Date columns become year, month, day and weekday numbers when ``ColumnChoice.date_parts`` is on,
 otherwise they are left out with a note. The 2-D and 1-D toys skip preprocessing altogether
 (``preprocessor=None``): their inputs are already small numbers, and keeping them in input units
@@ -136,6 +143,33 @@ def _build_preprocessor(numeric: list[str], categorical: list[str], impute: str,
                                      max_categories=MAX_CATEGORIES)),
         ]), categorical))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+# --- column reports -------------------------------------------------------------------------------
+
+def _number_action(has_missing: bool, impute: str, scaled: bool) -> str:
+    """The action key for a numeric input: how its gaps were handled (if it had any) and whether
+    it was standardised."""
+    if not has_missing:
+        return "data.action.number_scaled" if scaled else "data.action.number"
+    return {
+        ("median", False): "data.action.impute_median", ("median", True): "data.action.impute_median_scaled",
+        ("mean", False): "data.action.impute_mean", ("mean", True): "data.action.impute_mean_scaled",
+        ("drop", False): "data.action.drop_rows", ("drop", True): "data.action.drop_rows_scaled",
+    }[(impute, scaled)]
+
+
+def _set_notes(report: ColumnReport, notes: list[tuple[str, dict[str, Any]]]) -> None:
+    if not notes:
+        return
+    (report.note_key, report.note_params), report.more_notes = notes[0], list(notes[1:])
+
+
+def column_notes(report: ColumnReport) -> list[tuple[str, dict[str, Any]]]:
+    """Every (catalogue key, params) note of a column report, in the order to show them."""
+    if not report.note_key:
+        return []
+    return [(report.note_key, report.note_params), *report.more_notes]
 
 
 # --- entry points ---------------------------------------------------------------------------------
@@ -287,13 +321,14 @@ def _prepare(df, choice, split, *, name, image_shape, source, passthrough) -> Pr
 
     # What happened to each column (in the table's order).
     widths: dict[str, int] = {}
+    merged: dict[str, tuple[int, int]] = {}  # column -> (values merged as infrequent, training values)
     if preprocessor is not None and categorical:
         encoder = preprocessor.named_transformers_["cat"].named_steps["onehot"]
         infrequent = getattr(encoder, "infrequent_categories_", [None] * len(categorical))
         for col, cats, rare in zip(categorical, encoder.categories_, infrequent):
             widths[col] = len(cats) - (len(rare) - 1 if rare is not None else 0)
-    impute_action = {"median": "data.action.impute_median", "mean": "data.action.impute_mean",
-                     "drop": "data.action.drop_rows"}[choice.impute_numeric]
+            if rare is not None and len(rare):
+                merged[col] = (len(rare), len(cats))
     scaled = bool(choice.scale and not passthrough)
     for col in features:
         rep = reports.get(col)
@@ -304,20 +339,30 @@ def _prepare(df, choice, split, *, name, image_shape, source, passthrough) -> Pr
             for part in date_cols[col]:
                 n_missing = int(work[part].isna().sum())
                 reports[part] = ColumnReport(part, "numeric", n_missing,
-                                             impute_action if n_missing else "data.action.number",
+                                             _number_action(bool(n_missing), choice.impute_numeric, scaled),
                                              used=True, scaled=scaled)
             continue
         if rep is None or not rep.used:
             continue
+        col_notes: list[tuple[str, dict[str, Any]]] = []
+        if rep.kind == "id":  # chosen although it looks like an identifier
+            col_notes.append(("data.note.id_feature", {"unique": int(df[col].nunique(dropna=True)),
+                                                       "rows": int(df[col].notna().sum())}))
         if col in numeric:
-            rep.action = impute_action if rep.missing else "data.action.number"
+            rep.action = _number_action(bool(rep.missing), choice.impute_numeric, scaled)
             rep.scaled = scaled
         else:
             rep.action = "data.action.onehot_forced" if col in choice.categorical and is_numeric(df[col]) \
                 else "data.action.onehot"
             rep.onehot_width = widths.get(col, 0)
+            if col in merged:
+                n_merged, n_values = merged[col]
+                col_notes.append(("data.note.infrequent", {
+                    "merged": n_merged, "distinct": n_values, "cap": MAX_CATEGORIES,
+                    "feature": f"{col}_infrequent_sklearn"}))
             if rep.missing:
-                rep.note_key, rep.note_params = "data.note.missing_category", {"count": rep.missing}
+                col_notes.append(("data.note.missing_category", {"count": rep.missing}))
+        _set_notes(rep, col_notes)
     target_action = ("data.action.target_regression" if task is Task.REGRESSION
                      else "data.action.target_classes")
     ordered: list[ColumnReport] = []

@@ -84,7 +84,7 @@ def test_upload_good_csv_then_a_bad_one_keeps_the_dataset(lang):
     good = at.session_state["data"]
     assert good.name == "spanish_excel" and good.class_names == ["no", "sí"]
     infos = [i.value for i in at.info]
-    assert t("data.note.decimal_comma", lang) in infos  # the reading notes are shown
+    assert t("data.note.decimal_comma_thousands", lang) in infos  # the reading notes are shown ("2.374,50")
 
     at.file_uploader(key="data_upload").set_value(fixture("bad", "ragged.csv")).run()
     assert not at.exception
@@ -191,3 +191,65 @@ def test_the_projector_view_draws_figures_with_larger_fonts():
     assert big["layout"]["xaxis"]["tickfont"]["size"] == 1.25 * plain["layout"]["xaxis"]["tickfont"]["size"]
     assert big["layout"]["height"] == round(1.25 * plain["layout"]["height"])
     assert big["data"][0]["y"] == plain["data"][0]["y"]
+
+
+def _spanish_export(n: int, names: bool = False) -> tuple[str, bytes, str]:
+    """The QA's file: Spanish spreadsheet export (';', decimal comma without thousands, cp1252)."""
+    header = "edad;ingresos_€;región;compró" + (";nombre" if names else "")
+    regions = ("Andalucía", "Aragón", "Cataluña", "Galicia")
+    rows = [f"{18 + (7 * i) % 60};{800 + (37 * i) % 900},{i % 100:02d};{regions[i % 4]};"
+            f"{'sí' if i % 3 else 'no'}" + (f";Persona {i:03d}" if names else "") for i in range(n)]
+    return "ventas.csv", ("\r\n".join([header, *rows]) + "\r\n").encode("cp1252"), "text/csv"
+
+
+def column_table(at, lang: str):
+    """The 'what was done to each column' table, as {column: row}."""
+    frame = next(d.value for d in at.dataframe if t("data.col.action", lang) in d.value.columns)
+    return {row[t("data.col.name", lang)]: row for _, row in frame.iterrows()}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_spanish_export_reports_standardised_numbers_and_only_the_decimal_comma(lang):
+    at = make_app(lang, PAGE)
+    at.radio(key="data_source_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").set_value(_spanish_export(200)).run()
+    assert at.selectbox(key="data_target").value == "compró"
+    at.button(key="data_apply").click().run()
+    assert not at.exception and not errors(at)
+    infos = [i.value for i in at.info]
+    assert t("data.note.decimal_comma", lang) in infos  # no thousands separator in this file
+    assert t("data.note.decimal_comma_thousands", lang) not in infos
+    rows = column_table(at, lang)
+    action, scaled = t("data.col.action", lang), t("data.col.scaled", lang)
+    for col in ("edad", "ingresos_€"):
+        assert rows[col][action] == t("data.action.number_scaled", lang) and bool(rows[col][scaled])
+
+    at.toggle(key="data_scale").set_value(False).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception and not errors(at)
+    rows = column_table(at, lang)
+    for col in ("edad", "ingresos_€"):
+        assert rows[col][action] == t("data.action.number", lang) and not bool(rows[col][scaled])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_identifier_added_to_the_features_is_noted_in_the_column_table(lang):
+    at = make_app(lang, PAGE)
+    at.radio(key="data_source_kind").set_value("upload").run()
+    at.file_uploader(key="data_upload").set_value(_spanish_export(120, names=True)).run()
+    at.selectbox(key="data_target").set_value("compró").run()
+    features = at.multiselect(key="data_features").value
+    assert "nombre" not in features  # detected as an identifier and left out by default
+    at.multiselect(key="data_features").set_value([*features, "nombre"]).run()
+    at.button(key="data_apply").click().run()
+    assert not at.exception and not errors(at)
+    data = at.session_state["data"]
+    assert data.n_features == 2 + 4 + 20  # edad, ingresos_€, 4 regions, 20 one-hot columns for nombre
+    row = column_table(at, lang)["nombre"]
+    assert row[t("data.col.onehot", lang)] == "20"
+    note = row[t("data.col.note", lang)]
+    # 72 training rows (120 less 20% test and 20% validation): 19 names keep a column, 53 are merged
+    assert note == (t("data.note.id_feature", lang, unique=120, rows=120) + " "
+                    + t("data.note.infrequent", lang, merged=53, distinct=72, cap=20,
+                        feature="nombre_infrequent_sklearn"))
+    assert "nombre_infrequent_sklearn" in data.feature_names

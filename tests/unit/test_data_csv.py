@@ -58,7 +58,9 @@ def test_spanish_excel_cp1252_semicolon_decimal_comma():
     assert set(df["Vendido"]) == {"sí", "no"}
     assert pd.api.types.is_string_dtype(df["Ciudad"])
     keys = [k for k, _ in table.notes]
-    assert "data.note.decimal_comma" in keys and "data.note.encoding" in keys
+    # "2.374,50" uses the dot as thousands separator, so the note says so
+    assert "data.note.decimal_comma_thousands" in keys and "data.note.encoding" in keys
+    assert "data.note.decimal_comma" not in keys
     assert kinds(df) == {"Año": "numeric", "Ciudad": "categorical", "Categoría": "categorical",
                          "Precio (€)": "numeric", "Superficie m²": "numeric", "Vendido": "categorical"}
 
@@ -147,6 +149,30 @@ def test_decimal_comma_is_not_guessed_in_comma_separated_files():
     table = read_csv_bytes(b'a,b,y\n"1,5",2,0\n"2,5",3,1\n', "x.csv")
     assert pd.api.types.is_string_dtype(table.df["a"])  # "1,5" stays text: ambiguous with a comma separator
     assert not table.decimal_comma
+
+
+def _spanish_export(amounts: list[str]) -> bytes:
+    """A Spanish spreadsheet export: ';' separator, decimal comma, Windows-1252."""
+    lines = ["edad;ingresos_€;región;compró"]
+    lines += [f"{20 + i};{amount};{'Málaga' if i % 2 else 'Jaén'};{'sí' if i % 3 else 'no'}"
+              for i, amount in enumerate(amounts)]
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def test_decimal_comma_note_mentions_thousands_only_when_the_file_uses_them():
+    plain = read_csv_bytes(_spanish_export([f"{900 + i},5" for i in range(30)]), "sin_miles.csv")
+    assert plain.df["ingresos_€"].tolist()[:2] == [900.5, 901.5]
+    keys = [k for k, _ in plain.notes]
+    assert keys[0] == "data.note.decimal_comma" and "data.note.decimal_comma_thousands" not in keys
+    for lang, word in (("es", "miles"), ("en", "thousands")):
+        assert word not in t("data.note.decimal_comma", lang)
+        assert word in t("data.note.decimal_comma_thousands", lang)
+
+    amounts = [f"{900 + i},5" for i in range(29)] + ["1.234,75"]
+    grouped = read_csv_bytes(_spanish_export(amounts), "con_miles.csv")
+    assert grouped.df["ingresos_€"].tolist()[-1] == 1234.75
+    keys = [k for k, _ in grouped.notes]
+    assert keys[0] == "data.note.decimal_comma_thousands" and "data.note.decimal_comma" not in keys
 
 
 def test_a_few_odd_words_in_a_numeric_column_become_missing_with_a_note():

@@ -12,6 +12,8 @@ import pytest
 
 from mlcore.config import BuiltinConfig, ColumnChoice, SplitConfig, Task
 from mlcore.data import (
+    MAX_CATEGORIES,
+    column_notes,
     default_choice,
     infer_task,
     max_classes,
@@ -22,6 +24,7 @@ from mlcore.data import (
     split_indices,
 )
 from mlcore.errors import ConfigError, DataError
+from mlcore.i18n import t
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "csv"
 SPLIT = SplitConfig(val_frac=0.2, test_frac=0.2, seed=0)
@@ -198,7 +201,7 @@ def test_column_reports_say_what_was_done():
     data = prepare_table(t, default_choice(t.df), SPLIT)
     rep = {c.name: c for c in data.columns}
     assert [c.name for c in data.columns] == ["altura", "peso", "color", "objetivo"]
-    assert rep["altura"].action == "data.action.impute_median" and rep["altura"].scaled
+    assert rep["altura"].action == "data.action.impute_median_scaled" and rep["altura"].scaled
     assert rep["altura"].missing == int(t.df.loc[t.df["objetivo"].notna(), "altura"].isna().sum())
     assert rep["color"].kind == "categorical" and rep["color"].action == "data.action.onehot"
     assert rep["color"].onehot_width == 4  # azul, rojo, verde + the "NA" category
@@ -222,7 +225,7 @@ def test_spanish_excel_file_prepares_end_to_end():
     data = prepare_table(t, default_choice(t.df), SPLIT)
     assert data.name == "spanish_excel" and data.class_names == ["no", "sí"]
     assert data.n_features == 3 + 4 + 3  # Año, Precio, Superficie + 4 cities + 3 categories
-    assert data.notes[:2] == [("data.note.decimal_comma", {}),
+    assert data.notes[:2] == [("data.note.decimal_comma_thousands", {}),
                               ("data.note.encoding", {"encoding": "Windows-1252"})]
     src = data.source
     assert src["kind"] == "csv" and src["filename"] == "spanish_excel.csv" and src["digest"] == t.digest
@@ -250,7 +253,90 @@ def test_drop_rows_instead_of_imputing():
     df.loc[df.index[:10], "a"] = np.nan
     data = prepare(df, ColumnChoice(target="y", features=("a", "b"), impute_numeric="drop"), SPLIT)
     assert data.n_rows == 90 and ("data.note.rows_dropped", {"count": 10}) in data.notes
-    assert {c.name: c.action for c in data.columns}["a"] == "data.action.drop_rows"
+    assert {c.name: c.action for c in data.columns}["a"] == "data.action.drop_rows_scaled"
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_number_actions_say_whether_the_column_was_standardised(scale):
+    df = numeric_frame(100)
+    df.loc[df.index[:5], "b"] = np.nan
+    stamp = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D"))
+    df["fecha"] = stamp
+    choice = ColumnChoice(target="y", features=("a", "b", "fecha"), scale=scale, date_parts=True)
+    data = prepare(df, choice, SPLIT)
+    rep = {c.name: c for c in data.columns}
+    suffix = "_scaled" if scale else ""
+    assert rep["a"].action == f"data.action.number{suffix}" and rep["a"].scaled is scale
+    assert rep["b"].action == f"data.action.impute_median{suffix}" and rep["b"].scaled is scale
+    assert rep["fecha_year"].action == f"data.action.number{suffix}"
+    # and the report tells the truth: standardised columns have training mean 0 and sd 1
+    a = data.X_train[:, data.feature_names.index("a")]
+    if scale:
+        assert abs(a.mean()) < 1e-5 and abs(a.std() - 1.0) < 1e-4
+    else:
+        np.testing.assert_allclose(a, df.loc[data.raw_train.index, "a"], rtol=1e-6)
+    words = (("es", "sin cambios", "estandarizado"), ("en", "kept as is", "standardised"))
+    for lang, unchanged, standardised in words:
+        text = t(rep["a"].action, lang)
+        assert (standardised in text) is scale and (unchanged in text) is not scale
+        assert (standardised in t(rep["b"].action, lang)) is scale
+
+
+def _people(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "nombre": pd.Series([f"Persona {i:03d}" for i in range(n)], dtype="str"),
+        "zona": pd.Series([f"z{i % 30:02d}" for i in range(n)], dtype="str"),  # 30 values, 4 rows each
+        "edad": rng.integers(18, 80, n),
+        "fila": np.arange(n),  # consecutive whole numbers: a row number
+        "compró": rng.choice(["sí", "no"], n),
+    })
+
+
+def test_an_identifier_chosen_as_a_feature_gets_a_note_with_the_merged_categories():
+    df = _people()
+    assert "nombre" not in default_choice(df).features  # left out by default ...
+    data = prepare(df, ColumnChoice(target="compró", features=("edad", "nombre")), SPLIT)  # ... but chosen
+    rep = {c.name: c for c in data.columns}["nombre"]
+    n_train = len(data.raw_train)
+    assert n_train == 72  # 120 rows, 20% test, 20% validation
+    assert rep.kind == "id" and rep.action == "data.action.onehot" and rep.onehot_width == MAX_CATEGORIES
+    # 19 of the 72 training names keep a column; the other 53 share the "infrequent" one
+    assert column_notes(rep) == [
+        ("data.note.id_feature", {"unique": 120, "rows": 120}),
+        ("data.note.infrequent", {"merged": n_train - (MAX_CATEGORIES - 1), "distinct": n_train,
+                                  "cap": MAX_CATEGORIES, "feature": "nombre_infrequent_sklearn"}),
+    ]
+    assert "nombre_infrequent_sklearn" in data.feature_names
+    assert sum(f.startswith("nombre_") for f in data.feature_names) == MAX_CATEGORIES
+    es = t("data.note.infrequent", "es", **column_notes(rep)[1][1])
+    assert "53 de sus 72" in es and "20" in es
+    assert "120 valores distintos en 120 filas" in t("data.note.id_feature", "es", unique=120, rows=120)
+
+
+def test_a_many_valued_category_notes_the_merge_and_its_missing_values_but_is_no_identifier():
+    df = _people()
+    df.loc[df.index[:3], "zona"] = None
+    data = prepare(df, ColumnChoice(target="compró", features=("edad", "zona")), SPLIT)
+    rep = {c.name: c for c in data.columns}["zona"]
+    seen = data.raw_train["zona"].fillna("NA").nunique()  # "NA" is a category of its own
+    assert rep.kind == "categorical" and seen > MAX_CATEGORIES
+    assert column_notes(rep) == [
+        ("data.note.infrequent", {"merged": seen - (MAX_CATEGORIES - 1), "distinct": seen,
+                                  "cap": MAX_CATEGORIES, "feature": "zona_infrequent_sklearn"}),
+        ("data.note.missing_category", {"count": 3}),
+    ]
+
+
+def test_a_row_number_chosen_as_a_feature_gets_the_identifier_note_and_few_categories_none():
+    df = _people()
+    df["region"] = pd.Series(["norte", "sur", "este"] * 40, dtype="str")
+    data = prepare(df, ColumnChoice(target="compró", features=("fila", "edad", "region")), SPLIT)
+    rep = {c.name: c for c in data.columns}
+    assert rep["fila"].kind == "id" and rep["fila"].action == "data.action.number_scaled"
+    assert column_notes(rep["fila"]) == [("data.note.id_feature", {"unique": 120, "rows": 120})]
+    assert column_notes(rep["edad"]) == [] and column_notes(rep["region"]) == []
+    assert rep["region"].onehot_width == 3
 
 
 def test_numbers_forced_to_categories_are_one_hot_encoded():
