@@ -204,48 +204,56 @@ def test_section(data, ctrl) -> None:
 
 
 def diagnosis_section(data, ctrl) -> None:
-    from mlcore.evaluate.diagnosis import diagnose_history
+    from mlcore.evaluate.diagnosis import baseline_losses, diagnose_history
     from mlcore.plots import evaluate as eplots
 
     st.markdown(tr("eval.diag.text"))
     runs = st.session_state.get("runs") or []
     snap = ctrl.snapshot()
-    options: dict[str, tuple[str, list]] = {}
+    options: dict[str, tuple[str, list, str | None]] = {}  # label, history, the run's regression loss
     if snap.state.history:
-        options["current"] = (tr("eval.diag.current", epoch=snap.state.epoch), list(snap.state.history))
+        options["current"] = (tr("eval.diag.current", epoch=snap.state.epoch), list(snap.state.history),
+                              ctrl.model_cfg.loss)
     for r in reversed(runs):
-        options[f"run{r.id}"] = (r.label, list(r.history))
+        options[f"run{r.id}"] = (r.label, list(r.history), r.model_cfg.loss)
     if not options:
         st.info(tr("eval.diag.none"), icon="ℹ️")
         return
+
+    def baseline(loss):  # a constant prediction's loss on this training set (the runs share it)
+        return baseline_losses(data.y_train, data.task, loss)
+
     choice = st.selectbox(tr("eval.diag.choose"), list(options), format_func=lambda k: options[k][0], **keep("e_diag_run"))
-    label, history = options.get(choice, next(iter(options.values())))
-    d = diagnose_history(history)
+    label, history, run_loss = options.get(choice, next(iter(options.values())))
+    d = diagnose_history(history, baseline(run_loss))
     rec = eplots.diagnosed_record(history, d.best_epoch)
     fig = _cached("diag", (choice, len(history), id(history[-1]), lang()), lambda: eplots.diagnosed_curves(rec, {
         "train": tr("split.train"), "val": tr("split.val"), "best": tr("eval.diag.best"),
         "epoch": tr("train.epoch"), "loss": tr("eval.loss")}))
     show_chart(st, fig, key="e_diag_fig", **CHART)
-    box = {"good": st.success, "overfit": st.error, "underfit": st.warning, "short": st.info}[d.verdict]
-    text = f"**{tr(f'diag.{d.verdict}.title')}** {tr(d.explanation_key)}"
+    from mlcore.evaluate import diagnosis as dg
+
+    num = number_formatter()
+    box = {"good": st.success, "overfit": st.error, "underfit": st.warning, "short": st.info,
+           "unstable": st.error}[d.verdict]
+    quoted = {"peak": num(d.peak_loss, 4), "epoch": d.peak_epoch, "times": num(d.peak_times, 2),
+              "baseline": num(d.baseline, 3) if d.baseline is not None else "-", "factor": num(dg.BLOWUP_FACTOR)}
+    text = f"**{tr(f'diag.{d.verdict}.title')}** {tr(d.explanation_key, **quoted)}"
     if d.best_epoch is not None:
         text += " " + tr("eval.diag.best_at", epoch=d.best_epoch, loss=f"{d.best_val_loss:.4f}")
     box(text)
     for reason in d.reasons:
-        st.markdown(f"- {tr(reason)}")
+        st.markdown(f"- {tr(reason, **quoted)}")
     st.markdown(f"**{tr('eval.diag.next')}** {tr(d.advice_key)}")
     if len(options) > 1:  # every run's verdict at a glance
         rows = []
-        for run_label, hist in options.values():
-            dd = diagnose_history(hist)
+        for run_label, hist, loss in options.values():
+            dd = diagnose_history(hist, baseline(loss))
             rows.append({tr("eval.diag.col.run"): run_label, tr("eval.diag.col.verdict"): tr(f"diag.{dd.verdict}.title"),
                          tr("eval.diag.col.best"): dd.best_epoch, tr("runs.col.epochs"): len(hist)})
         st.dataframe(rows, hide_index=True, width="stretch")
     with st.expander(tr("eval.diag.rules")):
-        from mlcore.evaluate import diagnosis as dg
-
-        num = number_formatter()
-        st.markdown(tr("eval.diag.rules.text", high=num(dg.HIGH_LOSS_RATIO), steep=num(dg.STEEP_DROP * 100),
+        st.markdown(tr("eval.diag.rules.text", high=num(dg.HIGH_LOSS_RATIO), blowup=num(dg.BLOWUP_FACTOR), steep=num(dg.STEEP_DROP * 100),
                        tail=num(dg.TAIL_FRACTION * 100), rise=num(dg.OVERFIT_RISE * 100),
                        epochs=dg.OVERFIT_MIN_EPOCHS, window=dg.SMOOTH_WINDOW))
         st.caption(tr("eval.diag.values", ratio=num(d.loss_ratio), drop=num(d.tail_drop * 100), rise=num(d.rise * 100)))
@@ -297,9 +305,10 @@ def cv_section(data) -> None:
             {"train": tr("eval.cv.train_mean"), "val": tr("eval.cv.val_mean"), "epoch": tr("train.epoch"),
              "loss": tr("eval.loss")}))
         show_chart(f2, curve, key="e_cv_curve", **CHART)
-        from mlcore.evaluate.diagnosis import diagnose
+        from mlcore.evaluate.diagnosis import baseline_losses, diagnose
 
-        d = diagnose(result.epoch_train_loss, result.epoch_val_loss)
+        d = diagnose(result.epoch_train_loss, result.epoch_val_loss,
+                     baseline_losses(data.y_train, data.task, model_cfg().loss))
         st.markdown(tr("eval.cv.diagnosis", verdict=tr(f"diag.{d.verdict}.title")))
         st.dataframe([{tr("eval.cv.fold"): i + 1, tr("eval.rows"): result.fold_rows[i],
                        tr("eval.train_loss"): round(float(result.fold_train_loss[i]), 4),

@@ -121,6 +121,30 @@ def test_diagnosis_and_test_looks_after_training(moons):
     assert not at.exception, exceptions(at)
 
 
+def test_a_run_whose_loss_blew_up_is_diagnosed_unstable_in_spanish(moons):
+    import numpy as np
+
+    from mlcore.runs import RunRecord
+    from mlcore.train import EpochRecord
+
+    at = _evaluate_app("es", moons)
+    # Adam at lr 10 on moons, as measured: epoch 1 averages 651.6, then the loss sits at chance
+    train_l = [651.6, 19.3, 10.6, 2.34, 1.54, 1.02, 1.38] + [0.78 + 0.03 * np.sin(i) for i in range(33)]
+    val_l = [8.2, 7.0, 2.4, 2.5, 1.0] + [0.70 + 0.01 * np.cos(i) for i in range(35)]
+    history = tuple(EpochRecord(i + 1, float(t), float(v), 0.5, 0.5, 0.0)
+                    for i, (t, v) in enumerate(zip(train_l, val_l)))
+    at.session_state["runs"] = [RunRecord(3, "#3 Adam α=10", "moons", ModelConfig(), TrainConfig(), history, "done")]
+    _open_tab(at, "diagnosis")
+    at.selectbox(key="e_diag_run").set_value("run3").run()
+    assert not at.exception, exceptions(at)
+    box = next(s.value for s in at.error if "Entrenamiento inestable." in s.value)
+    assert "651,6" in box and "época 1" in box  # the peak, with the Spanish decimal comma
+    assert not any("Buen ajuste" in s.value for s in at.success)
+    reasons = " ".join(m.value for m in at.markdown)
+    assert "superó 10 veces la de una predicción constante" in reasons
+    assert "Baja la tasa de aprendizaje" in reasons
+
+
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_bias_variance_on_a_known_toy_and_regression_metrics(lang):
     sin = prepare_builtin(BuiltinConfig(name="sin", n_samples=80, noise=0.2), SplitConfig())
