@@ -94,13 +94,12 @@ def context(data, ctrl) -> ExplainContext:
 
 
 def _fmt_value(value) -> str:
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if v == 0:
-            v = 0.0
-        if abs(v - round(v)) < 1e-9 and abs(v) < 1e6:
-            return str(int(round(v)))
-        return number_formatter()(v, 4)
+    """A feature value or threshold: numbers with 4 significant digits, no exponent (24963, not
+    2,496e+04), in the session language's decimal mark; labels as they are."""
+    from mlcore.explain.features import plain_number
+
+    if isinstance(value, (float, np.floating, int, np.integer)) and not isinstance(value, bool):
+        return plain_number(value, 4, decimal_comma=lang() == "es")
     return str(value)
 
 
@@ -390,7 +389,7 @@ def _cf_results(ctx, res) -> None:
     st.success(tr("explain.cf.found", n=len(res.items), seconds=num(res.seconds, 2),
                   method=tr(f"explain.cf.method.{res.method}")), icon="✅")
     for i, cf in enumerate(res.items, start=1):
-        outcome = (num(cf.prediction, 4) if ctx.is_regression else ctx.class_label(int(cf.prediction)))
+        outcome = (_fmt_value(cf.prediction) if ctx.is_regression else ctx.class_label(int(cf.prediction)))
         st.markdown(tr("explain.cf.item", i=i, outcome=outcome, valid=tr("explain.yes") if cf.valid else tr("explain.no"),
                        proximity=num(cf.proximity, 3), sparsity=cf.sparsity))
         st.dataframe(pd.DataFrame({
@@ -482,7 +481,7 @@ def saliency_tab(ctx: ExplainContext) -> None:
 
 
 def prototypes_tab(ctx: ExplainContext) -> None:
-    from mlcore.explain.prototypes import prototypes, regression_groups
+    from mlcore.explain.prototypes import prototypes, regression_groups, training_rows
     from mlcore.model import layer_outputs
     from mlcore.plots import explain as plots
 
@@ -517,7 +516,7 @@ def prototypes_tab(ctx: ExplainContext) -> None:
 
             chart(st, f"x_proto_{p.cls}", out, None, figure)
         else:
-            table = ctx.layout.to_original(X[np.concatenate([p.prototype_rows, p.criticism_rows])])
+            table = training_rows(data, ctx.layout, np.concatenate([p.prototype_rows, p.criticism_rows]))
             kinds = ([tr("explain.proto.prototype", share=int(round(100 * s))) for s in p.prototype_cover]
                      + [tr("explain.proto.criticism")] * len(p.criticism_rows))
             table.insert(0, tr("explain.proto.kind"), kinds)
@@ -554,7 +553,7 @@ def surrogate_tab(ctx: ExplainContext) -> None:
     lines = []
     for r in sur.rules:
         conds = f" {tr('explain.sur.and')} ".join(_condition(c) for c in r.conditions) or tr("explain.sur.always")
-        outcome = num(r.prediction, 4) if ctx.is_regression else ctx.class_label(int(r.prediction))
+        outcome = _fmt_value(r.prediction) if ctx.is_regression else ctx.class_label(int(r.prediction))
         lines.append(tr("explain.sur.rule", conds=conds, outcome=outcome, n=r.samples,
                         purity=int(round(100 * r.purity))))
     st.markdown("\n".join(f"- {line}" for line in lines))
@@ -601,6 +600,15 @@ def disagreement_tab(ctx: ExplainContext) -> None:
     job_panel("dis", ctx, make, lambda job: _dis_results(ctx, job), params=(), button_key="explain.dis.run")
 
 
+def top_table(rank, labels: list[str], methods: list[str], n: int = 5) -> pd.DataFrame:
+    """The ``n`` most important features by each method (a column each), rows #1..: as many as
+    there are features when there are fewer than ``n``, so no row is empty."""
+    n = min(n, len(rank.features))
+    top = pd.DataFrame({label: list(rank.order(m)[:n]) for label, m in zip(labels, methods)})
+    top.index = [f"#{i}" for i in range(1, n + 1)]
+    return top
+
+
 def _dis_results(ctx, job) -> None:
     from mlcore.explain.disagreement import METHODS, Rankings, rank_correlations, weakest_pair
     from mlcore.plots import explain as plots
@@ -615,9 +623,7 @@ def _dis_results(ctx, job) -> None:
                                                                    tr("explain.dis.matrix")))
     chart(c2, "x_dis_rank", job, None, lambda: plots.rankings_figure(ctx.layout.names, scores, labels,
                                                                    title=tr("explain.dis.rankings")))
-    top = pd.DataFrame({labels[m]: rank.order(m)[:5] + [""] * (5 - len(rank.order(m)[:5])) for m in METHODS})
-    top.index = [f"#{i}" for i in range(1, 6)]
-    st.dataframe(top, width="stretch")
+    st.dataframe(top_table(rank, [labels[m] for m in METHODS], list(METHODS)), width="stretch")
     pair = weakest_pair(rank)
     if pair is not None:
         st.markdown(tr("explain.dis.weakest", a=labels[pair[0]], b=labels[pair[1]],

@@ -7,6 +7,10 @@ Rousseeuw): each new one lowers most the total distance from the class's rows to
 prototype. Criticisms are the rows of the class farthest from every prototype: the cases the
 prototypes represent worst. scikit-learn has no k-medoids (it lives in scikit-learn-extra), and
 the greedy step is a few lines of numpy on pairwise distances.
+
+Prototypes and criticisms are training examples, so :func:`training_rows` shows them as the rows
+the student gave (``PreparedData.raw_train``, in the same order as ``X_train``), not rebuilt from
+the standardised matrix: the inverse transform of float32 values reads 10307,21 as 10307.2094.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["ClassPrototypes", "prototypes", "regression_groups"]
+__all__ = ["ClassPrototypes", "prototypes", "regression_groups", "training_rows"]
 
 MAX_ROWS_PER_CLASS = 400
 
@@ -71,3 +76,14 @@ def prototypes(hidden: np.ndarray, labels: np.ndarray, k: int = 3, n_criticisms:
         out.append(ClassPrototypes(int(cls), rows[medoids], rows[np.asarray(order, dtype=int)], cover,
                                    nearest[np.asarray(order, dtype=int)] / scale))
     return out
+
+
+def training_rows(data, layout, rows) -> pd.DataFrame:
+    """Training rows ``rows`` (indices into ``data.X_train``) as the original table has them, one
+    column per raw feature; rebuilt from the model's inputs only when the raw rows are not kept."""
+    rows = np.asarray(rows, dtype=np.int64)
+    raw = getattr(data, "raw_train", None)
+    names = layout.names
+    if raw is not None and len(raw) == len(data.X_train) and all(n in raw.columns for n in names):
+        return raw.iloc[rows][names].reset_index(drop=True)
+    return layout.to_original(data.X_train[rows])

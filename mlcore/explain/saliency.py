@@ -54,10 +54,14 @@ class SaliencyMaps:
     ig_delta: float  # sum(IG) - (f(x) - f(baseline))
 
 
-def _tensor(X):
+def _tensor(X, grad: bool = False):
+    """``X`` as a float32 (n, d) tensor; ``grad=True`` gives a fresh leaf that requires grad, the
+    input captum's gradient methods differentiate (otherwise captum turns it on itself and warns
+    "Input Tensor 0 did not already require gradients" on every call)."""
     import torch
 
-    return torch.as_tensor(np.atleast_2d(np.asarray(X, dtype=np.float32)))
+    x = torch.as_tensor(np.atleast_2d(np.asarray(X, dtype=np.float32)))
+    return x.detach().clone().requires_grad_() if grad else x
 
 
 def integrated_gradients(model, X, target: int | list[int], baseline, n_steps: int = 50):
@@ -91,8 +95,9 @@ def gradient_x_input(model, X, target: int | list[int], baseline=None) -> np.nda
             def forward(self, u):
                 return self.inner(u + base)
 
-        return InputXGradient(_Shifted(model)).attribute(x - base, target=target).detach().numpy()
-    return InputXGradient(model).attribute(x, target=target).detach().numpy()
+        shifted = (x - base).detach().requires_grad_()
+        return InputXGradient(_Shifted(model)).attribute(shifted, target=target).detach().numpy()
+    return InputXGradient(model).attribute(_tensor(X, grad=True), target=target).detach().numpy()
 
 
 def saliency_maps(model, x, target: int, baseline, *, noise_level: float = 0.15, nt_samples: int = 25,
@@ -101,15 +106,15 @@ def saliency_maps(model, x, target: int, baseline, *, noise_level: float = 0.15,
     import torch
     from captum.attr import NoiseTunnel, Saliency
 
-    xt = _tensor(x)
+    xt = _tensor(x, grad=True)
     sal = Saliency(model)
     grad = sal.attribute(xt, target=target).detach().numpy()[0]
-    spread = float(xt.max() - xt.min()) or 1.0
+    spread = float(xt.detach().max() - xt.detach().min()) or 1.0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         smooth = NoiseTunnel(sal).attribute(xt, nt_type="smoothgrad", nt_samples=nt_samples,
                                             stdevs=noise_level * spread, target=target).detach().numpy()[0]
-    ig, delta = integrated_gradients(model, xt, target, baseline, n_steps=n_steps)
+    ig, delta = integrated_gradients(model, x, target, baseline, n_steps=n_steps)
     return SaliencyMaps(np.asarray(x, dtype=np.float32).ravel(), int(target), grad, smooth, ig[0], float(delta[0]))
 
 

@@ -8,7 +8,10 @@ the network's classes, or R² against its predicted values): a surrogate with lo
 explains another model, not this one.
 
 The rules are read from ``tree_`` (sklearn's ``export_text`` prints thresholds on the one-hot
-columns as ``x <= 0.5``, which a class would read as a number).
+columns as ``x <= 0.5``, which a class would read as a number). A path that splits the same
+feature twice in the same direction is collapsed to its tighter condition (``x > a`` and
+``x > b`` read ``x > max(a, b)``; ``x ≤ a`` and ``x ≤ b`` read ``x ≤ min(a, b)``), and once a
+path says ``color = red`` its ``color ≠ …`` conditions say nothing more and are dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Condition", "Rule", "Surrogate", "fit_surrogate", "surrogate_design"]
+__all__ = ["Condition", "Rule", "Surrogate", "collapse_conditions", "fit_surrogate", "surrogate_design"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,25 @@ def surrogate_design(layout, X: np.ndarray) -> tuple[np.ndarray, list[tuple[str,
     return np.stack(cols, axis=1), meta
 
 
+def collapse_conditions(conds) -> tuple[Condition, ...]:
+    """The same rule without redundant conditions, in the order the path first tests each
+    (feature, direction): the tightest ``<=`` (smallest) and ``>`` (largest) threshold per
+    feature; a feature's ``!=`` conditions are dropped when the rule also has its ``==``."""
+    tight: dict[tuple[str, str], Condition] = {}
+    order: list[tuple[str, str]] = []
+    equal = {c.feature for c in conds if c.op == "=="}
+    for c in conds:
+        if c.op == "!=" and c.feature in equal:
+            continue
+        key = (c.feature, c.op) if c.op in ("<=", ">") else (c.feature, c.op, c.value)
+        if key not in tight:
+            tight[key] = c
+            order.append(key)
+        elif c.op == "<=" and c.value < tight[key].value or c.op == ">" and c.value > tight[key].value:
+            tight[key] = c
+    return tuple(tight[k] for k in order)
+
+
 def _rules(tree, meta, classification: bool) -> list[Rule]:
     t = tree.tree_
     rules: list[Rule] = []
@@ -78,7 +100,7 @@ def _rules(tree, meta, classification: bool) -> list[Rule]:
             else:
                 pred = float(value[0])
                 purity = 1.0
-            rules.append(Rule(tuple(conds), pred, n, purity))
+            rules.append(Rule(collapse_conditions(conds), pred, n, purity))
             return
         name, label = meta[t.feature[node]]
         thr = float(t.threshold[node])

@@ -214,3 +214,48 @@ def test_counterfactual_ranges_come_back_after_another_tab():
     _open_tab(at, "cf")
     table = at.dataframe(key="x_cf_ranges").value
     assert (float(table.iloc[0, 1]), float(table.iloc[0, 2])) == (low, high)
+
+
+def test_spanish_csv_shows_original_values_plain_numbers_and_a_row_per_feature(recwarn):
+    """The QA's file (edad;ingresos_€;región;compró, incomes with two decimals in the tens of
+    thousands): prototypes are the file's rows, thresholds and values read without exponents, the
+    disagreement table has one row per feature (3), none empty, and captum does not warn."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    from mlcore.config import ColumnChoice, Task
+    from mlcore.data.prepare import prepare
+
+    rng = np.random.default_rng(0)
+    n = 150
+    income = np.round(rng.uniform(10000, 70000, n), 2)
+    age = rng.integers(18, 70, n)
+    df = pd.DataFrame({"edad": age, "ingresos_€": income, "región": rng.choice(["norte", "sur", "este"], n),
+                       "compró": np.where(income + 300 * (age - 40) > 40000, "sí", "no")})
+    data = prepare(df, ColumnChoice(target="compró", features=("edad", "ingresos_€", "región"), task=Task.BINARY),
+                   SplitConfig(seed=0), name="compras")
+    at = _trained_app("es", data, epochs=3)
+    _open_tab(at, "prototypes")
+    kind = t("explain.proto.kind", "es")
+    tables = [d.value for d in at.dataframe if kind in d.value.columns]
+    assert tables
+    original = set(map(tuple, df[["edad", "ingresos_€", "región"]].itertuples(index=False)))
+    for table in tables:
+        for row in table[["edad", "ingresos_€", "región"]].itertuples(index=False):
+            assert tuple(row) in original  # 10307.21, not 10307.2094
+    _open_tab(at, "surrogate")
+    rules = [line for m in at.markdown if m.value.startswith("- **Si**") for line in m.value.splitlines()]
+    assert rules and not any(re.search(r"e[+-]\d", line) for line in rules)
+    thresholds = [thr for line in rules for thr in re.findall(r"`ingresos_€ [≤>] ([^`]+)`", line)]
+    assert thresholds and all(re.fullmatch(r"\d{5}", thr) for thr in thresholds)  # 32877, not 3,288e+04
+    for line in rules:  # one threshold per direction: x > a y x > b reads x > max(a, b)
+        assert line.count("`ingresos_€ >") <= 1 and line.count("`ingresos_€ ≤") <= 1
+    dis = _run_job(at, "dis")
+    assert set(dis.results) == {"shap", "permutation", "grad_input", "integrated", "surrogate"}
+    shap_col = t("explain.dis.method.shap", "es")
+    top = [d.value for d in at.dataframe if shap_col in d.value.columns]
+    assert len(top) == 1 and list(top[0].index) == ["#1", "#2", "#3"]
+    assert sorted(top[0][shap_col]) == ["edad", "ingresos_€", "región"]
+    assert not [w for w in recwarn if "require gradients" in str(w.message)]
