@@ -5,8 +5,8 @@ import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
 from ui.common import fmt, guarded, keep, lazy_tabs, require_data, show_error, tab_open, tr
-from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, owner_key, owner_widget, plot_words, retire,
-                     settle_abandoned, space_widgets, store, trials_rows)
+from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, not_yet_note, owner_key, owner_widget, plot_words, retire,
+                     settle_abandoned, space_widgets, store, table_height, trials_rows)
 from ui.training import arrays_for, controller, input_grid, model_cfg, train_cfg
 
 st.title(tr("tune.title"))
@@ -137,6 +137,15 @@ def _adopt_if_ready() -> bool:
     return True
 
 
+def _adopted_is_current() -> bool:
+    """The adopted retraining is still the session's model: the same controller, not reset or
+    rebuilt since (another dataset or architecture replaces it), as the Train page's note checks."""
+    ctrl = ss.get("controller")
+    best = ss.get("tune_best") or {}
+    return (ctrl is not None and ss.get("_controller_data") is data
+            and best.get("controller") == (id(ctrl), ctrl.snapshot().generation))
+
+
 # The New-study tab always runs (its search space is also the comparison's); the other two run
 # only while open (the study list loads a study and builds an Optuna figure)
 tab_run, tab_studies, tab_compare = lazy_tabs(["tune.tab.run", "tune.tab.studies", "tune.tab.compare"], "tu_tab")
@@ -203,7 +212,7 @@ with tab_run:
         c1.metric(tr("tune.best"), f"{study.best_value:.4f}" if values else "—")
         c2.metric(tr("tune.n_trials"), len(rows))
         c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
-        st.dataframe(rows, hide_index=True, width="stretch", height=min(420, 42 + 35 * (max(1, len(rows)) + 1)))
+        st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
         with st.expander(tr("tune.worker_cmd")):
             st.code(f"python -m mlcore.tune worker --storage {studies.url_for(study.study_name)} "
                     f"--study {study.study_name} --trials 10", language="bash")
@@ -224,7 +233,7 @@ def studies_tab() -> None:
                        tr("tune.col.direction"): tr(f"tune.direction.{i.direction}"),
                        tr("tune.col.shared"): "✓" if i.shared else "",
                        tr("tune.col.mine"): "✓" if i.owner == owner else "",
-                       tr("tune.col.created"): i.created or ""} for i in infos],
+                       tr("tune.col.created"): (i.created or "").replace("T", " ")} for i in infos],
                      hide_index=True, width="stretch")
         names = [i.name for i in infos]
         chosen = st.selectbox(tr("tune.pick"), names, **keep("tu_pick"))
@@ -273,7 +282,7 @@ def studies_tab() -> None:
                     labels["y" if kind == "history" else "x"] = target
             fig = study_figure(kind, inspected, labels)
             if fig is None:
-                st.info(tr("tune.plot.not_yet"), icon="ℹ️")
+                st.info(not_yet_note(inspected), icon="ℹ️")
             else:
                 show_chart(st, fig, key="tu_fig", **CHART)
                 st.caption(tr(f"tune.plot.{kind}.help"))
@@ -299,7 +308,7 @@ def studies_tab() -> None:
                 st.rerun()
             if ss.get("_tune_adopted") == "diverged":
                 st.error(tr("tune.retrain_diverged", number=best.get("number"), name=best.get("name")), icon="⚠️")
-            elif ss.get("_tune_adopted"):
+            elif ss.get("_tune_adopted") and _adopted_is_current():
                 st.success(tr("tune.adopted", number=best.get("number"), name=best.get("name")), icon="⭐")
                 c1, c2, _ = st.columns([1, 1, 4])
                 c1.page_link("pages/train.py", label=tr("nav.train"), icon=":material/model_training:")

@@ -134,9 +134,24 @@ def fail_note(trial) -> str:
     return trial.user_attrs.get("fail_reason", "")
 
 
+def table_height(n_rows: int, cap: int = 420) -> int:
+    """``st.dataframe``'s height for ``n_rows`` rows and the header (35 px each, 3 px of border),
+    at most ``cap``: the old formula left an empty row at the bottom."""
+    return min(cap, 35 * (max(1, n_rows) + 1) + 3)
+
+
+def not_yet_note(study) -> str:
+    """Why a plot cannot be drawn yet, with the study's counts (a 3-trial study with 2 pruned has
+    one complete trial: most plots need two)."""
+    trials = study.get_trials(deepcopy=False)
+    return tr("tune.plot.not_yet", complete=sum(t.state.name == "COMPLETE" for t in trials), total=len(trials),
+              pruned=sum(t.state.name == "PRUNED" for t in trials))
+
+
 def trials_rows(study) -> list[dict]:
     """The live trials table: number, state, value, one column per tuned parameter (named in the
-    session's language, floats to 3 significant digits), epochs, duration, reason."""
+    session's language, floats to 3 significant digits), epochs, duration, note (a failed trial's
+    reason; a pruned one's value is Optuna's, its last intermediate value: the note says so)."""
     from mlcore.tune.space import PARAMS
 
     trials = study.get_trials(deepcopy=False)
@@ -157,6 +172,8 @@ def trials_rows(study) -> list[dict]:
         rows.append(row | {
             tr("tune.col.epochs"): t.user_attrs.get("epochs_run"),
             tr("tune.col.seconds"): None if duration is None else round(duration, 2),  # pruned ones: 0.05 s
-            tr("tune.col.note"): fail_note(t) if t.state.name == "FAIL" else "",
+            tr("tune.col.note"): (fail_note(t) if t.state.name == "FAIL" else
+                                  tr("tune.note.pruned", epoch=t.user_attrs.get("epochs_run"))
+                                  if t.state.name == "PRUNED" and t.value is not None else ""),
         })
     return rows[::-1]

@@ -30,7 +30,7 @@ from mlcore.plots.style import SMALL, base_layout
 PLOTS = ("history", "importances", "parallel", "contour", "slice", "intermediate", "timeline", "edf")
 # the least each plot needs: (finished trials, parameters that vary)
 _NEEDS = {"history": (1, 0), "importances": (2, 1), "parallel": (1, 1), "contour": (2, 2), "slice": (1, 1),
-          "intermediate": (1, 0), "timeline": (1, 0), "edf": (1, 0)}
+          "intermediate": (1, 0), "timeline": (1, 0), "edf": (2, 0)}  # one value: an EDF with no step to draw
 
 
 # The English texts optuna.visualization (5.0) sets itself, and their catalogue keys.
@@ -55,6 +55,7 @@ OPTUNA_TEXTS = {
 _TRIAL_N = re.compile(r"^Trial(\d+)$")  # plot_intermediate_values: one line per trial, "Trial<number>"
 _OF_STUDY = re.compile(r"^(.+) of (.+)$")  # several studies: "Best Value of <study>"
 _EXTRA = re.compile(r"<extra>([^<]*)</extra>")  # the timeline's hover box names the trial state
+LEGEND_MAX_TRIALS = 12  # the intermediate values name their lines in a legend up to this many trials
 _TARGETED = ("history", "importances", "parallel", "contour", "slice", "edf")  # plot_* take target_name
 
 
@@ -144,6 +145,11 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
     if kind in ("history", "intermediate"):
         _integer_x(fig)
         _flat_y(fig)
+    if kind == "intermediate" and len(fig.data) <= LEGEND_MAX_TRIALS:  # few lines: say which trial is which
+        for trace in fig.data:
+            trace.showlegend = True
+    if kind == "timeline":
+        _integer_y(fig)
     if kind == "parallel":
         _visible_lines(fig)
     if kind == "contour":  # an n x n matrix of contours: rows tall enough for their axis titles
@@ -241,6 +247,13 @@ def _integer_x(fig: go.Figure) -> None:
     xs = [v for trace in fig.data if trace.x is not None for v in trace.x if isinstance(v, (int, float))]
     if xs and max(xs) - min(xs) < 10:
         fig.update_xaxes(dtick=1)
+
+
+def _integer_y(fig: go.Figure) -> None:
+    """The timeline's trials (its y axis) are whole numbers too: ticks at -0.5, 0.5... otherwise."""
+    ys = [v for trace in fig.data if trace.y is not None for v in trace.y if isinstance(v, (int, float))]
+    if ys and max(ys) - min(ys) < 10:
+        fig.update_yaxes(dtick=1)
 
 
 def _dress(fig: go.Figure, labels: dict, height: int) -> go.Figure:

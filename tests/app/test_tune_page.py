@@ -99,6 +99,7 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     # the list's choices were kept while its tab was closed
     _open_tab(at, "studies")
     assert at.segmented_control(key="tu_plot").value == "timeline" and at.selectbox(key="tu_pick").value == "moons-app"
+    assert t_("tune.adopted", lang, number=adopted, name="moons-app") in [s.value for s in at.success]
     at.number_input(key="tu_more").set_value(1)
     at.button(key="tu_continue").click().run()
     assert at.session_state["tune_job"].wait(120).mode == "finished"
@@ -120,6 +121,12 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     at.switch_page("pages/train.py").run()
     at.button(key="t_reset").click().run()
     assert ctrl.snapshot().state.epoch == 0 and not any(i.value == note for i in at.info)
+    # back on Tune, the "now your current model" message is gone too: Reset replaced that model
+    adopted_msg = t_("tune.adopted", lang, number=adopted, name="moons-app")
+    at.switch_page("pages/tune.py").run()
+    _open_tab(at, "studies")
+    assert at.selectbox(key="tu_pick").value == "moons-app"  # the view that showed it is open
+    assert adopted_msg not in [s.value for s in at.success]
 
 
 def _figure_spec(at, key: str) -> dict:

@@ -26,6 +26,11 @@ def _script():
     study.add_trial(optuna.trial.create_trial(params={"lr": 0.002, "epochs": 40, "activation": "relu"},
                                               distributions=dist, state=optuna.trial.TrialState.PRUNED,
                                               user_attrs={"epochs_run": 3}))
+    # a pruned trial told by the runner: Optuna gives it its last intermediate value
+    study.add_trial(optuna.trial.create_trial(params={"lr": 0.05, "epochs": 30, "activation": "relu"},
+                                              distributions=dist, state=optuna.trial.TrialState.PRUNED,
+                                              value=0.8, intermediate_values={1: 0.7, 3: 0.8},
+                                              user_attrs={"epochs_run": 3}))
     ss["rows"] = trials_rows(study)
     st.dataframe(ss["rows"])
 
@@ -39,7 +44,7 @@ def test_one_translated_column_per_parameter(lang, lr, budget, trained, act):
     at.session_state["lang"] = lang
     at.run()
     assert not at.exception, exceptions(at)
-    newest, first = at.session_state["rows"]  # newest first
+    valued, newest, first = at.session_state["rows"]  # newest first
     # parameters in the search space's order, then epochs trained, seconds and reason
     keys = list(first)
     assert keys.index(lr) < keys.index(act) < keys.index(budget) < keys.index(trained)
@@ -47,3 +52,25 @@ def test_one_translated_column_per_parameter(lang, lr, budget, trained, act):
     assert newest[budget] == 40 and newest[trained] == 3
     assert not {"lr", "epochs", "activation"} & set(keys)
     assert list(at.dataframe[0].value.columns) == keys  # no column lost to a clash of names
+
+
+@pytest.mark.parametrize("lang, value, note, pruned_note", [
+    ("es", "Valor", "Motivo", "podado en la época 3: su valor es el de esa época"),
+    ("en", "Value", "Reason", "pruned at epoch 3: its value is the one at that epoch"),
+])
+def test_a_pruned_trial_s_value_says_it_is_the_one_at_its_last_epoch(lang, value, note, pruned_note):
+    at = AppTest.from_function(_script)
+    at.session_state["lang"] = lang
+    at.run()
+    valued, unvalued, complete = at.session_state["rows"]
+    assert valued[value] == 0.8 and valued[note] == pruned_note
+    assert unvalued[value] is None and unvalued[note] == ""  # no value: nothing to explain
+    assert complete[note] == ""
+
+
+def test_the_live_table_is_as_tall_as_its_rows():
+    from ui.tune import table_height
+
+    # st.dataframe rows (and its header) are 35 px, plus 3 px of border; at most the cap
+    assert [table_height(n) for n in (0, 1, 3)] == [73, 73, 143]
+    assert table_height(30) == 420

@@ -782,3 +782,39 @@ def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monk
     assert len(ours) == len(stock) == 25
     for p, q in zip(ours, stock):
         assert p.keys() == q.keys() and all(math.isclose(p[k], q[k], rel_tol=1e-9) for k in p)
+
+
+def _hand_study(n_complete: int, n_pruned: int):
+    """An in-memory study with ``n_complete`` complete and ``n_pruned`` pruned trials (values and
+    per-epoch intermediate values given by hand)."""
+    import optuna
+
+    study = optuna.create_study(direction="maximize")
+    dist = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)}
+    for i in range(n_complete + n_pruned):
+        pruned = i >= n_complete
+        study.add_trial(optuna.trial.create_trial(
+            params={"lr": 0.001 * (i + 1)}, distributions=dist, value=0.7 + 0.01 * i,
+            state=optuna.trial.TrialState.PRUNED if pruned else optuna.trial.TrialState.COMPLETE,
+            intermediate_values={e: 0.6 + 0.01 * (i + e) for e in range(1, (3 if pruned else 6) + 1)}))
+    return study
+
+
+def test_the_edf_waits_for_two_complete_trials():
+    from mlcore.plots.tune import study_figure
+
+    assert study_figure("edf", _hand_study(1, 2), {"title": "T"}) is None  # one value: no step to draw
+    fig = study_figure("edf", _hand_study(2, 1), {"title": "T"})
+    assert fig is not None and len(fig.data) >= 1
+
+
+def test_the_timeline_ticks_whole_trial_numbers_and_few_intermediate_curves_have_a_legend():
+    from mlcore.plots.tune import LEGEND_MAX_TRIALS, study_figure
+
+    study = _hand_study(1, 2)
+    assert study_figure("timeline", study, {"title": "T"}).layout.yaxis.dtick == 1
+    few = study_figure("intermediate", study, {"title": "T"})
+    assert len(few.data) == 3 and all(t.showlegend for t in few.data)
+    assert few.layout.legend.orientation == "h"  # below the plot, as the app's other figures
+    many = study_figure("intermediate", _hand_study(LEGEND_MAX_TRIALS + 1, 0), {"title": "T"})
+    assert not any(t.showlegend for t in many.data)
