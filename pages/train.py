@@ -11,7 +11,7 @@ from ui.common import fmt, guarded, lang, lazy_tabs, number_formatter, require_d
 from ui.presets import presets_panel
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
-from ui.train_panels import live_figures
+from ui.train_panels import live_figures, try_tip, unstable_warning
 from ui.training import controller, input_grid, model_cfg, sync_runs, train_cfg, tuned_note
 
 st.title(tr("train.title"))
@@ -133,14 +133,16 @@ with tab_train:
                   width="stretch")
         b4.button(tr("train.reset"), key="t_reset", icon=":material/restart_alt:", width="stretch",
                   on_click=lambda: (sync_runs(ctrl, leaving=True), ctrl.reset(model_cfg(), train_cfg())))
+        polling = ctrl.mode == PLAYING or ctrl.busy
         if notice:
             st.info(tr(notice), icon="🔁")
         tuned_note(ctrl)
+        if not polling:  # judged once the training stops (never on the live view's ticks)
+            unstable_warning(data, ctrl)
         show_test = st.toggle(tr("train.show_test"), value=False, key="t_show_test") if (
             data.is_2d and data.task is not Task.REGRESSION) else False
         metric_label = tr("metric.r2") if data.task is Task.REGRESSION else tr("metric.accuracy")
         grid = input_grid(data)
-        polling = ctrl.mode == PLAYING or ctrl.busy
 
         from ui.jobs import poll_interval
 
@@ -219,4 +221,4 @@ with tab_save:
 
         save_load_share(data, ctrl)
 
-st.info(tr("train.try"), icon="🧪")
+st.info(try_tip(), icon="🧪")

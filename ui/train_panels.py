@@ -1,4 +1,5 @@
-"""Secondary panels of the Train page: optimizer table, recorded runs, save/load and share link."""
+"""Secondary panels of the Train page: the tip, the unstable-training warning, optimizer table,
+recorded runs, save/load and share link."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
-from ui.common import class_names, keep, lang, show_error, tr
+from ui.common import class_names, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 from ui.training import model_cfg, optimizer_title, per_dataset, train_cfg
 
@@ -64,6 +65,53 @@ def live_figures(data, snap, grid, show_test: bool, metric_label: str) -> dict:
     figs = {name: frozen(fig) for name, fig in figs.items()}
     st.session_state["_live_figs"] = (key, figs)
     return figs
+
+
+def try_tip() -> str:
+    """The page's closing tip, naming the lesson, its dataset (display name, not the internal id:
+    "sin" is Spanish for "without") and its learning rate from the preset itself."""
+    from mlcore.presets import get_preset
+
+    preset = get_preset("diverge")
+    step = preset.step("high")
+    return tr("train.try", lesson=tr(preset.title_key), dataset=tr(f"data.builtin.{step.source['name']}"),
+              lr=number_formatter()(step.train.optim.lr))
+
+
+def unstable_diagnosis(data, ctrl):
+    """The curve diagnosis of the current training (``mlcore.evaluate.diagnosis``), or None while it
+    runs. Computed once per training state (generation, epochs, last record) and kept in the
+    session: the page calls it on every run, never from the live view's ticks."""
+    from mlcore.jobs import PLAYING
+
+    snap = ctrl.snapshot()
+    history = snap.state.history
+    if snap.mode == PLAYING or ctrl.busy or not history or snap.state.status == "diverged":
+        return None  # running: judged when it stops; diverged: the page already says so
+    key = (id(ctrl), snap.generation, len(history), id(history[-1]))
+    cached = st.session_state.get("_train_diag")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    from mlcore.evaluate.diagnosis import baseline_losses, diagnose_history
+
+    diagnosis = diagnose_history(history, baseline_losses(data.y_train, data.task, ctrl.model_cfg.loss))
+    st.session_state["_train_diag"] = (key, diagnosis)
+    return diagnosis
+
+
+def unstable_warning(data, ctrl) -> None:
+    """A short warning when a stopped training is diagnosed "unstable" (the loss blew up and
+    never recovered), with a link to Evaluate's Diagnosis tab, which explains it in full."""
+    d = unstable_diagnosis(data, ctrl)
+    if d is None or d.verdict != "unstable":
+        return
+    num = number_formatter()
+    quoted = {"peak": num(d.peak_loss, 4), "epoch": d.peak_epoch, "times": num(d.peak_times, 2),
+              "baseline": num(d.baseline, 3) if d.baseline is not None else "-"}
+    st.warning(f"**{tr('diag.unstable.title')}** {tr(d.explanation_key, **quoted)} {tr(d.advice_key)}",
+               icon="⚠️")
+    st.page_link("pages/evaluate.py", icon=":material/fact_check:",
+                 label=tr("train.unstable.link", page=tr("nav.evaluate"), tab=tr("eval.tab.diagnosis")))
 
 
 def _split_points(data, names: tuple, show_test: bool) -> list:

@@ -226,3 +226,57 @@ def test_the_open_tab_stays_open_across_pages_and_languages(moons):
     at.run()
     assert not at.exception, exceptions(at)
     assert len(at.table) == 1, "a language switch closed the open tab"
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_try_tip_names_the_dataset_not_its_id(lang, moons):
+    """The closing tip named the sine toy by its id, `sin`, which in Spanish reads "without"."""
+    from mlcore.i18n import t
+
+    at = _app_with(lang, moons, "pages/train.py")
+    assert not at.exception, exceptions(at)
+    tips = [i.value for i in at.info if t("train.try", lang).split("*")[2] in i.value]  # "**Prueba:**" / "**Try:**"
+    assert len(tips) == 1, [i.value for i in at.info]
+    tip = tips[0]
+    assert "`sin`" not in tip and "{" not in tip
+    assert {"es": "«Seno»", "en": "*Sine*"}[lang] in tip
+    assert t("preset.diverge.title", lang) in tip  # the lesson's own title, as the presets panel shows it
+    assert {"es": "tasa de aprendizaje de 5 diverge", "en": "learning rate of 5 diverges"}[lang] in tip
+
+
+def _train_to_end(at, optim, epochs):
+    at.session_state["train_cfg"] = TrainConfig(optim=optim, epochs=epochs, batch_size=32)
+    at.run()
+    at.button(key="t_play").click().run()
+    snap = at.session_state["controller"].wait(120)
+    assert snap.state.epoch == epochs
+    at.run()
+    assert not at.exception, exceptions(at)
+    return snap
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_unstable_training_is_flagged_on_the_train_page(lang, moons):
+    """Adam at learning rate 10 on moons: the loss shoots up in the first epochs and stays at chance;
+    the page says so (it used to say only "finished") and points to Evaluate › Diagnosis."""
+    from mlcore.i18n import t
+
+    at = _app_with(lang, moons, "pages/train.py")
+    snap = _train_to_end(at, OptimConfig(name="adam", lr=10.0), 30)
+    assert snap.state.status == "done"
+    assert max(r.train_loss for r in snap.state.history) > 50  # the blow-up itself
+    title = t("diag.unstable.title", lang)
+    warnings = [w.value for w in at.warning if title in w.value]
+    assert len(warnings) == 1, [w.value for w in at.warning]
+    assert t("diag.unstable.advice", lang) in warnings[0]
+    assert "{" not in warnings[0]  # every parameter filled
+    link = t("train.unstable.link", lang, page=t("nav.evaluate", lang), tab=t("eval.tab.diagnosis", lang))
+    assert link in [p.proto.label for p in at.get("page_link")]
+    cached = at.session_state["_train_diag"]
+    at.run()  # an ordinary rerun (a widget, a tab) reuses the diagnosis of the same training state
+    assert at.session_state["_train_diag"] is cached
+    # a normal learning rate on the same data: no warning (and no link)
+    at.button(key="t_reset").click().run()
+    _train_to_end(at, OptimConfig(name="adam", lr=0.01), 30)
+    assert not [w.value for w in at.warning if title in w.value]
+    assert link not in [p.proto.label for p in at.get("page_link")]
