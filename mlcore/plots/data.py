@@ -12,14 +12,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
+from mlcore.plots.train import PALETTE
 from mlcore.data.summary import SPLITS, ClassBalance, TargetHistogram, View2D
 from mlcore.i18n import t
 
 FONT_SIZE = 16
 SPLIT_COLORS = {"train": "#1f6feb", "val": "#E69F00", "test": "#009E73"}
 SPLIT_SYMBOLS = {"train": "circle", "val": "diamond", "test": "x"}
-CLASS_COLORS = ("#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#EECA3B", "#B279A2", "#FF9DA6",
-                "#9D755D", "#BAB0AC")
+# The Train page's class colours (its decision boundary: class 0 blue, class 1 red, then green...),
+# so that a class keeps its colour from the Data page's scatter to the boundary.
+CLASS_COLORS = tuple(PALETTE)
 
 
 def class_color(i: int) -> str:

@@ -123,3 +123,15 @@ def test_image_samples_and_grid():
 def test_image_samples_need_an_image_dataset(iris):
     with pytest.raises(ValueError):
         image_samples(iris)
+
+
+def test_a_class_has_the_same_colour_on_the_data_page_and_on_the_train_page_s_boundary(moons):
+    from mlcore.plots.train import decision_boundary
+
+    data_colors = {tr.name: tr.marker.color for tr in scatter_2d_figure(view_2d(moons), "es").data}
+    axes = (np.linspace(-2, 3, 5), np.linspace(-1, 2, 4))
+    probs = np.tile([[0.3, 0.7]], (20, 1))
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    fig = decision_boundary(axes, probs, [("train", X, np.array([0, 1]), "circle")], ["0", "1"], ("x1", "x2"))
+    boundary_colors = {tr.name.split(" · ")[0]: tr.marker.color for tr in fig.data if tr.type == "scatter"}
+    assert data_colors == boundary_colors and data_colors["0"] != data_colors["1"]
