@@ -76,10 +76,17 @@ FIGURE_FONT_SCALE = 1.25
 def show_chart(where, fig, **kwargs):
     """``where.plotly_chart(fig, **kwargs)``; in the projector view, with the figure's fonts
     ``FIGURE_FONT_SCALE`` times larger (``mlcore.plots.style.scaled_fonts``, on a copy: the
-    figure itself may be cached and shown to other sessions). Every page draws its figures
-    through here, so that the projector view reaches them all."""
+    figure itself may be cached and shown to other sessions), and in every view with plotly.js
+    formatting numbers and dates in the session's language (``mlcore.plots.style.plotly_config``:
+    the figure is not touched). Every page draws its figures through here, so that the projector
+    view and the locale reach them all."""
+    from mlcore.plots.style import plotly_config
+    from ui.common import lang
+
     if st.session_state.get("projector"):
         from mlcore.plots.style import scaled_fonts
 
         fig = scaled_fonts(fig.to_dict() if hasattr(fig, "to_dict") else fig, FIGURE_FONT_SCALE)
+    # numbers and dates drawn by plotly.js in the page's language (0,5 and "3 dic 2026" in Spanish)
+    kwargs["config"] = plotly_config(lang(), kwargs.get("config"))
     return where.plotly_chart(fig, **kwargs)

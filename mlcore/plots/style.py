@@ -81,3 +81,32 @@ def scaled_fonts(spec: dict, factor: float) -> dict:
     if isinstance(legend.get("y"), (int, float)) and legend["y"] < 0:
         legend["y"] = legend["y"] * factor
     return out
+
+
+# plotly.js formats numbers and dates in the browser (axis ticks, hover labels, text templates)
+# with d3's locale, English by default: an accuracy of 0.5 read "0.5" on a Spanish page beside
+# "0,5" in the page's text, and the Tune timeline's axis "Dec 3, 2026". plotly.js takes a locale
+# definition in a chart's config (``locales``, then ``locale`` to pick it), so no locale bundle is
+# needed: this is Spain's (CLDR's "es" formats: decimal comma, thousands dot, month names).
+PLOTLY_LOCALES = {
+    "es": {"format": {
+        "decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " €"],
+        "days": ["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"],
+        "shortDays": ["dom", "lun", "mar", "mié", "jue", "vie", "sáb"],
+        "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+                   "octubre", "noviembre", "diciembre"],
+        "shortMonths": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
+        "periods": ["a. m.", "p. m."], "date": "%d/%m/%Y", "time": "%H:%M:%S", "dateTime": "%A, %e de %B de %Y, %X",
+        "year": "%Y", "month": "%b %Y", "dayMonth": "%e %b", "dayMonthYear": "%e %b %Y",
+    }},
+}
+
+
+def plotly_config(lang: str, config: dict | None = None) -> dict:
+    """``config`` (a chart's plotly.js config) with this language's number and date locale, when
+    it is not English (a new dict: the caller's is left as it was)."""
+    out = dict(config or {})
+    if lang in PLOTLY_LOCALES and "locale" not in out:
+        out["locales"] = {f"mlp-{lang}": PLOTLY_LOCALES[lang]}
+        out["locale"] = f"mlp-{lang}"
+    return out

@@ -253,3 +253,24 @@ def test_an_identifier_added_to_the_features_is_noted_in_the_column_table(lang):
                     + t("data.note.infrequent", lang, merged=53, distinct=72, cap=20,
                         feature="nombre_infrequent_sklearn"))
     assert "nombre_infrequent_sklearn" in data.feature_names
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_figures_format_numbers_and_dates_in_the_page_s_language(lang):
+    import json
+
+    from mlcore.plots.style import PLOTLY_LOCALES
+
+    at = make_app(lang, PAGE)
+    at.button(key="data_load").click().run()
+    at.session_state[f"data_tab4c_{lang}"] = t("data.balance", lang)
+    at.run()
+    chart = next(c for c in at.get("plotly_chart") if "data_fig_balance" in c.proto.id)
+    config = json.loads(chart.proto.config)
+    if lang == "es":  # plotly.js draws 0,5 and "3 dic 2026"
+        assert config["locale"] == "mlp-es"
+        fmt = config["locales"]["mlp-es"]["format"]
+        assert (fmt["decimal"], fmt["thousands"]) == (",", ".") and fmt["shortMonths"][11] == "dic"
+        assert fmt == PLOTLY_LOCALES["es"]["format"]
+    else:  # plotly.js's own English
+        assert "locale" not in config and "locales" not in config

@@ -301,3 +301,14 @@ def test_scaled_fonts_scales_every_font_and_leaves_the_figure_alone():
     # fonts left to Streamlit's chart theme are set: the legend's and the colour bar's ticks
     assert bare["layout"]["legend"]["font"]["size"] == 17.5 and bare["data"][0]["colorbar"]["tickfont"]["size"] == 17.5
     assert bare["layout"]["legend"]["y"] == -0.25  # a legend below the plot moves down with the axis title
+
+
+def test_plotly_config_adds_the_spanish_locale_without_touching_the_caller_s_config():
+    from mlcore.plots.style import plotly_config
+
+    mine = {"displayModeBar": False}
+    es = plotly_config("es", mine)
+    assert mine == {"displayModeBar": False}
+    assert es["displayModeBar"] is False and es["locale"] == "mlp-es" and es["locales"]["mlp-es"]["format"]["decimal"] == ","
+    assert plotly_config("en", mine) == mine and plotly_config("en", None) == {}
+    assert plotly_config("es", {"locale": "fr"})["locale"] == "fr"  # a chart's own choice wins
