@@ -78,6 +78,21 @@ def _cached(name: str, token, build):
     return value
 
 
+def progress_count(kind: str, job) -> tuple[int, int]:
+    """``(finished, total)`` in the study's own units: cross-validation counts its folds (its one
+    point holds the k folds, trained together), every other study its points (the swept values,
+    the widths, the regularisation variants)."""
+    if kind == "cv":
+        return sum(len(r.scores) for r in job.results), sum(len(p.members) for p in job.points)
+    return len(job.results), job.n_points
+
+
+def progress_text(kind: str, mode: str, job) -> str:
+    """The progress bar's text, e.g. "Finished: 5 of 5 folds"."""
+    done, total = progress_count(kind, job)
+    return tr(f"eval.mode.{mode}", count=tr(f"eval.count.{kind}", done=done, total=total))
+
+
 def job_section(kind: str, data, make_job, settings: str, render) -> None:
     """Start / Stop buttons, then a live view of the job under ``JOB_KEYS[kind]``.
 
@@ -132,8 +147,8 @@ def job_section(kind: str, data, make_job, settings: str, render) -> None:
             st.caption(context_caption(ctx, job.meta.get("settings", "")))
             if is_stale(ctx, data):
                 st.warning(tr("eval.stale"), icon="⚠️")
-        done, total = len(job.results), job.n_points
-        st.progress(snap.progress, text=tr(f"eval.mode.{snap.mode}", done=done, total=total))
+        done = len(job.results)
+        st.progress(snap.progress, text=progress_text(kind, snap.mode, job))
         show_job_status(snap)
         if job.results:
             render(job, (id(ctrl), snap.generation, done, lang()))
@@ -467,6 +482,28 @@ def biasvar_section(data) -> None:
 # ---- regularisation -----------------------------------------------------------------------------------
 
 
+def regularisation_record(results):
+    """The ONE record the regularisation figure and table are drawn from (each variant's curves
+    and its final scores in evaluation mode)."""
+    from mlcore.plots import evaluate as eplots
+
+    scores = [r.scores[0] for r in results]
+    return eplots.regularisation_record([r.key for r in results], [s.history for s in scores],
+                                        [s.train_loss for s in scores], [s.val_loss for s in scores],
+                                        [s.val_metric for s in scores])
+
+
+def regularisation_table(rec, labels: dict[str, str], metric: str) -> list[dict]:
+    """One row per variant, from ``rec``: its gap is the number the subplot title shows."""
+    from mlcore.plots.evaluate import GAP_DIGITS
+
+    return [{tr("eval.reg.variant"): labels[name], tr("runs.col.epochs"): epochs,
+             tr("eval.train_loss"): round(train, 4), tr("eval.val_loss"): round(val, 4),
+             tr("eval.reg.gap"): round(gap, GAP_DIGITS), metric: round(m, 4)}
+            for name, epochs, train, val, gap, m in zip(rec.names, rec.epochs, rec.final_train, rec.final_val,
+                                                        rec.final_gap, rec.final_metric)]
+
+
 def regularisation_section(data) -> None:
     from mlcore.evaluate import regularise
     from mlcore.plots import evaluate as eplots
@@ -485,20 +522,14 @@ def regularisation_section(data) -> None:
                                              l2=l2, dropout=dropout, patience=patience)
 
     def render(job, token):
-        names = [r.key for r in job.results]
-        rec = eplots.regularisation_record(names, [r.scores[0].history for r in job.results])
+        rec = _cached("reg_rec", token, lambda: regularisation_record(job.results))
         labels = {n: tr(f"eval.reg.v.{n}") for n in regularise.VARIANTS}
         labels.update({"train": tr("split.train"), "val": tr("split.val"), "epoch": tr("train.epoch"),
                        "loss": tr("eval.loss"), "gap": tr("eval.reg.gap")})
         fig = _cached("reg_fig", token, lambda: eplots.regularisation_figure(rec, labels))
         show_chart(st, fig, key="e_reg_chart", **CHART)
-        metric = metric_label(data)
-        st.dataframe([{tr("eval.reg.variant"): labels[r.key], tr("runs.col.epochs"): len(r.scores[0].history),
-                       tr("eval.train_loss"): round(r.scores[0].train_loss, 4),
-                       tr("eval.val_loss"): round(r.scores[0].val_loss, 4),
-                       tr("eval.reg.gap"): round(r.scores[0].val_loss - r.scores[0].train_loss, 4),
-                       metric: round(r.scores[0].val_metric, 4)} for r in job.results],
-                     hide_index=True, width="stretch")
+        st.dataframe(regularisation_table(rec, labels, metric_label(data)), hide_index=True, width="stretch")
+        st.caption(tr("eval.reg.gap_note"))
         _diverged_note(job.results, tr("eval.reg.variant"))
 
     job_section("regularisation", data, make, f"L2 {l2:g} · dropout {dropout:g} · {tr('eval.reg.patience')} "

@@ -4,6 +4,14 @@ ROC / precision-recall / residual plots.
 
 Each builder first computes a small typed record (what is drawn; tests check it), then draws it.
 Labels arrive already translated (``labels`` dicts), so this module stays language-free.
+
+Legends sit ABOVE the plot area (``LEGEND_ABOVE``), not below it as ``mlcore.plots.train._layout``
+puts them: a horizontal legend below is placed at a fraction of the plot height, so when it wraps
+to a second row in a narrow column (two figures side by side at 1400 px) the margin it pushes
+shrinks the plot and the legend climbs onto the x-axis title. Above the plot there is nothing to
+cover, and a wrapped legend only grows the top margin. Titles over the plot area get room of their
+own: ``fitted_curves`` puts its title at the top of the figure, and ``regularisation_figure`` its
+legend (``LEGEND_TOP``) above the two-line subplot titles, each with a top margin that holds both.
 """
 
 from __future__ import annotations
@@ -16,6 +24,9 @@ import plotly.graph_objects as go
 from mlcore.plots.train import PALETTE, _layout
 
 TRAIN_C, VAL_C, TEST_C = PALETTE[0], PALETTE[1], PALETTE[2]
+LEGEND_ABOVE = dict(orientation="h", yref="paper", yanchor="bottom", y=1.02, xanchor="left", x=0)
+LEGEND_TOP = dict(orientation="h", yref="container", yanchor="top", y=1.0, xanchor="left", x=0)
+LEGEND_ROW_PX = 32  # the top margin one row of ``LEGEND_TOP`` needs (16 px font)
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -98,7 +109,7 @@ def diagnosed_curves(rec: DiagnosedCurves, labels: dict[str, str], height: int =
         fig.add_vline(x=rec.best_epoch, line=dict(color="#555", dash="dot"))
     fig.update_xaxes(title_text=labels["epoch"])
     fig.update_yaxes(title_text=labels["loss"])
-    return _layout(fig, height=height)
+    return _layout(fig, height=height, legend=LEGEND_ABOVE)
 
 
 # ---- cross-validation ------------------------------------------------------------------------------
@@ -139,7 +150,7 @@ def mean_curve(epochs_train: np.ndarray, epochs_val: np.ndarray, val_std: np.nda
                              mode="lines", line=dict(color=TRAIN_C, width=3)))
     fig.update_xaxes(title_text=labels["epoch"])
     fig.update_yaxes(title_text=labels["loss"])
-    return _layout(fig, height=380)
+    return _layout(fig, height=380, legend=LEGEND_ABOVE)
 
 
 # ---- sweeps ------------------------------------------------------------------------------------------
@@ -193,7 +204,7 @@ def sweep_figure(rec: SweepRecord, labels: dict[str, str], log_x: bool = False, 
     fig.update_xaxes(title_text=labels["x"])
     _log_ticks(fig, rec.x, log_x)
     fig.update_yaxes(title_text=labels["y"])
-    return _layout(fig, height=420)
+    return _layout(fig, height=420, legend=LEGEND_ABOVE)
 
 
 # ---- bias-variance -----------------------------------------------------------------------------------
@@ -224,7 +235,7 @@ def biasvar_figure(rec: BiasVarianceRecord, labels: dict[str, str], log_x: bool 
     fig.update_xaxes(title_text=labels["x"])
     _log_ticks(fig, rec.x, log_x)
     fig.update_yaxes(title_text=labels["y"])
-    return _layout(fig, height=420)
+    return _layout(fig, height=420, legend=LEGEND_ABOVE)
 
 
 def fitted_curves(x: np.ndarray, preds: list[np.ndarray], truth: np.ndarray | None, labels: dict[str, str],
@@ -247,7 +258,10 @@ def fitted_curves(x: np.ndarray, preds: list[np.ndarray], truth: np.ndarray | No
                                  line=dict(color="#222", width=3, dash="dash")))
     fig.update_xaxes(title_text=labels["x"])
     fig.update_yaxes(title_text=labels["y"])
-    return _layout(fig, height=380, title=dict(text=labels.get("title", ""), font=dict(size=17)))
+    # title at the top, the legend between it and the plot area (a legend below would cover "x")
+    return _layout(fig, height=420, margin=dict(l=50, r=20, t=50 + LEGEND_ROW_PX, b=45), legend=LEGEND_ABOVE,
+                   title=dict(text=labels.get("title", ""), font=dict(size=17), yref="container", y=0.98,
+                              yanchor="top"))
 
 
 # ---- regularisation ------------------------------------------------------------------------------------
@@ -255,25 +269,58 @@ def fitted_curves(x: np.ndarray, preds: list[np.ndarray], truth: np.ndarray | No
 
 @dataclass(frozen=True)
 class RegularisationRecord:
+    """What the regularisation tab shows, the figure and the table alike.
+
+    ``train`` / ``val``: the logged curves (per epoch: the mean loss over the epoch's mini-batches
+    in training mode, so with dropout active; the validation loss at the epoch's end). ``final_*``:
+    the trained model scored at the end in evaluation mode (no dropout) on the whole training and
+    validation sets (``mlcore.evaluate.study.score_member``). The gap is ``final_val - final_train``:
+    the one definition both the subplot titles and the table show. The last points of the curves
+    can differ from it (dropout's training curve most), which the page says in a caption.
+    """
+
     names: tuple[str, ...]
     train: tuple[np.ndarray, ...]
     val: tuple[np.ndarray, ...]
-    final_gap: tuple[float, ...]  # final val - train loss per variant
+    final_train: tuple[float, ...]
+    final_val: tuple[float, ...]
+    final_metric: tuple[float, ...]  # validation accuracy or R², eval mode
+
+    @property
+    def epochs(self) -> tuple[int, ...]:
+        return tuple(len(t) for t in self.train)
+
+    @property
+    def final_gap(self) -> tuple[float, ...]:
+        """Final validation minus training loss per variant (eval mode, whole splits)."""
+        return tuple(v - t for t, v in zip(self.final_train, self.final_val))
 
 
-def regularisation_record(names, histories) -> RegularisationRecord:
+def regularisation_record(names, histories, final_train, final_val, final_metric=None) -> RegularisationRecord:
+    """``histories``: each variant's ``EpochRecord`` list; ``final_*``: its final scores (eval mode)."""
     train = tuple(np.array([r.train_loss for r in h], dtype=float) for h in histories)
     val = tuple(np.array([r.val_loss for r in h], dtype=float) for h in histories)
-    gaps = tuple(float(v[-1] - t[-1]) if len(v) else float("nan") for t, v in zip(train, val))
-    return RegularisationRecord(tuple(names), train, val, gaps)
+    n = len(train)
+    metric = tuple(float(m) for m in final_metric) if final_metric is not None else (float("nan"),) * n
+    record = RegularisationRecord(tuple(names), train, val, tuple(float(x) for x in final_train),
+                                  tuple(float(x) for x in final_val), metric)
+    if not len(record.names) == n == len(record.final_train) == len(record.final_val) == len(record.final_metric):
+        raise ValueError(f"regularisation_record: {len(record.names)} names, {n} histories, "
+                         f"{len(record.final_train)} / {len(record.final_val)} / {len(record.final_metric)} "
+                         "final train / val / metric values; give one of each per variant")
+    return record
+
+
+GAP_DIGITS = 4  # the gap in the subplot titles and in the table: the same rounding, the same number
 
 
 def regularisation_figure(rec: RegularisationRecord, labels: dict[str, str]) -> go.Figure:
-    """The variants side by side (shared y axis): training and validation loss per epoch."""
+    """The variants side by side (shared y axis): training and validation loss per epoch; each
+    subplot's title gives the variant's final gap (``rec.final_gap``, as the table does)."""
     from plotly.subplots import make_subplots
 
     n = max(1, len(rec.names))
-    titles = [f"{labels[name]}<br>{labels['gap']} {gap:.3f}" for name, gap in zip(rec.names, rec.final_gap)]
+    titles = [f"{labels[name]}<br>{labels['gap']} {gap:.{GAP_DIGITS}f}" for name, gap in zip(rec.names, rec.final_gap)]
     fig = make_subplots(rows=1, cols=n, shared_yaxes=True, subplot_titles=titles, horizontal_spacing=0.03)
     for i, (tr, va) in enumerate(zip(rec.train, rec.val)):
         x = np.arange(1, len(tr) + 1)
@@ -283,7 +330,9 @@ def regularisation_figure(rec: RegularisationRecord, labels: dict[str, str]) -> 
                                  line=dict(color=VAL_C, width=3)), row=1, col=i + 1)
         fig.update_xaxes(title_text=labels["epoch"], row=1, col=i + 1)
     fig.update_yaxes(title_text=labels["loss"], row=1, col=1)
-    fig = _layout(fig, height=420, margin=dict(l=50, r=20, t=80, b=45))
+    # two-line subplot titles above the plots, the legend above them at the top of the figure
+    fig = _layout(fig, height=420 + LEGEND_ROW_PX, margin=dict(l=50, r=20, t=80 + LEGEND_ROW_PX, b=45),
+                  legend=LEGEND_TOP)
     fig.update_annotations(font=dict(size=15))
     return fig
 
@@ -299,7 +348,7 @@ def roc_figure(curves, labels: dict[str, str]) -> go.Figure:
                                  name=f"{c.label} (AUC {c.auc:.3f})"))
     fig.update_xaxes(title_text=labels["fpr"], range=[0, 1])
     fig.update_yaxes(title_text=labels["tpr"], range=[0, 1.02])
-    return _layout(fig, height=420)
+    return _layout(fig, height=420, legend=LEGEND_ABOVE)
 
 
 def pr_figure(curves, labels: dict[str, str]) -> go.Figure:
@@ -311,7 +360,7 @@ def pr_figure(curves, labels: dict[str, str]) -> go.Figure:
         fig.add_hline(y=c.prevalence, line=dict(color=color, dash="dot", width=1))
     fig.update_xaxes(title_text=labels["recall"], range=[0, 1])
     fig.update_yaxes(title_text=labels["precision"], range=[0, 1.02])
-    return _layout(fig, height=420, showlegend=True)  # the legend carries the AP, also for one curve
+    return _layout(fig, height=420, showlegend=True, legend=LEGEND_ABOVE)  # the legend carries the AP
 
 
 def residual_figure(res, labels: dict[str, str]) -> go.Figure:

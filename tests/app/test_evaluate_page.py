@@ -40,6 +40,10 @@ def _open_tab(at, tab):
     assert not at.exception, exceptions(at)
 
 
+def _progress_texts(at) -> list[str]:
+    return [el.proto.text for el in at.get("progress")]
+
+
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_three_fold_cv_and_three_point_sweep(lang, moons):
     at = _evaluate_app(lang, moons)
@@ -54,6 +58,9 @@ def test_three_fold_cv_and_three_point_sweep(lang, moons):
     assert len(cv.scores) == 3
     mean_label = "Exactitud (accuracy) media ± desviación" if lang == "es" else "Mean Accuracy ± std"
     assert mean_label in [m.label for m in at.metric]
+    # the progress counts the folds the student chose (the k folds are one point of the study)
+    finished = "Terminado: 3 de 3 particiones" if lang == "es" else "Finished: 3 of 3 folds"
+    assert _progress_texts(at) == [finished]
 
     _open_tab(at, "capacity")
     assert mean_label not in [m.label for m in at.metric]  # the cross-validation tab is hidden now
@@ -65,6 +72,7 @@ def test_three_fold_cv_and_three_point_sweep(lang, moons):
     at.run()
     assert not at.exception, exceptions(at)
     assert [r.key for r in sweep.job.results] == [2, 4, 8]
+    assert _progress_texts(at) == ["Terminado: 3 de 3 valores" if lang == "es" else "Finished: 3 of 3 values"]
     assert "e_cap_fig" in at.session_state["_eval_figs"]  # the sweep figure was drawn
 
     # the results (and the open tab) stay when the user switches page and comes back
@@ -206,3 +214,38 @@ def test_settings_in_a_hidden_tab_survive_a_tab_switch(moons):
     _open_tab(at, "biasvar")
     assert at.slider(key="e_bv_m").value == 4
     assert not at.exception, exceptions(at)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_regularisation_figure_and_table_show_the_same_gaps(lang, moons):
+    """A real small run: the gap in each subplot title is the table's gap for that variant (one
+    record: the final losses in evaluation mode), and the progress counts the four variants."""
+    import re
+
+    at = _evaluate_app(lang, moons)
+    _open_tab(at, "regularisation")
+    at.slider(key="e_reg_do").set_value(0.5).run()
+    at.number_input(key="e_reg_epochs").set_value(15).run()
+    at.button(key="eval_job_regularisation_start").click().run()
+    ctrl = at.session_state["eval_job_regularisation"]
+    assert ctrl.wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    assert _progress_texts(at) == ["Terminado: 4 de 4 variantes" if lang == "es" else "Finished: 4 of 4 variants"]
+    gap = "Distancia val − entr." if lang == "es" else "Gap val − train"
+    table = at.dataframe[0].value
+    fig = at.session_state["_eval_figs"]["reg_fig"][1]
+    titled = {}
+    for a in fig.layout.annotations:
+        m = re.fullmatch(rf"(.+)<br>{re.escape(gap)} (-?[0-9.]+)", a.text or "")
+        if m:
+            titled[m.group(1)] = float(m.group(2))
+    variant = "Variante" if lang == "es" else "Variant"
+    tabled = dict(zip(table[variant], table[gap]))
+    assert len(titled) == 4 and titled == tabled
+    # and both are the final scores (eval mode, whole splits), not the curves' last points
+    dropout = next(r.scores[0] for r in ctrl.job.results if r.key == "dropout")
+    assert tabled["Dropout"] == round(dropout.val_loss - dropout.train_loss, 4)
+    train_col = "Pérdida de entrenamiento" if lang == "es" else "Training loss"
+    assert dict(zip(table[variant], table[train_col]))["Dropout"] == round(dropout.train_loss, 4)
+    assert any(("sin dropout" if lang == "es" else "without dropout") in c.value for c in at.caption)
