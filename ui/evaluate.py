@@ -11,6 +11,8 @@ only when a chunk was absorbed (the live view polls, the server's CPU is shared)
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import replace
 
 import streamlit as st
@@ -218,6 +220,22 @@ def test_section(data, ctrl) -> None:
 # ---- curve diagnosis --------------------------------------------------------------------------
 
 
+def diagnosis_quotes(d) -> dict:
+    """The numbers a diagnosis' texts quote (``{peak}``, ``{epoch}``, ``{times}``, ``{baseline}``,
+    ``{factor}``), in the session's decimal mark and without exponents (651,6; 940 times)."""
+    from mlcore.evaluate.diagnosis import BLOWUP_FACTOR
+    from mlcore.explain.features import plain_number
+
+    comma = lang() == "es"
+
+    def num(value, digits):
+        return plain_number(value, digits, decimal_comma=comma) if value is not None else "-"
+
+    times = round(d.peak_times) if math.isfinite(d.peak_times) else None
+    return {"peak": num(d.peak_loss, 4), "epoch": d.peak_epoch, "times": num(times, 3),
+            "baseline": num(d.baseline, 3), "factor": num(BLOWUP_FACTOR, 2)}
+
+
 def diagnosis_section(data, ctrl) -> None:
     from mlcore.evaluate.diagnosis import baseline_losses, diagnose_history
     from mlcore.plots import evaluate as eplots
@@ -251,8 +269,7 @@ def diagnosis_section(data, ctrl) -> None:
     num = number_formatter()
     box = {"good": st.success, "overfit": st.error, "underfit": st.warning, "short": st.info,
            "unstable": st.error}[d.verdict]
-    quoted = {"peak": num(d.peak_loss, 4), "epoch": d.peak_epoch, "times": num(d.peak_times, 2),
-              "baseline": num(d.baseline, 3) if d.baseline is not None else "-", "factor": num(dg.BLOWUP_FACTOR)}
+    quoted = diagnosis_quotes(d)
     text = f"**{tr(f'diag.{d.verdict}.title')}** {tr(d.explanation_key, **quoted)}"
     if d.best_epoch is not None:
         text += " " + tr("eval.diag.best_at", epoch=d.best_epoch, loss=f"{d.best_val_loss:.4f}")

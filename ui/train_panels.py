@@ -105,9 +105,9 @@ def unstable_warning(data, ctrl) -> None:
     d = unstable_diagnosis(data, ctrl)
     if d is None or d.verdict != "unstable":
         return
-    num = number_formatter()
-    quoted = {"peak": num(d.peak_loss, 4), "epoch": d.peak_epoch, "times": num(d.peak_times, 2),
-              "baseline": num(d.baseline, 3) if d.baseline is not None else "-"}
+    from ui.evaluate import diagnosis_quotes
+
+    quoted = diagnosis_quotes(d)
     st.warning(f"**{tr('diag.unstable.title')}** {tr(d.explanation_key, **quoted)} {tr(d.advice_key)}",
                icon="⚠️")
     st.page_link("pages/evaluate.py", icon=":material/fact_check:",

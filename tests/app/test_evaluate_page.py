@@ -147,6 +147,7 @@ def test_a_run_whose_loss_blew_up_is_diagnosed_unstable_in_spanish(moons):
     assert not at.exception, exceptions(at)
     box = next(s.value for s in at.error if "Entrenamiento inestable." in s.value)
     assert "651,6" in box and "época 1" in box  # the peak, with the Spanish decimal comma
+    assert "940 veces" in box and "e+" not in box  # 651.6 / ln 2, without an exponent
     assert not any("Buen ajuste" in s.value for s in at.success)
     reasons = " ".join(m.value for m in at.markdown)
     assert "superó 10 veces la de una predicción constante" in reasons
