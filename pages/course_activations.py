@@ -18,7 +18,7 @@ from mlcore.course.activations import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
-from ui.common import keep, lang, show_error, tr
+from ui.common import fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -107,7 +107,7 @@ else:
     dead_grad = float(scan.grad_norm[scan.dead].max()) if scan.dead.any() else 0.0
     st.markdown(
         tr("course.act.dead_result", dead=int(scan.dead.sum()), units=scan.n_units, rows=scan.n_rows,
-           grad=f"{dead_grad:.1f}")
+           grad=fnum(dead_grad, ".1f"))
     )
 st.info(tr("course.act.dead_try"), icon="🧪")
 
@@ -144,7 +144,7 @@ table = pd.DataFrame(
 )
 st.dataframe(table, hide_index=True, key="course_act_collapse_table")
 if lc.collapses:
-    st.success(tr("course.act.collapse_yes", diff=f"{lc.max_abs_diff:.1e}"), icon="✅")
+    st.success(tr("course.act.collapse_yes", diff=fnum(lc.max_abs_diff, ".1e")), icon="✅")
 else:
-    st.warning(tr("course.act.collapse_no", name=act_label(between), diff=f"{lc.max_abs_diff:.2f}"), icon="❗")
+    st.warning(tr("course.act.collapse_no", name=act_label(between), diff=fnum(lc.max_abs_diff, ".2f")), icon="❗")
 st.info(tr("course.act.collapse_try"), icon="🧪")

@@ -16,7 +16,7 @@ from mlcore.course.backprop import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import keep, lang, show_error, tr
+from ui.common import fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
@@ -160,7 +160,7 @@ elif STEPS[step] in ("bwd_output", "bwd_hidden"):
             tr("course.bp.col.diff"): st.column_config.NumberColumn(format="%.1e"),
         },
     )
-    st.success(tr("course.bp.match", diff=f"{trace.max_abs_diff:.1e}"), icon="✅")
+    st.success(tr("course.bp.match", diff=fnum(trace.max_abs_diff, ".1e")), icon="✅")
 else:  # update
     table = pd.DataFrame(
         {
@@ -180,8 +180,8 @@ else:  # update
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]},
     )
     m1, m2 = st.columns(2)
-    m1.metric(tr("course.bp.loss_before"), f"{fw.loss:.5f}")
-    m2.metric(tr("course.bp.loss_after"), f"{trace.new_loss:.5f}", delta=f"{trace.new_loss - fw.loss:+.5f}",
+    m1.metric(tr("course.bp.loss_before"), fnum(fw.loss, ".5f"))
+    m2.metric(tr("course.bp.loss_after"), fnum(trace.new_loss, ".5f"), delta=fnum(trace.new_loss - fw.loss, "+.5f"),
               delta_color="inverse")
     st.button(tr("course.bp.apply"), key="course_bp_apply", on_click=_apply_update, type="primary",
               icon=":material/replay:")

@@ -8,7 +8,7 @@ from mlcore.course.forward import MAX_K, build_network, forward_trace, time_batc
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, layer_figure, timing_figure
-from ui.common import keep, lang, show_error, tr
+from ui.common import fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 _TIMING_KEY = "_course_fwd_timing_args"  # args of the last measurement asked for on this page
@@ -95,9 +95,9 @@ for step in trace.steps:
     )
 
 if trace.max_abs_diff < 1e-4:
-    st.success(tr("course.fwd.check_ok", diff=f"{trace.max_abs_diff:.1e}"), icon="✅")
+    st.success(tr("course.fwd.check_ok", diff=fnum(trace.max_abs_diff, ".1e")), icon="✅")
 else:
-    st.error(tr("course.fwd.check_bad", diff=f"{trace.max_abs_diff:.1e}"), icon="⚠️")
+    st.error(tr("course.fwd.check_bad", diff=fnum(trace.max_abs_diff, ".1e")), icon="⚠️")
 st.caption(tr("course.fwd.output_note"))
 st.info(tr("course.fwd.try"), icon="🧪")
 

@@ -4,7 +4,7 @@ pruners, live trials, the study list, Optuna's plots, Random vs TPE, and "use th
 import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
-from ui.common import fmt, guarded, keep, lazy_tabs, require_data, show_error, tab_open, tr
+from ui.common import fmt, fnum, guarded, keep, lazy_tabs, require_data, show_error, tab_open, tr
 from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, not_yet_note, owner_key, owner_widget, plot_words, retire,
                      settle_abandoned, space_widgets, store, table_height, trials_rows)
 from ui.training import arrays_for, controller, input_grid, model_cfg, train_cfg
@@ -209,7 +209,7 @@ with tab_run:
         rows = trials_rows(study)
         c1, c2, c3 = st.columns(3)
         values = [t.value for t in study.get_trials(deepcopy=False) if t.value is not None and t.state.name == "COMPLETE"]
-        c1.metric(tr("tune.best"), f"{study.best_value:.4f}" if values else "—")
+        c1.metric(tr("tune.best"), fnum(study.best_value, ".4f") if values else "—")
         c2.metric(tr("tune.n_trials"), len(rows))
         c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
         st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
@@ -264,7 +264,7 @@ def studies_tab() -> None:
                         for t in trials if t.state.name == "PRUNED")
             trained = sum(t.user_attrs.get("epochs_run", 0) for t in trials)
             m1, m2, m3 = st.columns(3)
-            m1.metric(tr("tune.col.best"), f"{info.best_value:.4f}" if info.best_value is not None else "—")
+            m1.metric(tr("tune.col.best"), fnum(info.best_value, ".4f") if info.best_value is not None else "—")
             m2.metric(tr("tune.epochs_saved"), saved)
             m3.metric(tr("tune.epochs_trained"), trained)
             kind = st.segmented_control(tr("tune.plot"), PLOTS, default="history",
@@ -377,7 +377,7 @@ def compare_tab(space) -> None:
         for col, job in zip(cols, snap.job.jobs):
             complete = [t.value for t in job.study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
             col.metric(tr(f"tune.sampler.{job.settings.sampler}.label"),
-                       f"{job.study.best_value:.4f}" if complete else "—")
+                       fnum(job.study.best_value, ".4f") if complete else "—")
         settle_polling(ctrl, cmp_running)
 
     compare_view()

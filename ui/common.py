@@ -65,6 +65,13 @@ def number_formatter():
     return num
 
 
+def fnum(value: float, spec: str = ".4f") -> str:
+    """``format(value, spec)`` with the session language's decimal mark: ``fnum(0.5, ".3f")`` is
+    "0,500" in Spanish, "0.500" in English (for metrics and texts; tables keep their numbers)."""
+    text = format(value, spec)
+    return text.replace(".", ",") if lang() == "es" else text
+
+
 def guarded(func):
     """Run ``func`` (a fragment body) showing the generic message instead of a traceback.
 

@@ -19,7 +19,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import fnum, guarded, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -272,7 +272,7 @@ def diagnosis_section(data, ctrl) -> None:
     quoted = diagnosis_quotes(d)
     text = f"**{tr(f'diag.{d.verdict}.title')}** {tr(d.explanation_key, **quoted)}"
     if d.best_epoch is not None:
-        text += " " + tr("eval.diag.best_at", epoch=d.best_epoch, loss=f"{d.best_val_loss:.4f}")
+        text += " " + tr("eval.diag.best_at", epoch=d.best_epoch, loss=fnum(d.best_val_loss, ".4f"))
     box(text)
     for reason in d.reasons:
         st.markdown(f"- {tr(reason, **quoted)}")
@@ -326,8 +326,8 @@ def cv_section(data) -> None:
         metric = metric_label(data)
         _diverged_note(job.results, tr("eval.cv.folds"))
         m1, m2 = st.columns(2)
-        m1.metric(tr("eval.cv.mean", metric=metric), f"{result.mean_metric:.3f} ± {result.std_metric:.3f}")
-        m2.metric(tr("eval.cv.mean_loss"), f"{result.mean_loss:.4f} ± {result.std_loss:.4f}")
+        m1.metric(tr("eval.cv.mean", metric=metric), f"{fnum(result.mean_metric, '.3f')} ± {fnum(result.std_metric, '.3f')}")
+        m2.metric(tr("eval.cv.mean_loss"), f"{fnum(result.mean_loss, '.4f')} ± {fnum(result.std_loss, '.4f')}")
         f1, f2 = st.columns(2)
         strip = _cached("cv_strip", token, lambda: eplots.folds_strip(eplots.folds_record(result.fold_metric), {
             "metric": metric, "fold": tr("eval.cv.fold"), "mean": tr("eval.mean")}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import class_names, tr
+from ui.common import class_names, fnum, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -50,9 +50,9 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
                 st.caption(tr("evalm.curves_note" if len(rocs) == 1 else "evalm.curves_note_ovr"))
     else:
         c1, c2, c3 = st.columns(3)
-        c1.metric(tr("metric.r2"), f"{report.r2:.3f}")
-        c2.metric(tr("metric.mae"), f"{report.mae:.4g}")
-        c3.metric(tr("metric.rmse"), f"{report.rmse:.4g}")
+        c1.metric(tr("metric.r2"), fnum(report.r2, ".3f"))
+        c2.metric(tr("metric.mae"), fnum(report.mae, ".4g"))
+        c3.metric(tr("metric.rmse"), fnum(report.rmse, ".4g"))
         c4, c5 = st.columns(2)
         show_chart(c4, plots.predicted_vs_actual(report.y_true, report.y_pred,
                                                   (tr("metric.actual"), tr("metric.predicted"))),

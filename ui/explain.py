@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import class_names, data_token, fmt, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import class_names, data_token, fmt, fnum, guarded, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -233,7 +233,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
                    method=tr(f"explain.method.{res.method}"), n=len(res.X), m=N_BACKGROUND))
     m1, m2, m3 = st.columns(3)
     m1.metric(tr("explain.shap.base"), num(float(res.base[k]), 4))
-    m2.metric(tr("explain.shap.additivity"), f"{res.additivity_error:.1e}",
+    m2.metric(tr("explain.shap.additivity"), fnum(res.additivity_error, ".1e"),
               help=tr("explain.shap.additivity.help"))
     m3.metric(tr("explain.shap.seconds"), f"{res.seconds * 1000:.0f} ms" if res.seconds else "–")
     raw = layout.to_original(res.X)
@@ -271,7 +271,7 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     gap = float(res.outputs[row, k] - res.base[k])
     l1.markdown(tr("explain.shap.row_check", fx=num(float(res.outputs[row, k]), 4), base=num(float(res.base[k]), 4),
                    total=num(float(values[row].sum()), 6), gap=num(gap, 6),
-                   err=f"{abs(values[row].sum() - gap):.1e}"))
+                   err=fnum(abs(values[row].sum() - gap), ".1e")))
     if ctx.data.image_shape is not None and values.shape[1] == ctx.layout.n_columns:
         shape = ctx.data.image_shape
         img = _image(ctx, res.X[row])
@@ -442,7 +442,7 @@ def saliency_tab(ctx: ExplainContext) -> None:
                 plots.ImagePanel(tr("explain.sal.ig"), maps.integrated.reshape(shape), True, img)])
 
         chart(st, "x_sal_fig", maps, None, figure)
-        st.caption(tr("explain.sal.ig_check", delta=f"{maps.ig_delta:.1e}"))
+        st.caption(tr("explain.sal.ig_check", delta=fnum(maps.ig_delta, ".1e")))
 
     job_panel("sal", ctx, lambda: ej.StepsJob([("maps", ej.saliency_chunk, (ctx.ref, X[row], int(target), blank))]),
               render, params=(row, int(target)), button_key="explain.sal.run")
@@ -543,9 +543,9 @@ def surrogate_tab(ctx: ExplainContext) -> None:
     num = number_formatter()
     c1, c2 = st.columns(2)
     label = tr(f"explain.sur.fidelity.{sur.metric}")
-    c1.metric(label, f"{100 * sur.fidelity:.1f} %" if sur.metric == "accuracy" else num(sur.fidelity, 3))
+    c1.metric(label, f"{fnum(100 * sur.fidelity, '.1f')} %" if sur.metric == "accuracy" else num(sur.fidelity, 3))
     c2.metric(tr("explain.sur.fidelity_train"),
-              f"{100 * sur.fidelity_train:.1f} %" if sur.metric == "accuracy" else num(sur.fidelity_train, 3))
+              f"{fnum(100 * sur.fidelity_train, '.1f')} %" if sur.metric == "accuracy" else num(sur.fidelity_train, 3))
     if sur.fidelity < (0.9 if sur.metric == "accuracy" else 0.8):
         st.warning(tr("explain.sur.low_fidelity"), icon="⚠️")
     else:

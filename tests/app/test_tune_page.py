@@ -57,7 +57,9 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     study = snap.job.study
     assert len(study.trials) == 3 and study.study_name == "moons-app"
     best = "Mejor valor" if lang == "es" else "Best value"
-    assert any(m.label == best and m.value == f"{study.best_value:.4f}" for m in at.metric)
+    shown = f"{study.best_value:.4f}"
+    shown = shown.replace(".", ",") if lang == "es" else shown  # the session's decimal mark
+    assert any(m.label == best and m.value == shown for m in at.metric)
     assert (tmp_path / "studies" / "moons-app.journal").exists()
 
     # the study list shows it (only while its tab is open); its plots render; "use the best"
