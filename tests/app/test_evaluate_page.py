@@ -30,6 +30,16 @@ def _evaluate_app(lang, data):
     return at
 
 
+def _run_job(at, kind):
+    """Press the tab's Start, wait for the job to finish, rerun: its controller."""
+    at.button(key=f"eval_job_{kind}_start").click().run()
+    ctrl = at.session_state[f"eval_job_{kind}"]
+    assert ctrl.wait(120).mode == "finished"
+    at.run()
+    assert not at.exception, exceptions(at)
+    return ctrl
+
+
 def _open_tab(at, tab):
     """Open one of the page's tabs, as a click on it would (hidden tabs do not run)."""
     from mlcore.i18n import t
@@ -49,11 +59,7 @@ def test_three_fold_cv_and_three_point_sweep(lang, moons):
     at = _evaluate_app(lang, moons)
     _open_tab(at, "cv")
     at.slider(key="e_cv_k").set_value(3).run()
-    at.button(key="eval_job_cv_start").click().run()
-    ctrl = at.session_state["eval_job_cv"]
-    assert ctrl.wait(120).mode == "finished"
-    at.run()
-    assert not at.exception, exceptions(at)
+    ctrl = _run_job(at, "cv")
     cv = ctrl.job.results[0]
     assert len(cv.scores) == 3
     mean_label = "Exactitud (accuracy) media ± desviación" if lang == "es" else "Mean Accuracy ± std"
@@ -66,11 +72,7 @@ def test_three_fold_cv_and_three_point_sweep(lang, moons):
     assert mean_label not in [m.label for m in at.metric]  # the cross-validation tab is hidden now
     at.multiselect(key="e_cap_values_width").set_value([2, 4, 8]).run()
     at.slider(key="e_cap_seeds").set_value(1).run()
-    at.button(key="eval_job_capacity_start").click().run()
-    sweep = at.session_state["eval_job_capacity"]
-    assert sweep.wait(120).mode == "finished"
-    at.run()
-    assert not at.exception, exceptions(at)
+    sweep = _run_job(at, "capacity")
     assert [r.key for r in sweep.job.results] == [2, 4, 8]
     assert _progress_texts(at) == ["Terminado: 3 de 3 valores" if lang == "es" else "Finished: 3 of 3 values"]
     assert "e_cap_fig" in at.session_state["_eval_figs"]  # the sweep figure was drawn
@@ -162,11 +164,7 @@ def test_bias_variance_on_a_known_toy_and_regression_metrics(lang):
     at.multiselect(key="e_bv_widths").set_value([2, 4]).run()
     at.slider(key="e_bv_m").set_value(3).run()
     at.number_input(key="e_bv_epochs").set_value(2).run()
-    at.button(key="eval_job_biasvar_start").click().run()
-    job = at.session_state["eval_job_biasvar"]
-    assert job.wait(120).mode == "finished"
-    at.run()
-    assert not at.exception, exceptions(at)
+    job = _run_job(at, "biasvar")
     assert job.job.meta["source"] == "draws" and job.job.meta["toy"] == ("sin", 0.2)
     figs = at.session_state["_eval_figs"]
     assert "bv_fig" in figs and "bv_fit" in figs  # decomposition and the M fitted curves
@@ -227,11 +225,7 @@ def test_regularisation_figure_and_table_show_the_same_gaps(lang, moons):
     _open_tab(at, "regularisation")
     at.slider(key="e_reg_do").set_value(0.5).run()
     at.number_input(key="e_reg_epochs").set_value(15).run()
-    at.button(key="eval_job_regularisation_start").click().run()
-    ctrl = at.session_state["eval_job_regularisation"]
-    assert ctrl.wait(120).mode == "finished"
-    at.run()
-    assert not at.exception, exceptions(at)
+    ctrl = _run_job(at, "regularisation")
     assert _progress_texts(at) == ["Terminado: 4 de 4 variantes" if lang == "es" else "Finished: 4 of 4 variants"]
     gap = "Distancia val − entr." if lang == "es" else "Gap val − train"
     table = at.dataframe[0].value
