@@ -125,18 +125,21 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
     """A Run button, then (in a fragment that polls while the job runs) progress and ``render(job)``.
 
     ``params`` are the settings the result depends on; a job made for other settings, or for another
-    model, is shown marked out of date."""
+    model, is shown marked out of date; one made on other features (another dataset) is not drawn
+    (its rankings and tables would be read against the current features), only said to be old."""
     from mlcore.jobs import RUNNING
     from ui.jobs import (is_running, job_controller, make_and_start, poll_interval, settle_polling,
                          show_job_status, show_start_error)
 
     key = f"explain_job_{name}"
+    names = tuple(ctx.layout.names)  # the features a result speaks of: its tables and figures name them
+    wanted = {"fp": ctx.fingerprint, "params": params, "names": names}
 
     def _start() -> None:
-        make_and_start(key, make_job, {"fp": ctx.fingerprint, "params": params})
+        make_and_start(key, make_job, wanted)
 
     ctrl = job_controller(key)
-    if auto and (ctrl is None or getattr(ctrl.job, "meta", {}) != {"fp": ctx.fingerprint, "params": params}
+    if auto and (ctrl is None or getattr(ctrl.job, "meta", {}) != wanted
                  and ctrl.mode != RUNNING and not ctrl.busy):  # cheap: always about the current model
         _start()
         ctrl = job_controller(key)
@@ -158,11 +161,14 @@ def job_panel(name: str, ctx: ExplainContext, make_job, render, params=(), auto:
             st.progress(snap.progress, text=tr("explain.running") if snap.mode == RUNNING else tr("explain.stopped"))
         show_job_status(snap)
         if job.done():
-            if meta.get("fp") != ctx.fingerprint:
-                st.warning(tr("explain.stale_model"), icon="⚠️")
-            elif meta.get("params") != params:
-                st.warning(tr("explain.stale_settings"), icon="⚠️")
-            render(job)
+            if meta.get("names") != names:  # another dataset: its results cannot be drawn on these features
+                st.warning(tr("explain.stale_data"), icon="⚠️")
+            else:
+                if meta.get("fp") != ctx.fingerprint:
+                    st.warning(tr("explain.stale_model"), icon="⚠️")
+                elif meta.get("params") != params:
+                    st.warning(tr("explain.stale_settings"), icon="⚠️")
+                render(job)
         settle_polling(ctrl, running)
 
     live()

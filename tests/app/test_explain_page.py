@@ -259,3 +259,30 @@ def test_spanish_csv_shows_original_values_plain_numbers_and_a_row_per_feature(r
     assert len(top) == 1 and list(top[0].index) == ["#1", "#2", "#3"]
     assert sorted(top[0][shap_col]) == ["edad", "ingresos_€", "región"]
     assert not [w for w in recwarn if "require gradients" in str(w.message)]
+
+
+def test_a_result_from_another_dataset_is_not_drawn_on_the_new_features():
+    """The QA's steps: Discrepancies on one dataset, then another dataset trained: the old result's
+    rankings named the old features by the new ones' positions (an IndexError, shown as the
+    page's error box); now it is only said to be old, and Run computes it for the current data."""
+    iris = prepare_builtin(BuiltinConfig(name="iris"), SplitConfig())
+    at = _trained_app("es", iris, epochs=1)
+    old = _run_job(at, "dis")
+    assert old.meta["names"] == tuple(iris.feature_names)
+    moons = prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
+    at.session_state["data"] = moons
+    at.switch_page("pages/train.py").run()
+    at.button(key="t_play").click().run()
+    assert at.session_state["controller"].wait(120).state.epoch == 1
+    at.switch_page(PAGE).run()
+    _open_tab(at, "disagreement")
+    assert not at.exception, exceptions(at)
+    assert t("explain.stale_data", "es") in [w.value for w in at.warning]
+    assert not [e for e in at.error if "fallado" in e.value]
+    shap_col = t("explain.dis.method.shap", "es")
+    assert not [d for d in at.dataframe if shap_col in d.value.columns]
+    new = _run_job(at, "dis")
+    assert new.meta["names"] == ("x1", "x2")
+    top = [d.value for d in at.dataframe if shap_col in d.value.columns]
+    assert len(top) == 1 and sorted(top[0][shap_col]) == ["x1", "x2"]
+    assert t("explain.stale_data", "es") not in [w.value for w in at.warning]
