@@ -65,6 +65,11 @@ def number_formatter():
     return num
 
 
+def decimal_mark() -> str:
+    """The session language's decimal mark ("," in Spanish), for figure builders' own texts."""
+    return "," if lang() == "es" else "."
+
+
 def fnum(value: float, spec: str = ".4f") -> str:
     """``format(value, spec)`` with the session language's decimal mark: ``fnum(0.5, ".3f")`` is
     "0,500" in Spanish, "0.500" in English (for metrics and texts; tables keep their numbers)."""

@@ -19,7 +19,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import fnum, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import decimal_mark, fnum, guarded, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -330,7 +330,7 @@ def cv_section(data) -> None:
         m2.metric(tr("eval.cv.mean_loss"), f"{fnum(result.mean_loss, '.4f')} ± {fnum(result.std_loss, '.4f')}")
         f1, f2 = st.columns(2)
         strip = _cached("cv_strip", token, lambda: eplots.folds_strip(eplots.folds_record(result.fold_metric), {
-            "metric": metric, "fold": tr("eval.cv.fold"), "mean": tr("eval.mean")}))
+            "metric": metric, "fold": tr("eval.cv.fold"), "mean": tr("eval.mean"), "decimal": decimal_mark()}))
         show_chart(f1, strip, key="e_cv_strip", **CHART)
         curve = _cached("cv_curve", token, lambda: eplots.mean_curve(
             result.epoch_train_loss, result.epoch_val_loss, result.epoch_val_std,
@@ -542,7 +542,7 @@ def regularisation_section(data) -> None:
         rec = _cached("reg_rec", token, lambda: regularisation_record(job.results))
         labels = {n: tr(f"eval.reg.v.{n}") for n in regularise.VARIANTS}
         labels.update({"train": tr("split.train"), "val": tr("split.val"), "epoch": tr("train.epoch"),
-                       "loss": tr("eval.loss"), "gap": tr("eval.reg.gap")})
+                       "loss": tr("eval.loss"), "gap": tr("eval.reg.gap"), "decimal": decimal_mark()})
         fig = _cached("reg_fig", token, lambda: eplots.regularisation_figure(rec, labels))
         show_chart(st, fig, key="e_reg_chart", **CHART)
         st.dataframe(regularisation_table(rec, labels, metric_label(data)), hide_index=True, width="stretch")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import class_names, fnum, tr
+from ui.common import class_names, decimal_mark, fnum, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -42,10 +42,12 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
                 c3, c4 = st.columns(2)
                 c3.markdown(f"**{tr('evalm.roc')}**")
                 show_chart(c3, eplots.roc_figure(rocs, {"chance": tr("evalm.chance"), "fpr": tr("evalm.fpr"),
-                                                         "tpr": tr("evalm.tpr")}), key=f"{key}_roc", **CHART)
+                                                         "tpr": tr("evalm.tpr"), "decimal": decimal_mark()}),
+                           key=f"{key}_roc", **CHART)
                 c4.markdown(f"**{tr('evalm.pr')}**")
                 show_chart(c4, eplots.pr_figure(prs, {"recall": tr("metric.recall"),
-                                                       "precision": tr("metric.precision")}),
+                                                       "precision": tr("metric.precision"),
+                                                       "decimal": decimal_mark()}),
                                 key=f"{key}_pr", **CHART)
                 st.caption(tr("evalm.curves_note" if len(rocs) == 1 else "evalm.curves_note_ovr"))
     else:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import class_names, data_token, fmt, fnum, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import class_names, data_token, decimal_mark, fmt, fnum, guarded, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -273,7 +273,8 @@ def _shap_results(ctx, res, cls: int, kind: str, group: bool) -> None:
     labels.append(tr("explain.shap.others"))
     rec = plots.waterfall_record(values[row], float(res.base[k]), labels)
     chart(l2, "x_shap_waterfall", res, (token, row),
-          lambda: plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx")))
+          lambda: plots.waterfall_figure(rec, tr("explain.shap.base_short"), tr("explain.shap.fx"),
+                                         decimal=decimal_mark()))
     gap = float(res.outputs[row, k] - res.base[k])
     l1.markdown(tr("explain.shap.row_check", fx=num(float(res.outputs[row, k]), 4), base=num(float(res.base[k]), 4),
                    total=num(float(values[row].sum()), 6), gap=num(gap, 6),
@@ -626,7 +627,7 @@ def _dis_results(ctx, job) -> None:
     rank = Rankings(ctx.layout.names, scores, corr, list(METHODS))
     c1, c2 = st.columns(2)
     chart(c1, "x_dis_matrix", job, None, lambda: plots.matrix_figure(corr, [labels[m] for m in METHODS],
-                                                                   tr("explain.dis.matrix")))
+                                                                   tr("explain.dis.matrix"), decimal_mark()))
     chart(c2, "x_dis_rank", job, None, lambda: plots.rankings_figure(ctx.layout.names, scores, labels,
                                                                    title=tr("explain.dis.rankings")))
     st.dataframe(top_table(rank, [labels[m] for m in METHODS], list(METHODS)), width="stretch")

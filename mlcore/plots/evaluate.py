@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from mlcore.plots.style import number
 from mlcore.plots.train import PALETTE, _layout
 
 TRAIN_C, VAL_C, TEST_C = PALETTE[0], PALETTE[1], PALETTE[2]
@@ -129,14 +130,17 @@ def folds_record(values) -> FoldsRecord:
 
 
 def folds_strip(rec: FoldsRecord, labels: dict[str, str]) -> go.Figure:
-    """The score of each fold (labelled points over a box), with mean ± std."""
+    """The score of each fold (labelled points over a box), with mean ± std (``labels["decimal"]``:
+    the decimal mark of its numbers, "." by default)."""
+    dec = labels.get("decimal", ".")
     fig = go.Figure([
         go.Box(y=rec.values, name=labels["metric"], boxpoints="all", jitter=0.4, pointpos=0,
                marker=dict(size=14, color=PALETTE[1]), line=dict(color=PALETTE[0]), fillcolor=_rgba(PALETTE[0], 0.15),
                hovertext=[f"{labels['fold']} {f}" for f in rec.folds], hoverinfo="text+y", showlegend=False),
     ])
     fig.add_hline(y=rec.mean, line=dict(color="#222", dash="dash"),
-                  annotation_text=f"{labels['mean']} {rec.mean:.3f} ± {rec.std:.3f}", annotation_font_size=15)
+                  annotation_text=f"{labels['mean']} {number(rec.mean, '.3f', dec)} ± {number(rec.std, '.3f', dec)}",
+                  annotation_font_size=15)
     fig.update_yaxes(title_text=labels["metric"])
     return _layout(fig, height=380, showlegend=False)
 
@@ -320,7 +324,9 @@ def regularisation_figure(rec: RegularisationRecord, labels: dict[str, str]) -> 
     from plotly.subplots import make_subplots
 
     n = max(1, len(rec.names))
-    titles = [f"{labels[name]}<br>{labels['gap']} {gap:.{GAP_DIGITS}f}" for name, gap in zip(rec.names, rec.final_gap)]
+    dec = labels.get("decimal", ".")
+    titles = [f"{labels[name]}<br>{labels['gap']} {number(gap, f'.{GAP_DIGITS}f', dec)}"
+              for name, gap in zip(rec.names, rec.final_gap)]
     fig = make_subplots(rows=1, cols=n, shared_yaxes=True, subplot_titles=titles, horizontal_spacing=0.03)
     for i, (tr, va) in enumerate(zip(rec.train, rec.val)):
         x = np.arange(1, len(tr) + 1)
@@ -345,7 +351,7 @@ def roc_figure(curves, labels: dict[str, str]) -> go.Figure:
                                 name=labels["chance"])])
     for i, c in enumerate(curves):
         fig.add_trace(go.Scatter(x=c.x, y=c.y, mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
-                                 name=f"{c.label} (AUC {c.auc:.3f})"))
+                                 name=f"{c.label} (AUC {number(c.auc, '.3f', labels.get('decimal', '.'))})"))
     fig.update_xaxes(title_text=labels["fpr"], range=[0, 1])
     fig.update_yaxes(title_text=labels["tpr"], range=[0, 1.02])
     return _layout(fig, height=420, legend=LEGEND_ABOVE)
@@ -356,7 +362,7 @@ def pr_figure(curves, labels: dict[str, str]) -> go.Figure:
     for i, c in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Scatter(x=c.x, y=c.y, mode="lines", line=dict(color=color, width=3, shape="hv"),
-                                 name=f"{c.label} (AP {c.auc:.3f})"))
+                                 name=f"{c.label} (AP {number(c.auc, '.3f', labels.get('decimal', '.'))})"))
         fig.add_hline(y=c.prevalence, line=dict(color=color, dash="dot", width=1))
     fig.update_xaxes(title_text=labels["recall"], range=[0, 1])
     fig.update_yaxes(title_text=labels["precision"], range=[0, 1.02])

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-from mlcore.plots.style import base_layout
+from mlcore.plots.style import base_layout, number
 
 POS, NEG = "#d62728", "#1f77b4"
 MAX_BARS = 15
@@ -111,7 +111,8 @@ def waterfall_record(values: np.ndarray, base: float, labels: list[str], top: in
 
 
 @fast.builder
-def waterfall_figure(rec: WaterfallRecord, base_label: str, out_label: str, title: str | None = None) -> go.Figure:
+def waterfall_figure(rec: WaterfallRecord, base_label: str, out_label: str, title: str | None = None,
+                     decimal: str = ".") -> go.Figure:
     n = len(rec.labels)
     fig = fast.Figure(fast.Waterfall(
         orientation="h", measure=["absolute", *(["relative"] * n), "total"],
@@ -119,7 +120,8 @@ def waterfall_figure(rec: WaterfallRecord, base_label: str, out_label: str, titl
         x=[rec.base, *rec.contributions, rec.output],
         increasing=dict(marker=dict(color=POS)), decreasing=dict(marker=dict(color=NEG)),
         totals=dict(marker=dict(color="#555")),
-        text=[f"{rec.base:.3g}", *(f"{c:+.3g}" for c in rec.contributions), f"{rec.output:.3g}"],
+        text=[number(rec.base, ".3g", decimal), *(number(c, "+.3g", decimal) for c in rec.contributions),
+              number(rec.output, ".3g", decimal)],
         textposition="auto", cliponaxis=False,
     ))
     fig.update_yaxes(autorange="reversed")
@@ -190,9 +192,9 @@ def images_figure(panels: list[ImagePanel], height: int = 330) -> go.Figure:
 
 
 @fast.builder
-def matrix_figure(corr: np.ndarray, labels: list[str], title: str | None = None) -> go.Figure:
+def matrix_figure(corr: np.ndarray, labels: list[str], title: str | None = None, decimal: str = ".") -> go.Figure:
     corr = np.asarray(corr, dtype=np.float64)
-    text = [["–" if not np.isfinite(v) else f"{v:.2f}" for v in row] for row in corr]
+    text = [["–" if not np.isfinite(v) else number(v, ".2f", decimal) for v in row] for row in corr]
     fig = fast.Figure(fast.Heatmap(z=corr, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu_r",
                                text=text, texttemplate="%{text}", textfont=dict(size=16)))
     fig.update_yaxes(autorange="reversed")

@@ -83,6 +83,14 @@ def scaled_fonts(spec: dict, factor: float) -> dict:
     return out
 
 
+def number(value: float, spec: str, decimal: str = ".") -> str:
+    """``format(value, spec)`` with ``decimal`` as the decimal mark: for the numbers a builder
+    writes into a figure's texts itself (titles, legends, annotations, bar labels), which the
+    chart's locale (below) does not reach."""
+    text = format(value, spec)
+    return text.replace(".", decimal) if decimal != "." else text
+
+
 # plotly.js formats numbers and dates in the browser (axis ticks, hover labels, text templates)
 # with d3's locale, English by default: an accuracy of 0.5 read "0.5" on a Spanish page beside
 # "0,5" in the page's text, and the Tune timeline's axis "Dec 3, 2026". plotly.js takes a locale

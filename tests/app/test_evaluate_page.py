@@ -232,9 +232,10 @@ def test_regularisation_figure_and_table_show_the_same_gaps(lang, moons):
     fig = at.session_state["_eval_figs"]["reg_fig"][1]
     titled = {}
     for a in fig.layout.annotations:
-        m = re.fullmatch(rf"(.+)<br>{re.escape(gap)} (-?[0-9.]+)", a.text or "")
+        m = re.fullmatch(rf"(.+)<br>{re.escape(gap)} (-?[0-9]+)([.,])([0-9]+)", a.text or "")
         if m:
-            titled[m.group(1)] = float(m.group(2))
+            assert m.group(3) == ("," if lang == "es" else ".")  # the session's decimal mark
+            titled[m.group(1)] = float(f"{m.group(2)}.{m.group(4)}")
     variant = "Variante" if lang == "es" else "Variant"
     tabled = dict(zip(table[variant], table[gap]))
     assert len(titled) == 4 and titled == tabled

@@ -46,3 +46,13 @@ def test_image_and_matrix_figures():
     corr = np.array([[1.0, 0.5], [0.5, 1.0]])
     fig = plots.matrix_figure(corr, ["SHAP", "IG"])
     assert fig.data[0].text[0][1] == "0.50" and fig.data[0].zmin == -1
+
+
+def test_waterfall_and_matrix_texts_take_the_decimal_mark():
+    import numpy as np
+
+    rec = plots.waterfall_record(np.array([1.25, -0.5]), 0.5, ["a", "b"])
+    fig = plots.waterfall_figure(rec, "E[f(x)]", "f(x)", decimal=",")
+    assert list(fig.data[0].text) == ["0,5", "+1,25", "-0,5", "1,25"]
+    matrix = plots.matrix_figure(np.array([[1.0, 0.5], [0.5, np.nan]]), ["SHAP", "IG"], decimal=",")
+    assert [list(row) for row in matrix.data[0].text] == [["1,00", "0,50"], ["0,50", "–"]]

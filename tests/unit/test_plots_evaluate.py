@@ -154,3 +154,17 @@ def test_titles_over_the_plot_area_get_room_of_their_own():
     assert fitted.layout.margin.t >= 50 + ep.LEGEND_ROW_PX
     reg = figs["regularisation"]  # the legend at the very top, the two-line subplot titles below it
     assert reg.layout.legend.yref == "container" and reg.layout.margin.t >= 80 + ep.LEGEND_ROW_PX
+
+
+def test_numbers_a_builder_writes_itself_take_the_decimal_mark():
+    from mlcore.evaluate.curves import roc_curves
+
+    rec = ep.folds_record(np.array([0.8, 0.9]))
+    strip = ep.folds_strip(rec, {"metric": "acc", "fold": "Fold", "mean": "media", "decimal": ","})
+    assert strip.layout.annotations[0].text == "media 0,850 ± 0,050"
+    assert ep.folds_strip(rec, {"metric": "a", "fold": "F", "mean": "mean"}).layout.annotations[0].text == \
+        "mean 0.850 ± 0.050"
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.35, 0.65], [0.2, 0.8]])
+    roc = ep.roc_figure(roc_curves(y, proba, ["no", "sí"]), {"chance": "azar", "fpr": "f", "tpr": "t", "decimal": ","})
+    assert [t.name for t in roc.data][1:] == ["sí (AUC 1,000)"]
