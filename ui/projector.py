@@ -53,6 +53,11 @@ html { font-size: 20px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.05rem; }
 [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: inherit; }  /* not 21 px */
 h1 { font-size: 2.2rem !important; }
+/* the page list stays at its usual 16 px: at 20 px the sidebar's names wrapped to 2-3 lines each and
+   the list filled the sidebar; the room goes to the page, which the hall reads */
+[data-testid="stSidebarNav"] a span, [data-testid="stSidebarNav"] a p,
+[data-testid="stSidebarNav"] header, [data-testid="stNavSectionHeader"] { font-size: 0.8rem !important; }
+[data-testid="stSidebarNavLink"] { min-height: 1.6rem; }
 """
 
 
