@@ -22,6 +22,7 @@ from ui.projector import show_chart
 N_ROWS = 100  # rows explained by SHAP (validation split)
 N_BACKGROUND = 100  # background rows (training split)
 CHART = {"config": {"displayModeBar": False}}
+MAX_SURROGATE_DEPTH = 5  # deeper trees give rules too long to read out in class
 
 
 @dataclass
@@ -534,11 +535,19 @@ def prototypes_tab(ctx: ExplainContext) -> None:
 # ---- surrogate ---------------------------------------------------------------------------------
 
 
+def fidelity_note(fidelity: float, metric: str, depth: int) -> str:
+    """The catalogue key of the surrogate's verdict: good (at least 90 % agreement, or R² 0.8), low
+    (try a deeper tree), or low at the deepest tree on offer, where that advice cannot be followed."""
+    if fidelity >= (0.9 if metric == "accuracy" else 0.8):
+        return "explain.sur.good_fidelity"
+    return "explain.sur.low_fidelity" if depth < MAX_SURROGATE_DEPTH else "explain.sur.low_fidelity_max"
+
+
 def surrogate_tab(ctx: ExplainContext) -> None:
     from mlcore.explain.jobs import surrogate_chunk
 
     st.markdown(tr("explain.sur.intro"))
-    depth = st.slider(tr("explain.sur.depth"), 1, 5, 3, **keep("x_sur_depth"))
+    depth = st.slider(tr("explain.sur.depth"), 1, MAX_SURROGATE_DEPTH, 3, **keep("x_sur_depth"))
     key = ("sur", ctx.fingerprint, depth)
     cached = st.session_state.get("_explain_sur")
     if cached is not None and cached[0] == key:
@@ -553,10 +562,9 @@ def surrogate_tab(ctx: ExplainContext) -> None:
     c1.metric(label, f"{fnum(100 * sur.fidelity, '.1f')} %" if sur.metric == "accuracy" else num(sur.fidelity, 3))
     c2.metric(tr("explain.sur.fidelity_train"),
               f"{fnum(100 * sur.fidelity_train, '.1f')} %" if sur.metric == "accuracy" else num(sur.fidelity_train, 3))
-    if sur.fidelity < (0.9 if sur.metric == "accuracy" else 0.8):
-        st.warning(tr("explain.sur.low_fidelity"), icon="⚠️")
-    else:
-        st.success(tr("explain.sur.good_fidelity"), icon="✅")
+    note = fidelity_note(sur.fidelity, sur.metric, depth)
+    (st.success if note == "explain.sur.good_fidelity" else st.warning)(tr(note), icon="✅" if
+                                                                         note == "explain.sur.good_fidelity" else "⚠️")
     lines = []
     for r in sur.rules:
         conds = f" {tr('explain.sur.and')} ".join(_condition(c) for c in r.conditions) or tr("explain.sur.always")

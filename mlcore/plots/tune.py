@@ -148,6 +148,7 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
     if kind == "intermediate" and len(fig.data) <= LEGEND_MAX_TRIALS:  # few lines: say which trial is which
         for trace in fig.data:
             trace.showlegend = True
+        fig.update_layout(showlegend=True)  # Optuna turns the whole legend off
     if kind == "timeline":
         _integer_y(fig)
     if kind == "parallel":

@@ -286,3 +286,20 @@ def test_a_result_from_another_dataset_is_not_drawn_on_the_new_features():
     top = [d.value for d in at.dataframe if shap_col in d.value.columns]
     assert len(top) == 1 and sorted(top[0][shap_col]) == ["x1", "x2"]
     assert t("explain.stale_data", "es") not in [w.value for w in at.warning]
+
+
+def test_low_fidelity_at_the_deepest_tree_does_not_ask_for_more_depth():
+    from ui.explain import MAX_SURROGATE_DEPTH, fidelity_note
+
+    assert fidelity_note(0.95, "accuracy", 1) == "explain.sur.good_fidelity"
+    assert fidelity_note(0.85, "accuracy", MAX_SURROGATE_DEPTH - 1) == "explain.sur.low_fidelity"  # try deeper
+    assert fidelity_note(0.85, "accuracy", MAX_SURROGATE_DEPTH) == "explain.sur.low_fidelity_max"  # cannot
+    assert fidelity_note(0.85, "r2", 2) == "explain.sur.good_fidelity"
+    assert "prueba más profundidad" not in t("explain.sur.low_fidelity_max", "es")
+    # and the page draws the deepest tree's verdict without error
+    data = prepare_builtin(BuiltinConfig(name="circles", n_samples=200), SplitConfig())
+    at = _trained_app("es", data, epochs=3)
+    _open_tab(at, "surrogate")
+    at.slider(key="x_sur_depth").set_value(MAX_SURROGATE_DEPTH).run()
+    assert not at.exception, exceptions(at)
+    assert t("explain.sur.low_fidelity", "es") not in [w.value for w in at.warning]

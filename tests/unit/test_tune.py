@@ -814,7 +814,7 @@ def test_the_timeline_ticks_whole_trial_numbers_and_few_intermediate_curves_have
     study = _hand_study(1, 2)
     assert study_figure("timeline", study, {"title": "T"}).layout.yaxis.dtick == 1
     few = study_figure("intermediate", study, {"title": "T"})
-    assert len(few.data) == 3 and all(t.showlegend for t in few.data)
+    assert len(few.data) == 3 and all(t.showlegend for t in few.data) and few.layout.showlegend
     assert few.layout.legend.orientation == "h"  # below the plot, as the app's other figures
     many = study_figure("intermediate", _hand_study(LEGEND_MAX_TRIALS + 1, 0), {"title": "T"})
     assert not any(t.showlegend for t in many.data)
