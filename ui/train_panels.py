@@ -110,8 +110,11 @@ def unstable_warning(data, ctrl) -> None:
     quoted = diagnosis_quotes(d)
     st.warning(f"**{tr('diag.unstable.title')}** {tr(d.explanation_key, **quoted)} {tr(d.advice_key)}",
                icon="⚠️")
-    st.page_link("pages/evaluate.py", icon=":material/fact_check:",
-                 label=tr("train.unstable.link", page=tr("nav.evaluate"), tab=tr("eval.tab.diagnosis")))
+    if st.button(tr("train.unstable.link", page=tr("nav.evaluate"), tab=tr("eval.tab.diagnosis")),
+                 key="t_to_diagnosis", icon=":material/fact_check:"):
+        # Evaluate opens on its Diagnosis tab (the tabs' widget, ui.common.lazy_tabs, is not on this page)
+        st.session_state[f"e_tab_{lang()}"] = tr("eval.tab.diagnosis")
+        st.switch_page("pages/evaluate.py")
 
 
 def _split_points(data, names: tuple, show_test: bool) -> list:

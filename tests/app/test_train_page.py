@@ -271,7 +271,7 @@ def test_unstable_training_is_flagged_on_the_train_page(lang, moons):
     assert t("diag.unstable.advice", lang) in warnings[0]
     assert "{" not in warnings[0]  # every parameter filled
     link = t("train.unstable.link", lang, page=t("nav.evaluate", lang), tab=t("eval.tab.diagnosis", lang))
-    assert link in [p.proto.label for p in at.get("page_link")]
+    assert at.button(key="t_to_diagnosis").label == link
     cached = at.session_state["_train_diag"]
     at.run()  # an ordinary rerun (a widget, a tab) reuses the diagnosis of the same training state
     assert at.session_state["_train_diag"] is cached
@@ -279,4 +279,16 @@ def test_unstable_training_is_flagged_on_the_train_page(lang, moons):
     at.button(key="t_reset").click().run()
     _train_to_end(at, OptimConfig(name="adam", lr=0.01), 30)
     assert not [w.value for w in at.warning if title in w.value]
-    assert link not in [p.proto.label for p in at.get("page_link")]
+    assert "t_to_diagnosis" not in [b.key for b in at.button]
+
+
+def test_the_unstable_warning_opens_evaluate_on_its_diagnosis_tab(moons):
+    from mlcore.i18n import t
+
+    at = _app_with("es", moons, "pages/train.py")
+    _train_to_end(at, OptimConfig(name="adam", lr=10.0), 30)
+    at.button(key="t_to_diagnosis").click().run()
+    assert not at.exception, exceptions(at)
+    # the Diagnosis tab runs (its run chooser and its verdict are drawn), not the first tab
+    assert "e_diag_run" in [s.key for s in at.selectbox]
+    assert any(t("diag.unstable.title", "es") in e.value for e in at.error)
