@@ -262,7 +262,7 @@ def diagnosis_section(data, ctrl) -> None:
     rec = eplots.diagnosed_record(history, d.best_epoch)
     fig = _cached("diag", (choice, len(history), id(history[-1]), lang()), lambda: eplots.diagnosed_curves(rec, {
         "train": tr("split.train"), "val": tr("split.val"), "best": tr("eval.diag.best"),
-        "epoch": tr("train.epoch"), "loss": tr("eval.loss")}))
+        "epoch": tr("train.epoch"), "loss": tr("eval.loss")}, log_y=d.verdict == "unstable"))
     show_chart(st, fig, key="e_diag_fig", **CHART)
     from mlcore.evaluate import diagnosis as dg
 

@@ -99,7 +99,7 @@ def diagnosed_record(history, best_epoch: int | None) -> DiagnosedCurves:
     return DiagnosedCurves(epochs, np.array([r.train_loss for r in history], dtype=float), val, best_epoch, best_val)
 
 
-def diagnosed_curves(rec: DiagnosedCurves, labels: dict[str, str], height: int = 400) -> go.Figure:
+def diagnosed_curves(rec: DiagnosedCurves, labels: dict[str, str], height: int = 400, log_y: bool = False) -> go.Figure:
     fig = go.Figure([
         go.Scatter(x=rec.epochs, y=rec.train, name=labels["train"], mode="lines", line=dict(color=TRAIN_C, width=3)),
         go.Scatter(x=rec.epochs, y=rec.val, name=labels["val"], mode="lines", line=dict(color=VAL_C, width=3)),
@@ -110,6 +110,8 @@ def diagnosed_curves(rec: DiagnosedCurves, labels: dict[str, str], height: int =
         fig.add_vline(x=rec.best_epoch, line=dict(color="#555", dash="dot"))
     fig.update_xaxes(title_text=labels["epoch"])
     fig.update_yaxes(title_text=labels["loss"])
+    if log_y:  # a blow-up (651, then 0.69): on a linear axis everything after it is one flat line
+        fig.update_yaxes(type="log")
     return _layout(fig, height=height, legend=LEGEND_ABOVE)
 
 

@@ -119,6 +119,7 @@ def test_diagnosis_and_test_looks_after_training(moons):
     assert not at.exception, exceptions(at)
     assert any("Overfitting (high variance)." in s.value for s in at.error)
     assert any("at epoch 3" in s.value for s in at.error)  # the best epoch (about 30-34) is named
+    assert at.session_state["_eval_figs"]["diag"][1].layout.yaxis.type != "log"  # only a blow-up needs one
     verdicts = at.dataframe[0].value
     assert len(verdicts) == 2
     _open_tab(at, "process")
@@ -150,6 +151,8 @@ def test_a_run_whose_loss_blew_up_is_diagnosed_unstable_in_spanish(moons):
     box = next(s.value for s in at.error if "Entrenamiento inestable." in s.value)
     assert "651,6" in box and "época 1" in box  # the peak, with the Spanish decimal comma
     assert "940 veces" in box and "e+" not in box  # 651.6 / ln 2, without an exponent
+    # the curves on a log axis: on a linear one everything after the blow-up was one flat line
+    assert at.session_state["_eval_figs"]["diag"][1].layout.yaxis.type == "log"
     assert not any("Buen ajuste" in s.value for s in at.success)
     reasons = " ".join(m.value for m in at.markdown)
     assert "superó 10 veces la de una predicción constante" in reasons
