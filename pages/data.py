@@ -334,6 +334,11 @@ def _show_current(data) -> None:
 
 def _columns_tab(data) -> None:
     st.dataframe(_column_table(data), hide_index=True)
+    # the notes in full below the table: a cell cuts a long one off ("Parece un ide…")
+    notes = [(c.name, " ".join(tr(key, **params) for key, params in column_notes(c))) for c in data.columns]
+    notes = [(name, text) for name, text in notes if text]
+    if notes:
+        st.markdown("\n".join(f"- **{name}**: {text}" for name, text in notes))
     with st.expander(tr("data.why")):
         st.markdown(tr("data.why.text"))
 

@@ -253,6 +253,9 @@ def test_an_identifier_added_to_the_features_is_noted_in_the_column_table(lang):
                     + t("data.note.infrequent", lang, merged=53, distinct=72, cap=20,
                         feature="nombre_infrequent_sklearn"))
     assert "nombre_infrequent_sklearn" in data.feature_names
+    # and in full below the table (a table cell cuts a long note off)
+    lines = [line for m in at.markdown for line in m.value.splitlines()]
+    assert f"- **nombre**: {note}" in lines
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
