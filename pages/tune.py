@@ -213,6 +213,8 @@ with tab_run:
         c2.metric(tr("tune.n_trials"), len(rows))
         c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
         st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
+        if any(t.state.name == "PRUNED" and t.value is not None for t in study.get_trials(deepcopy=False)):
+            st.caption(tr("tune.pruned_value"))
         with st.expander(tr("tune.worker_cmd")):
             st.code(f"python -m mlcore.tune worker --storage {studies.url_for(study.study_name)} "
                     f"--study {study.study_name} --trials 10", language="bash")

@@ -61,6 +61,8 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     shown = shown.replace(".", ",") if lang == "es" else shown  # the session's decimal mark
     assert any(m.label == best and m.value == shown for m in at.metric)
     assert (tmp_path / "studies" / "moons-app.journal").exists()
+    pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.value is not None]
+    assert (t_("tune.pruned_value", lang) in [c.value for c in at.caption]) == bool(pruned)
 
     # the study list shows it (only while its tab is open); its plots render; "use the best"
     # adopts the retrained model
