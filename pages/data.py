@@ -296,8 +296,13 @@ def _column_table(data) -> pd.DataFrame:
         tr("data.col.onehot"): [str(c.onehot_width) if c.onehot_width else "" for c in rows],
         tr("data.col.scaled"): [c.scaled for c in rows],
         tr("data.col.used"): [c.used for c in rows],
-        tr("data.col.note"): [" ".join(tr(key, **params) for key, params in column_notes(c)) for c in rows],
+        tr("data.col.note"): [_note_text(c) for c in rows],
     })
+
+
+def _note_text(report) -> str:
+    """A column report's notes, in the session's language, as one text."""
+    return " ".join(tr(key, **params) for key, params in column_notes(report))
 
 
 def _preview(data) -> pd.DataFrame:
@@ -335,8 +340,7 @@ def _show_current(data) -> None:
 def _columns_tab(data) -> None:
     st.dataframe(_column_table(data), hide_index=True)
     # the notes in full below the table: a cell cuts a long one off ("Parece un ide…")
-    notes = [(c.name, " ".join(tr(key, **params) for key, params in column_notes(c))) for c in data.columns]
-    notes = [(name, text) for name, text in notes if text]
+    notes = [(c.name, text) for c in data.columns if (text := _note_text(c))]
     if notes:
         st.markdown("\n".join(f"- **{name}**: {text}" for name, text in notes))
     with st.expander(tr("data.why")):

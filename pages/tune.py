@@ -5,9 +5,9 @@ import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
 from ui.common import fmt, fnum, guarded, keep, lazy_tabs, require_data, show_error, tab_open, tr
-from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, not_yet_note, owner_key, owner_widget, plot_words, retire,
-                     settle_abandoned, space_widgets, store, table_height, trials_rows)
-from ui.training import arrays_for, controller, input_grid, model_cfg, train_cfg
+from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, not_yet_note, owner_key, owner_widget, plot_words,
+                     retire, settle_abandoned, space_widgets, store, table_height, trials_rows)
+from ui.training import arrays_for, controller, input_grid, is_tuned_model, model_cfg, train_cfg
 
 st.title(tr("tune.title"))
 st.markdown(tr("tune.intro"))
@@ -138,12 +138,10 @@ def _adopt_if_ready() -> bool:
 
 
 def _adopted_is_current() -> bool:
-    """The adopted retraining is still the session's model: the same controller, not reset or
-    rebuilt since (another dataset or architecture replaces it), as the Train page's note checks."""
+    """The adopted retraining is still the session's model: the controller of this data, not reset
+    or rebuilt since (another dataset or architecture replaces it)."""
     ctrl = ss.get("controller")
-    best = ss.get("tune_best") or {}
-    return (ctrl is not None and ss.get("_controller_data") is data
-            and best.get("controller") == (id(ctrl), ctrl.snapshot().generation))
+    return ctrl is not None and ss.get("_controller_data") is data and is_tuned_model(ctrl)
 
 
 # The New-study tab always runs (its search space is also the comparison's); the other two run
@@ -206,14 +204,15 @@ with tab_run:
                        status=tr(f"tune.mode.{snap.mode}")))
         st.progress(snap.progress)
         show_job_status(snap)
-        rows = trials_rows(study)
+        trials = study.get_trials(deepcopy=False)  # one read of the study per tick
+        rows = trials_rows(study, trials)
         c1, c2, c3 = st.columns(3)
-        values = [t.value for t in study.get_trials(deepcopy=False) if t.value is not None and t.state.name == "COMPLETE"]
-        c1.metric(tr("tune.best"), fnum(study.best_value, ".4f") if values else "—")
+        complete = any(t.value is not None and t.state.name == "COMPLETE" for t in trials)
+        c1.metric(tr("tune.best"), fnum(study.best_value, ".4f") if complete else "—")
         c2.metric(tr("tune.n_trials"), len(rows))
         c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
         st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
-        if any(t.state.name == "PRUNED" and t.value is not None for t in study.get_trials(deepcopy=False)):
+        if any(t.state.name == "PRUNED" and t.value is not None for t in trials):
             st.caption(tr("tune.pruned_value"))
         with st.expander(tr("tune.worker_cmd")):
             st.code(f"python -m mlcore.tune worker --storage {studies.url_for(study.study_name)} "

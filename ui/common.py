@@ -56,11 +56,12 @@ def number_formatter():
 
     The language is bound now, so ``num`` also works as a widget ``format_func``.
     """
-    comma = lang() == "es"
+    from mlcore.plots.style import number
+
+    decimal = decimal_mark()
 
     def num(value: float, digits: int = 3) -> str:
-        text = f"{value:.{digits}g}"
-        return text.replace(".", ",") if comma else text
+        return number(value, f".{digits}g", decimal)
 
     return num
 
@@ -73,8 +74,17 @@ def decimal_mark() -> str:
 def fnum(value: float, spec: str = ".4f") -> str:
     """``format(value, spec)`` with the session language's decimal mark: ``fnum(0.5, ".3f")`` is
     "0,500" in Spanish, "0.500" in English (for metrics and texts; tables keep their numbers)."""
-    text = format(value, spec)
-    return text.replace(".", ",") if lang() == "es" else text
+    from mlcore.plots.style import number
+
+    return number(value, spec, decimal_mark())
+
+
+def plain(value, digits: int = 4) -> str:
+    """A number with about ``digits`` significant digits and no exponent (24963, not 2,496e+04), in
+    the session language's decimal mark (``mlcore.plots.style.plain_number``); "-" for None."""
+    from mlcore.plots.style import plain_number
+
+    return "-" if value is None else plain_number(value, digits, decimal_comma=decimal_mark() == ",")
 
 
 def guarded(func):

@@ -12,14 +12,13 @@ only when a chunk was absorbed (the live view polls, the server's CPU is shared)
 from __future__ import annotations
 
 import math
-
 from dataclasses import replace
 
 import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import decimal_mark, fnum, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import decimal_mark, fnum, guarded, keep, lang, number_formatter, plain, show_error, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -224,16 +223,10 @@ def diagnosis_quotes(d) -> dict:
     """The numbers a diagnosis' texts quote (``{peak}``, ``{epoch}``, ``{times}``, ``{baseline}``,
     ``{factor}``), in the session's decimal mark and without exponents (651,6; 940 times)."""
     from mlcore.evaluate.diagnosis import BLOWUP_FACTOR
-    from mlcore.explain.features import plain_number
-
-    comma = lang() == "es"
-
-    def num(value, digits):
-        return plain_number(value, digits, decimal_comma=comma) if value is not None else "-"
 
     times = round(d.peak_times) if math.isfinite(d.peak_times) else None
-    return {"peak": num(d.peak_loss, 4), "epoch": d.peak_epoch, "times": num(times, 3),
-            "baseline": num(d.baseline, 3), "factor": num(BLOWUP_FACTOR, 2)}
+    return {"peak": plain(d.peak_loss, 4), "epoch": d.peak_epoch, "times": plain(times, 3),
+            "baseline": plain(d.baseline, 3), "factor": plain(BLOWUP_FACTOR, 2)}
 
 
 def diagnosis_section(data, ctrl) -> None:
@@ -253,8 +246,12 @@ def diagnosis_section(data, ctrl) -> None:
         st.info(tr("eval.diag.none"), icon="ℹ️")
         return
 
-    def baseline(loss):  # a constant prediction's loss on this training set (the runs share it)
-        return baseline_losses(data.y_train, data.task, loss)
+    baselines: dict = {}  # a constant prediction's loss on this training set, per loss (the runs share it)
+
+    def baseline(loss):
+        if loss not in baselines:
+            baselines[loss] = baseline_losses(data.y_train, data.task, loss)
+        return baselines[loss]
 
     choice = st.selectbox(tr("eval.diag.choose"), list(options), format_func=lambda k: options[k][0], **keep("e_diag_run"))
     label, history, run_loss = options.get(choice, next(iter(options.values())))

@@ -16,7 +16,8 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import class_names, data_token, decimal_mark, fmt, fnum, guarded, keep, lang, number_formatter, show_error, tr
+from ui.common import (class_names, data_token, decimal_mark, fmt, fnum, guarded, keep, lang, number_formatter,
+                       plain, show_error, tr)
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -97,10 +98,8 @@ def context(data, ctrl) -> ExplainContext:
 def _fmt_value(value) -> str:
     """A feature value or threshold: numbers with 4 significant digits, no exponent (24963, not
     2,496e+04), in the session language's decimal mark; labels as they are."""
-    from mlcore.explain.features import plain_number
-
     if isinstance(value, (float, np.floating, int, np.integer)) and not isinstance(value, bool):
-        return plain_number(value, 4, decimal_comma=lang() == "es")
+        return plain(value, 4)
     return str(value)
 
 

@@ -131,9 +131,15 @@ def sync_runs(ctrl, leaving: bool = False) -> None:
     st.session_state["_recorded"] = key
 
 
+def is_tuned_model(ctrl) -> bool:
+    """``ctrl``'s run is the Tune page's adopted retraining (until Reset or a rebuild)."""
+    tuned = st.session_state.get("tune_best") or {}
+    return tuned.get("controller") == (id(ctrl), ctrl.snapshot().generation)
+
+
 def tuned_note(ctrl) -> None:
     """While the current run is the Tune page's retrained best (until Reset or a rebuild): where it
     came from, and why its validation curve and metrics are no longer honest."""
-    tuned = st.session_state.get("tune_best") or {}
-    if tuned.get("controller") == (id(ctrl), ctrl.snapshot().generation):
+    if is_tuned_model(ctrl):
+        tuned = st.session_state.get("tune_best") or {}
         st.info(tr("train.from_tune", number=tuned.get("number"), name=tuned.get("name")), icon="⭐")

@@ -148,13 +148,13 @@ def not_yet_note(study) -> str:
               pruned=sum(t.state.name == "PRUNED" for t in trials))
 
 
-def trials_rows(study) -> list[dict]:
+def trials_rows(study, trials=None) -> list[dict]:
     """The live trials table: number, state, value, one column per tuned parameter (named in the
     session's language, floats to 3 significant digits), epochs, duration, note (a failed trial's
     reason; a pruned one's value is Optuna's, its last intermediate value: the note says so)."""
     from mlcore.tune.space import PARAMS
 
-    trials = study.get_trials(deepcopy=False)
+    trials = study.get_trials(deepcopy=False) if trials is None else trials
     tuned = {name for t in trials for name in t.params}
     names = [p for p in PARAMS if p in tuned] + sorted(tuned - set(PARAMS))  # a worker's own extras last
     heads = {p: tr(f"tune.col.param.{p}") if p in PARAMS else p for p in names}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["RawFeature", "FeatureLayout", "feature_layout", "plain_number"]
+__all__ = ["RawFeature", "FeatureLayout", "feature_layout"]
 
 
 @dataclass(frozen=True)
@@ -88,28 +88,6 @@ class FeatureLayout:
         """Sum per-column values (..., n_columns) within each raw feature -> (..., n_features)."""
         values = np.asarray(values)
         return np.stack([values[..., list(f.columns)].sum(axis=-1) for f in self.features], axis=-1)
-
-
-def plain_number(value: float, digits: int = 4, decimal_comma: bool = False) -> str:
-    """``value`` with about ``digits`` significant digits in positional notation, never dropping
-    an integer digit: 24963.2 -> "24963", 12.3456 -> "12.35", 0.000123456 -> "0.0001235", whole
-    numbers as integers. Feature values in the user's units (incomes, prices) read as numbers, not
-    as ``2.496e+04``; an exponent only outside 1e-6 ... 1e15. ``decimal_comma`` writes "12,35"."""
-    v = float(value)
-    if not np.isfinite(v):
-        return str(v)
-    if abs(v - round(v)) < 1e-9 and abs(v) < 1e15:
-        text = str(int(round(v)))
-    elif 1e-6 <= abs(v) < 1e15:
-        decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(v)))))
-        text = f"{v:.{decimals}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-    else:
-        text = f"{v:.{digits}g}"
-    if text in ("-0", "-0.0"):
-        text = "0"
-    return text.replace(".", ",") if decimal_comma else text
 
 
 def _is_integer(values: np.ndarray) -> bool:

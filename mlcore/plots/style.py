@@ -6,6 +6,8 @@ name on every call (that rebuild alone cost about 7 ms a figure)."""
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 FONT = dict(size=16)
@@ -89,6 +91,29 @@ def number(value: float, spec: str, decimal: str = ".") -> str:
     chart's locale (below) does not reach."""
     text = format(value, spec)
     return text.replace(".", decimal) if decimal != "." else text
+
+
+def plain_number(value: float, digits: int = 4, decimal_comma: bool = False) -> str:
+    """``value`` with about ``digits`` significant digits in positional notation, never dropping
+    an integer digit: 24963.2 -> "24963", 12.3456 -> "12.35", 0.000123456 -> "0.0001235", whole
+    numbers as integers. Feature values in the user's units (incomes, prices) read as numbers, not
+    as ``2.496e+04``; an exponent only outside 1e-6 ... 1e15. ``decimal_comma`` writes "12,35"."""
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if abs(v - round(v)) < 1e-9 and abs(v) < 1e15:
+        text = str(int(round(v)))
+    elif 1e-6 <= abs(v) < 1e15:
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+        text = f"{v:.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    else:
+        text = f"{v:.{digits}g}"
+    if text in ("-0", "-0.0"):
+        text = "0"
+    return text.replace(".", ",") if decimal_comma else text
+
 
 
 # plotly.js formats numbers and dates in the browser (axis ticks, hover labels, text templates)

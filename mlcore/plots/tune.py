@@ -143,14 +143,14 @@ def study_figure(kind: str, study, labels: dict, height: int = 440) -> go.Figure
         warnings.simplefilter("ignore")  # "experimental" notes and plotly deprecations
         fig = draw(study, **kwargs)
     if kind in ("history", "intermediate"):
-        _integer_x(fig)
+        _integer_axis(fig)
         _flat_y(fig)
     if kind == "intermediate" and len(fig.data) <= LEGEND_MAX_TRIALS:  # few lines: say which trial is which
         for trace in fig.data:
             trace.showlegend = True
         fig.update_layout(showlegend=True)  # Optuna turns the whole legend off
     if kind == "timeline":
-        _integer_y(fig)
+        _integer_axis(fig, "y")
     if kind == "parallel":
         _visible_lines(fig)
     if kind == "contour":  # an n x n matrix of contours: rows tall enough for their axis titles
@@ -206,7 +206,7 @@ def compare_history(studies: list, labels: dict, height: int = 460) -> go.Figure
         if m:
             who = names.get(m.group(2), m.group(2))
             trace.name = f"{who} · {best}" if m.group(1) == "Best Value" else who
-    _integer_x(fig)
+    _integer_axis(fig)
     _flat_y(fig)
     return _dress(fig, labels, height)
 
@@ -243,18 +243,12 @@ def _visible_lines(fig: go.Figure) -> None:
             trace.opacity = 0.8
 
 
-def _integer_x(fig: go.Figure) -> None:
-    """Trial numbers and epochs are whole: over a short range plotly would tick at 0.5, 1.5..."""
-    xs = [v for trace in fig.data if trace.x is not None for v in trace.x if isinstance(v, (int, float))]
-    if xs and max(xs) - min(xs) < 10:
-        fig.update_xaxes(dtick=1)
-
-
-def _integer_y(fig: go.Figure) -> None:
-    """The timeline's trials (its y axis) are whole numbers too: ticks at -0.5, 0.5... otherwise."""
-    ys = [v for trace in fig.data if trace.y is not None for v in trace.y if isinstance(v, (int, float))]
-    if ys and max(ys) - min(ys) < 10:
-        fig.update_yaxes(dtick=1)
+def _integer_axis(fig: go.Figure, axis: str = "x") -> None:
+    """Trial numbers and epochs are whole: over a short range plotly would tick at 0.5, 1.5...
+    (``axis``: "x", or "y" for the timeline, whose trials run up its y axis)."""
+    vs = [v for trace in fig.data if trace[axis] is not None for v in trace[axis] if isinstance(v, (int, float))]
+    if vs and max(vs) - min(vs) < 10:
+        (fig.update_xaxes if axis == "x" else fig.update_yaxes)(dtick=1)
 
 
 def _dress(fig: go.Figure, labels: dict, height: int) -> go.Figure:

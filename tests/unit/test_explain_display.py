@@ -14,7 +14,8 @@ import pytest
 
 from mlcore.config import ColumnChoice, SplitConfig, Task
 from mlcore.data.prepare import prepare
-from mlcore.explain.features import feature_layout, plain_number
+from mlcore.explain.features import feature_layout
+from mlcore.plots.style import plain_number
 
 I18N = Path(__file__).resolve().parents[2] / "mlcore" / "i18n"
 
