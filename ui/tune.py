@@ -150,8 +150,9 @@ def not_yet_note(study) -> str:
 
 def trials_rows(study, trials=None) -> list[dict]:
     """The live trials table: number, state, value, one column per tuned parameter (named in the
-    session's language, floats to 3 significant digits), epochs, duration, note (a failed trial's
-    reason; a pruned one's value is Optuna's, its last intermediate value: the note says so)."""
+    session's language, floats to 3 significant digits), epochs, duration, a failed trial's reason.
+    A pruned trial's value is Optuna's, its intermediate value at its last epoch (the epochs column):
+    the page says so under the table (a note per row was cut off in the last column)."""
     from mlcore.tune.space import PARAMS
 
     trials = study.get_trials(deepcopy=False) if trials is None else trials
@@ -172,8 +173,6 @@ def trials_rows(study, trials=None) -> list[dict]:
         rows.append(row | {
             tr("tune.col.epochs"): t.user_attrs.get("epochs_run"),
             tr("tune.col.seconds"): None if duration is None else round(duration, 2),  # pruned ones: 0.05 s
-            tr("tune.col.note"): (fail_note(t) if t.state.name == "FAIL" else
-                                  tr("tune.note.pruned", epoch=t.user_attrs.get("epochs_run"))
-                                  if t.state.name == "PRUNED" and t.value is not None else ""),
+            tr("tune.col.note"): fail_note(t) if t.state.name == "FAIL" else "",
         })
     return rows[::-1]

@@ -54,18 +54,14 @@ def test_one_translated_column_per_parameter(lang, lr, budget, trained, act):
     assert list(at.dataframe[0].value.columns) == keys  # no column lost to a clash of names
 
 
-@pytest.mark.parametrize("lang, value, note, pruned_note", [
-    ("es", "Valor", "Motivo", "podado en la época 3"),
-    ("en", "Value", "Reason", "pruned at epoch 3"),
-])
-def test_a_pruned_trial_s_value_says_it_is_the_one_at_its_last_epoch(lang, value, note, pruned_note):
+@pytest.mark.parametrize("lang, value, trained", [("es", "Valor", "Épocas entrenadas"), ("en", "Value", "Epochs trained")])
+def test_a_pruned_trial_shows_its_value_and_the_epoch_it_stopped_at(lang, value, trained):
     at = AppTest.from_function(_script)
     at.session_state["lang"] = lang
     at.run()
     valued, unvalued, complete = at.session_state["rows"]
-    assert valued[value] == 0.8 and valued[note] == pruned_note
-    assert unvalued[value] is None and unvalued[note] == ""  # no value: nothing to explain
-    assert complete[note] == ""
+    assert valued[value] == 0.8 and valued[trained] == 3  # its value is the one at that epoch (the caption)
+    assert unvalued[value] is None and complete[value] == 0.91
 
 
 def test_the_live_table_is_as_tall_as_its_rows():
