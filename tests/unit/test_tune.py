@@ -706,6 +706,55 @@ def test_batched_replay_reads_interleaved_and_repeated_values_as_optuna_does(tmp
     assert ours.get_trial(d).intermediate_values == {0: 0.4} and ours.get_trial(c).intermediate_values == {}
 
 
+def test_own_appends_are_read_from_memory_and_others_writes_from_the_file(tmp_path):
+    """After its own append, the storage reads its own lines from memory, not the file; when
+    another process wrote before it (or after it) the file is read too. Every state equals what
+    optuna's own storage replays from the file, and the other process sees every write."""
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+    from optuna.storages.journal._storage import JournalOperation
+    from optuna.study import StudyDirection
+
+    from mlcore.tune.journal import MLPlabJournalStorage, TrialDurableFileBackend
+
+    path = str(tmp_path / "s.journal")
+    ours = MLPlabJournalStorage(TrialDurableFileBackend(path))
+    backend = ours._backend
+    sid = ours.create_new_study([StudyDirection.MAXIMIZE], "s")
+    a = ours.create_new_trial(sid)
+    ours.set_trial_intermediate_value(a, 1, 0.5)
+    ours.set_trial_state_values(a, TrialState.COMPLETE, [0.5])
+    assert backend.own_reads == 3  # the study, the trial, its tell: none read back from the file
+
+    def file_says():
+        return JournalStorage(JournalFileBackend(path)).get_all_trials(sid)
+
+    other = JournalStorage(JournalFileBackend(path))
+    b = other.create_new_trial(sid)  # another process writes before our next append
+    c = ours.create_new_trial(sid)  # so it is read from the file, with the other's trial before ours
+    assert backend.own_reads == 3
+    assert [t._trial_id for t in ours.get_all_trials(sid)] == [a, b, c]
+    ours.set_trial_state_values(c, TrialState.COMPLETE, [0.7])  # from memory again
+    assert backend.own_reads == 4
+
+    other.set_trial_state_values(b, TrialState.COMPLETE, [0.6])  # the other process, after us
+    d = ours.create_new_trial(sid)  # its line comes before ours: from the file
+    assert backend.own_reads == 4 and ours.get_trial(b).state == TrialState.COMPLETE
+
+    # our append, then another process's, then our read: ours from memory, then theirs from the file
+    backend.append_logs([{"op_code": JournalOperation.SET_TRIAL_USER_ATTR, "worker_id": ours._replay_result.worker_id,
+                          "trial_id": d, "user_attr": {"note": "x"}}])
+    f = other.create_new_trial(sid)
+    ours._sync_with_backend()
+    assert backend.own_reads == 5
+    assert ours.get_trial(d).user_attrs == {"note": "x"} and ours.get_trial(f).state == TrialState.RUNNING
+    ours.set_trial_intermediate_value(d, 1, 0.1)
+    ours.set_trial_state_values(d, TrialState.PRUNED)
+    assert backend.own_reads == 6
+    assert ours.get_all_trials(sid) == file_says() == other.get_all_trials(sid)
+    assert [t.state for t in file_says()] == [TrialState.COMPLETE] * 3 + [TrialState.PRUNED, TrialState.RUNNING]
+    assert file_says()[3].intermediate_values == {1: 0.1}
+
+
 def test_wilcoxon_pruner_gets_scipy_s_own_p_values_and_prunes_as_before(tmp_path, moons, monkeypatch):
     """The vectorised permutation test gives scipy.stats.wilcoxon's p-value exactly, with ties,
     zeros, neither, and past 13 values; make_pruner's Wilcoxon uses it, and a study prunes the
@@ -742,10 +791,11 @@ def test_wilcoxon_pruner_gets_scipy_s_own_p_values_and_prunes_as_before(tmp_path
 
 
 def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monkeypatch):
-    """make_sampler('tpe') points TPE's truncated normals at scipy's log_ndtr and ndtr: they match
-    mpmath's log(Phi(a)) and Phi(a) to 1e-13 and 1e-12 in every branch of optuna's own (a <= -20, the
-    middle, a > 6), where optuna's log is within 5e-8; and a TPE study draws the same parameters
-    as with optuna's own."""
+    """make_sampler('tpe') points TPE's truncated normals at scipy's log_ndtr, ndtr and ndtri_exp:
+    they match mpmath's log(Phi(a)) and Phi(a) to 1e-13 and 1e-12 in every branch of optuna's own
+    (a <= -20, the middle, a > 6), where optuna's log is within 5e-8; ndtri_exp inverts mpmath's
+    log(Phi) as optuna's Newton loop does; and a TPE study draws the same parameters as with
+    optuna's own."""
     import mpmath
     from optuna.samplers._tpe import _truncnorm
 
@@ -753,7 +803,9 @@ def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monk
 
     sampler = make_sampler("tpe", SearchSpace(), 3)[0]
     assert _truncnorm._log_ndtr is choices.log_ndtr and _truncnorm._ndtr is choices.ndtr
+    assert _truncnorm._ndtri_exp is choices.ndtri_exp
     original, original_ndtr = choices.log_ndtr.optuna_original, choices.ndtr.optuna_original
+    original_ndtri_exp = choices.ndtri_exp.optuna_original
     a = np.concatenate([np.linspace(-60, -20.5, 40), np.linspace(-20, 6, 400), np.linspace(6.5, 12, 20)])
     with mpmath.workdps(80):  # log(Phi(12)) = log(1 - 1.8e-33)
         exact = np.array([float(mpmath.log(mpmath.ncdf(x))) for x in a])
@@ -765,20 +817,26 @@ def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monk
     assert np.allclose(original_ndtr(a[central]), phi[central], rtol=1e-13, atol=0)
     assert np.allclose(original(a), exact, rtol=1e-7, atol=0)
     assert not np.allclose(original(a), exact, rtol=1e-10, atol=0)  # optuna's loses digits near Phi = 1
+    x = np.concatenate([np.linspace(-30, -1, 30), np.linspace(-1, 5, 60)])
+    with mpmath.workdps(80):
+        y = np.array([float(mpmath.log(mpmath.ncdf(v))) for v in x])  # log(Phi(x)), from -454 to -3e-7
+    assert np.allclose(choices.ndtri_exp(y), x, rtol=1e-9, atol=1e-12)
+    assert np.allclose(original_ndtri_exp(y), x, rtol=1e-7, atol=1e-9)
 
     def objective(t):
         lr, n, u = t.suggest_float("lr", 1e-4, 1e-1, log=True), t.suggest_int("n_layers", 1, 3), t.suggest_int("units", 4, 64)
         return -(math.log10(lr) + 2) ** 2 - 0.01 * n - abs(u - 20) / 100
 
-    def params(sampler, log_ndtr, ndtr):
+    def params(sampler, log_ndtr, ndtr, ndtri_exp):
         monkeypatch.setattr(_truncnorm, "_log_ndtr", log_ndtr)
         monkeypatch.setattr(_truncnorm, "_ndtr", ndtr)
+        monkeypatch.setattr(_truncnorm, "_ndtri_exp", ndtri_exp)
         study = optuna.create_study(sampler=sampler, direction="maximize")
         study.optimize(objective, n_trials=25)
         return [t.params for t in study.trials]
 
-    ours = params(sampler, choices.log_ndtr, choices.ndtr)
-    stock = params(make_sampler("tpe", SearchSpace(), 3)[0], original, original_ndtr)
+    ours = params(sampler, choices.log_ndtr, choices.ndtr, choices.ndtri_exp)
+    stock = params(make_sampler("tpe", SearchSpace(), 3)[0], original, original_ndtr, original_ndtri_exp)
     assert len(ours) == len(stock) == 25
     for p, q in zip(ours, stock):
         assert p.keys() == q.keys() and all(math.isclose(p[k], q[k], rel_tol=1e-9) for k in p)
