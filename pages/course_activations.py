@@ -18,7 +18,7 @@ from mlcore.course.activations import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
-from ui.common import fnum, keep, lang, show_error, tr
+from ui.common import decimal_mark, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -124,22 +124,24 @@ try:
 except MLCoreError as err:
     show_error(err)
     st.stop()
+dm = decimal_mark()
 st.latex(
-    r"W^{(1)} = " + latex_matrix(lc.W1, 1) + r",\; b^{(1)} = " + latex_matrix(lc.b1, 1)
-    + r",\quad W^{(2)} = " + latex_matrix(lc.W2, 1) + r",\; b^{(2)} = " + latex_matrix(lc.b2, 1)
+    r"W^{(1)} = " + latex_matrix(lc.W1, 1, dm) + r",\; b^{(1)} = " + latex_matrix(lc.b1, 1, dm)
+    + r",\quad W^{(2)} = " + latex_matrix(lc.W2, 1, dm) + r",\; b^{(2)} = " + latex_matrix(lc.b2, 1, dm)
 )
 st.latex(
-    r"W = W^{(2)} W^{(1)} = " + latex_matrix(lc.W, 2)
-    + r",\quad b = W^{(2)} b^{(1)} + b^{(2)} = " + latex_matrix(lc.b, 2)
+    r"W = W^{(2)} W^{(1)} = " + latex_matrix(lc.W, 2, dm)
+    + r",\quad b = W^{(2)} b^{(1)} + b^{(2)} = " + latex_matrix(lc.b, 2, dm)
 )
+sep = "; " if dm == "," else ", "  # the values of one instance, apart from their decimal commas
 st.markdown(tr("course.act.collapse_compare"))
 table = pd.DataFrame(
     {
         tr("course.act.instance"): [f"#{i + 1}" for i in range(lc.X.shape[1])],
-        "x": [", ".join(f"{v:.1f}" for v in col) for col in lc.X.T],
-        tr("course.act.two_layers"): [", ".join(f"{v:.4f}" for v in col) for col in lc.two_layers.T],
-        tr("course.act.one_layer"): [", ".join(f"{v:.4f}" for v in col) for col in lc.one_layer.T],
-        tr("course.act.diff"): [f"{v:.1e}" for v in np.abs(lc.two_layers - lc.one_layer).max(axis=0)],
+        "x": [sep.join(fnum(v, ".1f") for v in col) for col in lc.X.T],
+        tr("course.act.two_layers"): [sep.join(fnum(v, ".4f") for v in col) for col in lc.two_layers.T],
+        tr("course.act.one_layer"): [sep.join(fnum(v, ".4f") for v in col) for col in lc.one_layer.T],
+        tr("course.act.diff"): [fnum(v, ".1e") for v in np.abs(lc.two_layers - lc.one_layer).max(axis=0)],
     }
 )
 st.dataframe(table, hide_index=True, key="course_act_collapse_table")

@@ -16,7 +16,7 @@ from mlcore.course.backprop import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import fnum, keep, lang, show_error, tr
+from ui.common import decimal_mark, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
@@ -112,7 +112,8 @@ with right:
     b2.button(tr("course.bp.next"), key="course_bp_next", on_click=_move, args=(1,), icon=":material/arrow_forward:")
     step = int(st.session_state.get(_STEP, 0))
     show_chart(st, 
-        backprop_figure(trace, step, [tr("course.bp.layer_in"), tr("course.bp.layer_hidden"), tr("course.bp.layer_out")]),
+        backprop_figure(trace, step, [tr("course.bp.layer_in"), tr("course.bp.layer_hidden"), tr("course.bp.layer_out")],
+                        decimal=decimal_mark()),
         key="course_bp_diagram",
     )
     st.caption(tr("course.bp.legend"))
@@ -121,7 +122,13 @@ fw = trace.forward
 st.subheader(f"{step + 1}. {tr(f'course.bp.step.{STEPS[step]}')}")
 st.markdown(tr(f"course.bp.explain.{STEPS[step]}"))
 a, g = hidden_label(hidden), hidden_label(output)
-n = latex_number
+dm = decimal_mark()
+
+
+def n(value: float, digits: int = 2) -> str:
+    return latex_number(value, digits, dm)
+
+
 if STEPS[step] == "fwd_hidden":
     for i in (1, 2):
         w_a, w_b, bias = net.W1[i - 1, 0], net.W1[i - 1, 1], net.b1[i - 1]
@@ -141,12 +148,12 @@ elif STEPS[step] in ("bwd_output", "bwd_hidden"):
     names = ("w2_1", "w2_2", "b2") if STEPS[step] == "bwd_output" else ("w1_11", "w1_12", "w1_21", "w1_22", "b1_1", "b1_2")
     chain_cols = st.columns(2 if len(names) > 3 else 1)
     for i, name in enumerate(names):
-        chain_cols[i % len(chain_cols)].latex(trace.grad(name).latex_chain())
+        chain_cols[i % len(chain_cols)].latex(trace.grad(name).latex_chain(decimal=dm))
     show = names if STEPS[step] == "bwd_output" else PARAMS
     table = pd.DataFrame(
         {
             tr("course.bp.col.param"): [param_label(p) for p in show],
-            tr("course.bp.col.factors"): [" × ".join(f"{f.value:.4f}" for f in trace.grad(p).factors) for p in show],
+            tr("course.bp.col.factors"): [" × ".join(fnum(f.value, ".4f") for f in trace.grad(p).factors) for p in show],
             tr("course.bp.col.chain"): [trace.grad(p).chain for p in show],
             tr("course.bp.col.autograd"): [trace.grad(p).autograd for p in show],
             tr("course.bp.col.diff"): [abs(trace.grad(p).chain - trace.grad(p).autograd) for p in show],
@@ -171,8 +178,8 @@ else:  # update
         }
     )
     st.latex(
-        rf"w \leftarrow w - \alpha \frac{{\partial L}}{{\partial w}},\qquad \alpha = {lr:.2f}:\quad "
-        rf"{trace.grad('w1_11').latex} \leftarrow {n(net.w1_11, 4)} - {lr:.2f} \cdot {n(trace.grad('w1_11').chain, 4)} "
+        rf"w \leftarrow w - \alpha \frac{{\partial L}}{{\partial w}},\qquad \alpha = {n(lr)}:\quad "
+        rf"{trace.grad('w1_11').latex} \leftarrow {n(net.w1_11, 4)} - {n(lr)} \cdot {n(trace.grad('w1_11').chain, 4)} "
         rf"= {n(trace.grad('w1_11').new_value, 4)}"
     )
     st.dataframe(

@@ -8,7 +8,7 @@ from mlcore.course.forward import MAX_K, build_network, forward_trace, time_batc
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, layer_figure, timing_figure
-from ui.common import fnum, keep, lang, show_error, tr
+from ui.common import decimal_mark, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 _TIMING_KEY = "_course_fwd_timing_args"  # args of the last measurement asked for on this page
@@ -84,14 +84,16 @@ for step in trace.steps:
     ]
     show_chart(st, layer_figure(step, titles, trace.instance_labels), key=f"course_fwd_layer_{L}")
     # one cell worked out by hand: neuron 0, first instance
+    dm = decimal_mark()
     terms = " + ".join(
-        f"{latex_number(step.W_aug[0, j])} \\cdot {latex_number(step.X_aug[j, 0])}" for j in range(min(step.n_inputs, 4))
+        f"{latex_number(step.W_aug[0, j], 2, dm)} \\cdot {latex_number(step.X_aug[j, 0], 2, dm)}"
+        for j in range(min(step.n_inputs, 4))
     )
     if step.n_inputs > 4:
         terms += r" + \dots"
     st.latex(
-        rf"z_{{0}} (\#1) = \sum_j w_{{0j}} x_j + b_0 = {terms} + {latex_number(step.W_aug[0, -1])} "
-        rf"= {latex_number(step.Z[0, 0], 3)}"
+        rf"z_{{0}} (\#1) = \sum_j w_{{0j}} x_j + b_0 = {terms} + {latex_number(step.W_aug[0, -1], 2, dm)} "
+        rf"= {latex_number(step.Z[0, 0], 3, dm)}"
     )
 
 if trace.max_abs_diff < 1e-4:

@@ -7,7 +7,8 @@ from mlcore.course.neuron import count_parameters, evaluate_neuron, neuron_surfa
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, network_figure, network_layout, neuron_surface_figure
-from ui.common import keep, lang, show_error, tr
+from mlcore.plots.style import tex_number
+from ui.common import decimal_mark, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -48,11 +49,11 @@ with plot:
     )
     st.caption(tr("course.neuron.surface_caption"))
 
-a = act_label(act)
+a, dm = act_label(act), decimal_mark()
 st.latex(
-    rf"y = \text{{{a}}}\left({latex_number(w1, 1)} \cdot {latex_number(x1, 1)} + {latex_number(w2, 1)} \cdot "
-    rf"{latex_number(x2, 1)} + {latex_number(b, 1)}\right) = \text{{{a}}}({ev.z:.2f}) = "
-    rf"{latex_number(ev.y, 3)}"
+    rf"y = \text{{{a}}}\left({latex_number(w1, 1, dm)} \cdot {latex_number(x1, 1, dm)} + {latex_number(w2, 1, dm)} \cdot "
+    rf"{latex_number(x2, 1, dm)} + {latex_number(b, 1, dm)}\right) = \text{{{a}}}({tex_number(ev.z, 2, dm)}) = "
+    rf"{latex_number(ev.y, 3, dm)}"
 )
 st.info(tr("course.neuron.try"), icon="🧪")
 

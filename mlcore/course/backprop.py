@@ -48,13 +48,6 @@ def _finite(value) -> bool:
     return math.isfinite(value) and abs(value) <= 1e6
 
 
-def _num(v: float, digits: int) -> str:
-    text = f"{v:.{digits}f}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
-    return text
-
-
 def param_latex(name: str) -> str:
     return _LATEX[name]
 
@@ -175,12 +168,15 @@ class ParamGrad:
     def latex(self) -> str:
         return _LATEX[self.name]
 
-    def latex_chain(self, digits: int = 4) -> str:
-        """``dL/dp = (factor)_value * ... = product``, each factor underbraced with its value."""
-        parts = [rf"\underbrace{{{f.latex}}}_{{{_num(f.value, digits)}}}" for f in self.factors]
+    def latex_chain(self, digits: int = 4, decimal: str = ".") -> str:
+        """``dL/dp = (factor)_value * ... = product``, each factor underbraced with its value
+        (``decimal``: the session language's mark)."""
+        from mlcore.plots.style import tex_number
+
+        parts = [rf"\underbrace{{{f.latex}}}_{{{tex_number(f.value, digits, decimal)}}}" for f in self.factors]
         return (
             rf"\frac{{\partial L}}{{\partial {self.latex}}} = " + r" \cdot ".join(parts)
-            + rf" = {_num(self.chain, digits)}"
+            + rf" = {tex_number(self.chain, digits, decimal)}"
         )
 
 

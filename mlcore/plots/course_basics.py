@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mlcore.plots import fast
-from mlcore.plots.style import FONT, SMALL, base_layout
+from mlcore.plots.style import FONT, SMALL, base_layout, number, tex_number
 
 BP_FONT = 16  # the backprop diagram is read from the back of the room
 DIVERGING = "RdBu_r"  # negative blue, positive red, 0 white
@@ -355,8 +355,8 @@ def timing_figure(timing, x_label: str = "batch size", y_label: str = "µs per i
 # ----------------------------------------------------------------------------------------------
 
 
-def _f(v: float, digits: int = 3) -> str:
-    return f"{v:.{digits}f}"
+def _fd(v: float, digits: int = 3, decimal: str = ".") -> str:
+    return number(v, f".{digits}f", decimal)
 
 
 _BP_X = {0: 0.0, 1: 1.6, 2: 2.7}  # more room for the four crossing input edges
@@ -374,11 +374,16 @@ class BackpropLabels:
     output: str
 
 
-def backprop_labels(trace, step: int) -> BackpropLabels:
+def backprop_labels(trace, step: int, decimal: str = ".") -> BackpropLabels:
     """Texts known at ``step`` (index into ``mlcore.course.backprop.STEPS``): forward values from
     step 0, ŷ from 1, the loss from 2; gradients ``∇ = ∂L/∂w`` (red) of the output layer from 3 and
-    of the hidden layer from 4; at the update step (5) each parameter's ``old → new`` (green)."""
+    of the hidden layer from 4; at the update step (5) each parameter's ``old → new`` (green);
+    numbers with the ``decimal`` mark."""
     fw, net, ex = trace.forward, trace.net, trace.example
+
+    def _f(v: float, digits: int = 3) -> str:
+        return _fd(v, digits, decimal)
+
     grads = {g.name: g for g in trace.grads}
     update = step >= 5
 
@@ -411,13 +416,13 @@ def backprop_labels(trace, step: int) -> BackpropLabels:
 
 
 @fast.builder
-def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 560) -> go.Figure:
-    """The 2-2-1 network with the texts of ``backprop_labels(trace, step)``."""
+def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 560, decimal: str = ".") -> go.Figure:
+    """The 2-2-1 network with the texts of ``backprop_labels(trace, step, decimal)``."""
     base = network_layout((2, 2, 1))
     diagram = NetworkDiagram(
         base.layer_sizes, tuple(DiagramNode(_BP_X[n.layer], n.y, n.layer, n.index) for n in base.nodes), base.edges
     )
-    labels = backprop_labels(trace, step)
+    labels = backprop_labels(trace, step, decimal)
     fig = fast.Figure(_edge_trace(diagram, width=2))
     box = dict(showarrow=False, font=dict(size=BP_FONT), bgcolor="rgba(255,255,255,0.85)")
     for a, b in diagram.edges:
@@ -434,7 +439,7 @@ def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 
                                hoverinfo="skip", showlegend=False,
                                marker=dict(size=46, color=colours, line=dict(color="white", width=2))))
     ex = trace.example
-    for y, text in ((0.5, f"x₁ = {_f(ex.x1, 2)}"), (-0.5, f"x₂ = {_f(ex.x2, 2)}")):
+    for y, text in ((0.5, f"x₁ = {_fd(ex.x1, 2, decimal)}"), (-0.5, f"x₂ = {_fd(ex.x2, 2, decimal)}")):
         fig.add_annotation(x=0, y=y, text=text, xshift=-28, xanchor="right", showarrow=False, font=dict(size=BP_FONT + 2))
     x_hidden = _BP_X[1]
     fig.add_annotation(x=x_hidden, y=0.5, text=labels.hidden[0], yshift=28, yanchor="bottom", **box)
@@ -453,21 +458,17 @@ def backprop_figure(trace, step: int, node_titles: Sequence[str], height: int = 
 # ----------------------------------------------------------------------------------------------
 
 
-def latex_number(v: float, digits: int = 2) -> str:
-    """A number for LaTeX: negatives in parentheses so ``w \\cdot x`` stays readable."""
-    text = _plain(v, digits)
+def latex_number(v: float, digits: int = 2, decimal: str = ".") -> str:
+    """A number for LaTeX: negatives in parentheses so ``w \\cdot x`` stays readable; ``decimal``
+    is the session language's mark (``mlcore.plots.style.tex_number``)."""
+    text = tex_number(v, digits, decimal)
     return f"({text})" if text.startswith("-") else text
 
 
-def _plain(v: float, digits: int) -> str:
-    text = f"{v:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-def latex_matrix(M, digits: int = 2) -> str:
+def latex_matrix(M, digits: int = 2, decimal: str = ".") -> str:
     """``\\begin{bmatrix}...\\end{bmatrix}`` of a vector (as a column) or a matrix."""
     M = np.asarray(M, dtype=float)
     if M.ndim == 1:
         M = M[:, None]
-    rows = [" & ".join(_plain(v, digits) for v in row) for row in M]
+    rows = [" & ".join(tex_number(v, digits, decimal) for v in row) for row in M]
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"

@@ -93,6 +93,15 @@ def number(value: float, spec: str, decimal: str = ".") -> str:
     return text.replace(".", decimal) if decimal != "." else text
 
 
+def tex_number(value: float, digits: int = 2, decimal: str = ".") -> str:
+    """``value`` with ``digits`` decimals for LaTeX (no "-0.00"); with ``decimal`` "," the comma is
+    braced (``0{,}50``): a bare comma in TeX math is punctuation and gets a space after it."""
+    text = f"{value:.{digits}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text.replace(".", "{,}") if decimal == "," else text
+
+
 def plain_number(value: float, digits: int = 4, decimal_comma: bool = False) -> str:
     """``value`` with about ``digits`` significant digits in positional notation, never dropping
     an integer digit: 24963.2 -> "24963", 12.3456 -> "12.35", 0.000123456 -> "0.0001235", whole

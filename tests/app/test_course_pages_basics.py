@@ -4,6 +4,7 @@ each renders in both languages, and its main controls and buttons work."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,19 @@ def test_neuron_formula_and_network_size_follow_the_sliders():
     _ok(at)
     total = count_parameters(6, (8,) * 5 + (4,))
     assert any(f"{total}**" in m.value for m in at.markdown)
+
+
+def test_spanish_formulas_write_the_decimal_comma_braced_for_latex():
+    at = make_app("es", "pages/course_neuron.py")
+    for key, value in (("w1", 2.0), ("w2", -1.0), ("b", 0.5), ("x1", 1.0), ("x2", 3.0)):
+        at.slider(key=f"course_neuron_{key}").set_value(value)
+    at.selectbox(key="course_neuron_act").set_value("sigmoid")
+    at.run()
+    _ok(at)
+    expected = f"{1 / (1 + math.exp(0.5)):.3f}".replace(".", "{,}")  # z = 2 - 3 + 0.5 = -0.5
+    formula = next(x.value for x in at.latex if r"\text{sigmoide}" in x.value)
+    assert r"2{,}0 \cdot 1{,}0 + (-1{,}0) \cdot 3{,}0 + 0{,}5" in formula
+    assert r"\text{sigmoide}(-0{,}50) = " + expected in formula and not re.search(r"\d\.\d", formula)
 
 
 def test_activations_page_every_function_dead_relus_and_collapse():

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 import math
 
 import numpy as np
@@ -422,3 +424,17 @@ def test_latex_helpers():
     assert latex_number(-0.5) == "(-0.50)" and latex_number(-0.0001) == "0.00" and latex_number(1.234, 1) == "1.2"
     assert latex_matrix([[1, -2], [0.5, -0.001]], 1) == r"\begin{bmatrix}1.0 & -2.0 \\ 0.5 & 0.0\end{bmatrix}"
     assert latex_matrix([1, 2], 0) == r"\begin{bmatrix}1 \\ 2\end{bmatrix}"
+
+
+def test_latex_numbers_take_the_decimal_comma_braced_and_the_diagram_its_mark():
+    """In Spanish, LaTeX numbers carry a braced comma (a bare one is TeX punctuation, with a space
+    after it); the chain rule and the backprop diagram write the same values with the mark."""
+    assert latex_number(-0.5, 2, ",") == "(-0{,}50)" and latex_number(-0.0001, 2, ",") == "0{,}00"
+    assert latex_matrix([[1, -2], [0.5, 3.25]], 1, ",") == r"\begin{bmatrix}1{,}0 & -2{,}0 \\ 0{,}5 & 3{,}2\end{bmatrix}"
+    trace = backprop_trace(TinyNet(1, 0, 0, 1, 0, 0, 1, 1, 0), Example(1, 2, 1), "relu", "identity", lr=0.1)
+    chain = trace.grad("w1_12").latex_chain(digits=2, decimal=",")
+    assert chain.endswith("= 8{,}00") and "_{4{,}00}" in chain and "." not in chain
+    for step in range(6):
+        dot, comma = backprop_labels(trace, step), backprop_labels(trace, step, ",")
+        for a, b in zip([*dot.edges.values(), *dot.hidden, dot.output], [*comma.edges.values(), *comma.hidden, comma.output]):
+            assert b == a.replace(".", ",") and not re.search(r"\d\.\d", b)
