@@ -4,10 +4,10 @@ which, and one outlier scored by MSE, MAE and Huber."""
 import streamlit as st
 
 from mlcore.course.losses import (
-    FORMULAS,
     GRADIENT_FORMULAS,
     LOSSES,
     TORCH_NAMES,
+    formula,
     loss_curve,
     outlier_example,
 )
@@ -60,7 +60,7 @@ except MLCoreError as err:
     st.stop()
 
 f1, f2 = st.columns(2)
-f1.latex(FORMULAS[name])
+f1.latex(formula(name, tr("course.loss.otherwise")))
 f2.latex(GRADIENT_FORMULAS[name])
 st.markdown(tr("course.loss.torch", name=TORCH_NAMES[name]))
 x_label = tr("course.loss.x_ce" if name == "ce" else "course.loss.x_logit" if name == "bce" else "course.loss.x_pred")

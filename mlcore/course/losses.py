@@ -41,6 +41,13 @@ FORMULAS = {
               r" \delta \,\bigl(|\hat y - y| - \tfrac12 \delta\bigr) & \text{otherwise} \end{cases}"),
 }
 
+
+def formula(name: str, otherwise: str = "otherwise") -> str:
+    """The LaTeX of loss ``name`` (``FORMULAS``), with ``otherwise`` (the session language's
+    word, catalogue ``course.loss.otherwise``) in Huber's second case."""
+    return FORMULAS[name].replace(r"\text{otherwise}", rf"\text{{{otherwise}}}")
+
+
 GRADIENT_FORMULAS = {
     "ce": r"\frac{\partial \ell}{\partial z_c} = \operatorname{softmax}(z)_c - 1",
     "bce": r"\frac{\partial \ell}{\partial z} = \sigma(z) - y",

@@ -26,6 +26,16 @@ def test_loss_page_renders_in_each_language(lang):
                                                             for n in ("mse", "mae", "huber")]
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_huber_s_formula_says_otherwise_in_the_page_s_language(lang):
+    at = make_app(lang, PAGE)
+    at.selectbox(key="course_loss_name").set_value("huber").run()
+    _ok(at)
+    word = {"es": "en otro caso", "en": "otherwise"}[lang]
+    huber = [x.value for x in at.latex if r"\begin{cases}" in x.value]
+    assert len(huber) == 1 and rf"\text{{{word}}}" in huber[0]
+
+
 def test_each_loss_and_the_outlier_slider():
     at = make_app("en", PAGE)
     for name in ("bce", "mse", "mae", "huber"):
