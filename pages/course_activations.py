@@ -18,6 +18,7 @@ from mlcore.course.activations import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
+from mlcore.plots.style import tex_decimal
 from ui.common import decimal_mark, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
@@ -53,10 +54,11 @@ except MLCoreError as err:
     show_error(err)
     st.stop()
 
+dm = decimal_mark()
 f_tex, df_tex = FORMULAS[name]
 fc1, fc2 = st.columns(2)
-fc1.latex(f_tex)
-fc2.latex(df_tex)
+fc1.latex(tex_decimal(f_tex, dm))
+fc2.latex(tex_decimal(df_tex, dm))
 show_chart(st, 
     activation_figure(
         curve,
@@ -124,7 +126,6 @@ try:
 except MLCoreError as err:
     show_error(err)
     st.stop()
-dm = decimal_mark()
 st.latex(
     r"W^{(1)} = " + latex_matrix(lc.W1, 1, dm) + r",\; b^{(1)} = " + latex_matrix(lc.b1, 1, dm)
     + r",\quad W^{(2)} = " + latex_matrix(lc.W2, 1, dm) + r",\; b^{(2)} = " + latex_matrix(lc.b2, 1, dm)

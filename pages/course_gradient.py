@@ -9,8 +9,9 @@ from mlcore.course import surfaces as S
 from mlcore.errors import MLCoreError
 from mlcore.plots import fast
 from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure
+from mlcore.plots.style import tex_decimal
 from mlcore.i18n import t
-from ui.common import keep, lang, number_formatter, show_error, tr
+from ui.common import decimal_mark, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.09, 0.1, 0.11, 0.2, 0.3, 0.5,
@@ -111,7 +112,7 @@ def figure_labels(grid: S.SurfaceGrid) -> dict:
 
 
 def show_surface(surface: S.Surface) -> None:
-    st.latex(surface.formula)
+    st.latex(tex_decimal(surface.formula, decimal_mark()))
 
 
 # ---- theory --------------------------------------------------------------------------------

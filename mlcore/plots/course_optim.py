@@ -10,6 +10,8 @@ contour. ``path_frames`` computes which step each frame shows; tests check that 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -19,7 +21,7 @@ import plotly.graph_objects as go
 from mlcore.plots import fast
 from mlcore.plots.style import FONT, SMALL, base_layout
 
-MAX_FRAMES = 30
+MAX_FRAMES = 31  # 60 steps (the page's default) in frames 2 steps apart
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 METHOD_COLORS = {"gd": "#d62728", "sgd": COLORS[0], "momentum": COLORS[1], "adagrad": COLORS[2],
                  "rmsprop": COLORS[7], "adam": COLORS[4], "adamw": COLORS[5], "lars": COLORS[6]}
@@ -48,10 +50,25 @@ class PathFrames:
     per_path: tuple[tuple[int, ...], ...]
 
 
+def frame_stride(last: int, max_frames: int = MAX_FRAMES) -> int:
+    """The smallest round stride (1, 2, 5, 10, 20, 50, ...) whose multiples up to ``last``, plus
+    ``last``, make at most ``max_frames`` frames: the slider's labels read 0, 2, 4 ... 60 (evenly
+    spaced steps rounded to integers read 0, 2, 4 ... 14, 17, 19)."""
+    k = 1
+    while True:
+        for m in (1, 2, 5):
+            stride = m * k
+            if last // stride + 1 + (last % stride > 0) <= max(2, max_frames):
+                return stride
+        k *= 10
+
+
 def path_frames(lengths: Sequence[int], max_frames: int = MAX_FRAMES) -> PathFrames:
-    """Frames at evenly spaced steps from 0 to the longest path's last step (always both ends)."""
+    """Frames at the multiples of :func:`frame_stride` from 0 to the longest path's last step,
+    and at that last step."""
     last = max(int(n) for n in lengths) - 1
-    steps = tuple(int(s) for s in np.unique(np.round(np.linspace(0, last, min(max_frames, last + 1)))))
+    stride = frame_stride(last, max_frames)
+    steps = tuple(range(0, last + 1, stride)) + ((last,) if last % stride else ())
     per_path = tuple(tuple(min(s, int(n) - 1) for n in lengths) for s in steps)
     return PathFrames(steps, per_path)
 
@@ -175,17 +192,31 @@ def _animate(fig, paths, clipped, first_trace, step_label, play_label, pause_lab
     return fast.with_frames(fast.finish(fig), frames)
 
 
+def log_dtick(low: float, high: float) -> int:
+    """Decades between a log axis's labels: every decade up to 6 of them, then every 2nd, 4th...
+    so that a gap falling to 1e-16 is labelled 1, 10⁻⁴ ... 10⁻¹⁶, not in 17 crowded labels."""
+    decades = math.log10(max(high, 1e-300) / max(low, 1e-300)) if high > 0 and low > 0 else 0.0
+    dtick = 1
+    while decades / dtick > 6:
+        dtick *= 2
+    return dtick
+
+
 @fast.builder
 def loss_gap_figure(paths: Sequence, labels: Mapping[str, str], min_value: float, *, x_label: str = "step",
                     y_label: str = "L − L*", title: str | None = None, height: int = 380) -> go.Figure:
     """``L(w_k) - L*`` on a log axis (``L*`` = the surface's minimum value), one line per method."""
     fig = fast.Figure()
+    shown = []
     for path in paths:
         gap = np.maximum(np.asarray(path.losses, dtype=float) - min_value, 1e-16)
+        shown.append(gap[np.isfinite(gap)])
         fig.add_trace(fast.Scatter(
             x=np.arange(len(gap)), y=gap, mode="lines", name=labels.get(path.method, path.method),
             line=dict(color=METHOD_COLORS.get(path.method, COLORS[0]), width=3)))
-    fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=2)
+    values = np.concatenate(shown) if shown else np.array([1.0])
+    dtick = log_dtick(float(values.min()), float(values.max())) if values.size else 1
+    fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=dtick)
     fig.update_xaxes(title_text=x_label)
     return _base(fig, height, title)
 

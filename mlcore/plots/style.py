@@ -102,6 +102,14 @@ def tex_number(value: float, digits: int = 2, decimal: str = ".") -> str:
     return text.replace(".", "{,}") if decimal == "," else text
 
 
+def tex_decimal(latex: str, decimal: str = ".") -> str:
+    """A LaTeX formula's numbers (``1.5``, ``0.01``) with the decimal mark ``decimal``, braced
+    as in :func:`tex_number`."""
+    import re
+
+    return re.sub(r"(?<=\d)\.(?=\d)", "{,}", latex) if decimal == "," else latex
+
+
 def plain_number(value: float, digits: int = 4, decimal_comma: bool = False) -> str:
     """``value`` with about ``digits`` significant digits in positional notation, never dropping
     an integer digit: 24963.2 -> "24963", 12.3456 -> "12.35", 0.000123456 -> "0.0001235", whole

@@ -11,9 +11,8 @@
 
 from __future__ import annotations
 
-import re
-
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -434,6 +433,15 @@ def test_latex_numbers_take_the_decimal_comma_braced_and_the_diagram_its_mark():
     trace = backprop_trace(TinyNet(1, 0, 0, 1, 0, 0, 1, 1, 0), Example(1, 2, 1), "relu", "identity", lr=0.1)
     chain = trace.grad("w1_12").latex_chain(digits=2, decimal=",")
     assert chain.endswith("= 8{,}00") and "_{4{,}00}" in chain and "." not in chain
+    from mlcore.course.activations import FORMULAS
+    from mlcore.course.surfaces import SURFACES
+    from mlcore.plots.style import tex_decimal
+
+    leaky = tex_decimal(FORMULAS["leaky_relu"][0], ",")
+    assert r"0{,}01\,x" in leaky and tex_decimal(leaky, ".") == leaky
+    assert tex_decimal(r"w_{12} = 1.5 \cdot x_2", ",") == r"w_{12} = 1{,}5 \cdot x_2"
+    for surface in SURFACES.values():  # every number of every formula (A's 1.5, Beale's 2.625)
+        assert not re.search(r"\d\.\d", tex_decimal(surface.formula, ","))
     for step in range(6):
         dot, comma = backprop_labels(trace, step), backprop_labels(trace, step, ",")
         for a, b in zip([*dot.edges.values(), *dot.hidden, dot.output], [*comma.edges.values(), *comma.hidden, comma.output]):

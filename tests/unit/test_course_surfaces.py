@@ -13,7 +13,8 @@ from mlcore.config import OPTIMIZERS, Task
 from mlcore.course import surfaces as S
 from mlcore.errors import ConfigError, DataError
 from mlcore.optim import LARS
-from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure, path_frames
+from mlcore.plots.course_optim import (descent_figure, frame_stride, log_dtick, loss_gap_figure, minibatch_figure,
+                                      path_frames)
 
 # --- the surfaces ----------------------------------------------------------------------------
 
@@ -306,6 +307,16 @@ def test_path_frames_cover_both_ends_and_hold_finished_paths():
     assert path_frames([3], max_frames=30).steps == (0, 1, 2)
 
 
+def test_frames_are_round_steps_and_the_log_axis_labels_at_most_six_or_so_decades():
+    """The slider reads 0, 2, 4 ... 60 (not 0, 2 ... 14, 17, 19: evenly spaced steps rounded), and
+    a loss gap falling 16 decades is labelled every 4th decade."""
+    assert path_frames([61]).steps == tuple(range(0, 61, 2))  # the page's default: 60 steps
+    assert [frame_stride(last, n) for last, n in ((60, 31), (60, 30), (100, 30), (1000, 31), (12, 5), (2, 30))] == \
+        [2, 5, 5, 50, 5, 1]
+    assert path_frames([13], max_frames=5).steps == (0, 5, 10, 12)  # and the last step
+    assert [log_dtick(lo, hi) for lo, hi in ((1e-16, 1.0), (1e-3, 10.0), (1e-10, 1.0), (1.0, 1.0))] == [4, 1, 2, 1]
+
+
 def test_descent_figure_animates_only_the_paths():
     result = S.race("quadratic", 12, methods=("sgd", "adam"))
     blown = S.gradient_descent("quadratic", 1.5, 50)
@@ -315,7 +326,9 @@ def test_descent_figure_animates_only_the_paths():
     # contour, minima, start, 3 path lines, 1 trace of current points
     assert [t.type for t in fig.data] == ["contour"] + ["scatter"] * 6
     frames = fig.to_dict()["frames"]  # what Streamlit sends (frames unvalidated: fast.with_frames)
-    assert len(frames) == 5 and list(frames[0]["traces"]) == [3, 4, 5, 6]
+    last = max(len(p.points) for p in [*result.paths, blown]) - 1
+    assert [f["name"] for f in frames] == [str(step) for step in path_frames([last + 1], 5).steps]
+    assert 2 <= len(frames) <= 5 and list(frames[0]["traces"]) == [3, 4, 5, 6]
     assert list(fig.data[6].marker.symbol) == ["circle", "circle", "x"]  # GD diverged: its last point is an X
     assert list(frames[0]["data"][-1]["marker"]["symbol"]) == ["circle", "circle", "circle"]
     assert list(frames[-1]["data"][-1]["marker"]["symbol"]) == ["circle", "circle", "x"]
@@ -323,7 +336,7 @@ def test_descent_figure_animates_only_the_paths():
     clipped_x = np.array(fig.data[5].x)
     assert clipped_x.min() >= -3.0 and clipped_x.max() <= 3.0
     gap = loss_gap_figure([blown], {"gd": "GD"}, surface.min_value)
-    assert gap.layout.yaxis.type == "log"
+    assert gap.layout.yaxis.type == "log" and gap.layout.yaxis.dtick >= 1
 
 
 def test_minibatch_figure_draws_one_line_per_batch_size():
