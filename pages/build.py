@@ -6,7 +6,7 @@ import streamlit as st
 
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, require_data, show_error, tr
+from ui.common import decimal_slider, fmt, require_data, show_error, tr
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.training import model_cfg, train_cfg, worker_pool
@@ -89,8 +89,8 @@ with left:
         st.selectbox(tr("build.init"), INITS, index=INITS.index(cfg.init), format_func=fmt("model.init."),
                      key="b_init", on_change=_option_changed, args=("init", "b_init"), help=tr("build.init_help"))
     if visible("build.regularisation"):
-        st.slider(tr("build.dropout"), 0.0, 0.8, float(cfg.dropout), 0.05, key="b_dropout",
-                  on_change=_option_changed, args=("dropout", "b_dropout"))
+        decimal_slider(st, tr("build.dropout"), 0.0, 0.8, float(cfg.dropout), 0.05, key="b_dropout",
+                       on_change=_option_changed, args=("dropout", "b_dropout"))
         c1, c2 = st.columns(2)
         c1.number_input(tr("build.l2"), 0.0, 1.0, float(cfg.l2), 0.0001, format="%.4f", key="b_l2",
                         on_change=_option_changed, args=("l2", "b_l2"))

@@ -19,7 +19,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
 from mlcore.plots.style import tex_decimal
-from ui.common import decimal_mark, fnum, keep, lang, show_error, tr
+from ui.common import decimal_mark, decimal_slider, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -47,7 +47,7 @@ st.markdown(tr("course.act.intro"))
 # ---- f and f' ---------------------------------------------------------------------------------
 c1, c2 = st.columns([1, 1])
 name = c1.selectbox(tr("course.act.choose"), ACTIVATIONS, format_func=act_label, **keep("course_act_name"))
-threshold = c2.slider(tr("course.act.threshold"), 0.0, 0.25, 0.05, 0.01, **keep("course_act_threshold"))
+threshold = decimal_slider(c2, tr("course.act.threshold"), 0.0, 0.25, 0.05, 0.01, **keep("course_act_threshold"))
 try:
     curve = activation_curve(name, threshold=threshold)
 except MLCoreError as err:
@@ -89,7 +89,7 @@ if rows.builtin:
     st.caption(tr("course.basics.builtin_data", name=rows.name))
 else:
     st.caption(tr("course.basics.current_data", name=rows.name, rows=rows.X.shape[0]))
-shift = st.slider(tr("course.act.shift"), -4.0, 2.0, 0.0, 0.1, **keep("course_act_shift"))
+shift = decimal_slider(st, tr("course.act.shift"), -4.0, 2.0, 0.0, 0.1, **keep("course_act_shift"))
 try:
     scan = cached_dead_relu_scan(rows.X, shift)
 except MLCoreError as err:

@@ -16,7 +16,7 @@ from mlcore.course.backprop import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import decimal_mark, fnum, keep, lang, show_error, tr
+from ui.common import decimal_mark, decimal_slider, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
@@ -90,7 +90,7 @@ with left:
     e3.number_input(tr("course.bp.target"), -5.0, 5.0, 1.0, 0.1, format="%.2f", **keep("course_bp_y"))
     hidden = st.selectbox(tr("course.bp.hidden_act"), HIDDEN_ACTIVATIONS, format_func=hidden_label, **keep("course_bp_hidden"))
     output = st.selectbox(tr("course.bp.output_act"), OUTPUT_ACTIVATIONS, format_func=hidden_label, **keep("course_bp_output"))
-    lr = st.slider(tr("course.bp.lr"), 0.01, 2.0, 0.5, 0.01, **keep("course_bp_lr"))
+    lr = decimal_slider(st, tr("course.bp.lr"), 0.01, 2.0, 0.5, 0.01, **keep("course_bp_lr"))
     with st.expander(tr("course.bp.weights"), expanded=False):
         cols = st.columns(3)
         for i, name in enumerate(PARAMS):

@@ -14,7 +14,7 @@ from mlcore.course.losses import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_losses import loss_figure, outlier_figure
-from ui.common import keep, lang, number_formatter, show_error, tr
+from ui.common import decimal_slider, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
@@ -50,9 +50,9 @@ elif name == "ce":
     target = 0.0
     c2.caption(tr("course.loss.ce_setup"))
 else:
-    target = c2.slider(tr("course.loss.target"), -2.0, 2.0, 0.0, 0.5, **keep("course_loss_y"))
+    target = decimal_slider(c2, tr("course.loss.target"), -2.0, 2.0, 0.0, 0.5, **keep("course_loss_y"))
     if name == "huber":
-        delta = c3.slider(tr("course.loss.delta"), 0.25, 3.0, 1.0, 0.25, **keep("course_loss_delta"))
+        delta = decimal_slider(c3, tr("course.loss.delta"), 0.25, 3.0, 1.0, 0.25, **keep("course_loss_delta"))
 try:
     curve = cached_curve(name, target, delta)
 except MLCoreError as err:
@@ -94,8 +94,8 @@ st.divider()
 st.subheader(tr("course.loss.outlier_title"))
 st.markdown(tr("course.loss.outlier_text"))
 o1, o2 = st.columns(2)
-error = o1.slider(tr("course.loss.outlier_error"), -10.0, 20.0, 6.0, 0.5, **keep("course_loss_outlier"))
-o_delta = o2.slider(tr("course.loss.delta"), 0.25, 3.0, 1.0, 0.25, **keep("course_loss_outlier_delta"))
+error = decimal_slider(o1, tr("course.loss.outlier_error"), -10.0, 20.0, 6.0, 0.5, **keep("course_loss_outlier"))
+o_delta = decimal_slider(o2, tr("course.loss.delta"), 0.25, 3.0, 1.0, 0.25, **keep("course_loss_outlier_delta"))
 try:
     ex = cached_outlier(error, o_delta)
 except MLCoreError as err:

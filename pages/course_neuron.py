@@ -8,7 +8,7 @@ from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import latex_number, network_figure, network_layout, neuron_surface_figure
 from mlcore.plots.style import tex_number
-from ui.common import decimal_mark, keep, lang, show_error, tr
+from ui.common import decimal_mark, decimal_slider, keep, lang, show_error, tr
 from ui.projector import show_chart
 
 
@@ -26,14 +26,14 @@ st.latex(r"y = a\left(\sum_{i=1}^{n} w_i \cdot x_i + b\right)")
 controls, plot = st.columns([1, 2], gap="large")
 with controls:
     st.markdown(f"**{tr('course.neuron.params')}**")
-    w1 = st.slider("w₁", -3.0, 3.0, 1.0, 0.1, **keep("course_neuron_w1"))
-    w2 = st.slider("w₂", -3.0, 3.0, -0.5, 0.1, **keep("course_neuron_w2"))
-    b = st.slider("b", -3.0, 3.0, 0.0, 0.1, **keep("course_neuron_b"))
+    w1 = decimal_slider(st, "w₁", -3.0, 3.0, 1.0, 0.1, **keep("course_neuron_w1"))
+    w2 = decimal_slider(st, "w₂", -3.0, 3.0, -0.5, 0.1, **keep("course_neuron_w2"))
+    b = decimal_slider(st, "b", -3.0, 3.0, 0.0, 0.1, **keep("course_neuron_b"))
     act = st.selectbox(tr("course.neuron.activation"), ACTIVATIONS, index=ACTIVATIONS.index("sigmoid"),
                        format_func=act_label, **keep("course_neuron_act"))
     st.markdown(f"**{tr('course.neuron.input')}**")
-    x1 = st.slider("x₁", -3.0, 3.0, 1.0, 0.1, **keep("course_neuron_x1"))
-    x2 = st.slider("x₂", -3.0, 3.0, 0.5, 0.1, **keep("course_neuron_x2"))
+    x1 = decimal_slider(st, "x₁", -3.0, 3.0, 1.0, 0.1, **keep("course_neuron_x1"))
+    x2 = decimal_slider(st, "x₂", -3.0, 3.0, 0.5, 0.1, **keep("course_neuron_x2"))
 
 try:
     ev = evaluate_neuron((w1, w2), b, (x1, x2), act)

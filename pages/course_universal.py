@@ -18,7 +18,7 @@ from mlcore.course.universal import (
 from mlcore.errors import MLCoreError
 from mlcore.plots.course_optim import universal_figure, width_sweep_figure
 from mlcore.i18n import t
-from ui.common import keep, lang, number_formatter, show_error, tr
+from ui.common import decimal_slider, keep, lang, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 DATASET = "__data__"  # the target choice "current dataset"
@@ -85,8 +85,8 @@ activation = c3.selectbox(tr("course.universal.activation"), UA_ACTIVATIONS, for
 c4, c5, c6 = st.columns(3)
 samples = c4.slider(tr("course.universal.samples"), 10, min(500, MAX_SAMPLES), 200, 10, **keep("course_ua_samples"),
                     disabled=choice == DATASET)
-noise = c5.slider(tr("course.universal.noise"), 0.0, 1.0, 0.0, 0.05, **keep("course_ua_noise"),
-                  disabled=choice == DATASET)
+noise = decimal_slider(c5, tr("course.universal.noise"), 0.0, 1.0, 0.0, 0.05, **keep("course_ua_noise"),
+                     disabled=choice == DATASET)
 steps = c6.select_slider(tr("course.universal.steps"), STEP_OPTIONS, value=200, **keep("course_ua_steps"))
 
 try:

@@ -45,7 +45,7 @@ from mlcore.plots.data import (
     scatter_2d_figure,
     target_histogram_figure,
 )
-from ui.common import class_names, lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
+from ui.common import class_names, decimal_slider, lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
@@ -153,8 +153,8 @@ def _store(data) -> None:
 def _split_controls() -> None:
     st.markdown(f"**{tr('data.split')}**")
     c1, c2, c3 = st.columns(3)
-    c1.slider(tr("data.val_frac"), *VAL_RANGE, step=0.05, key="data_val_frac", help=tr("data.split.help"))
-    c2.slider(tr("data.test_frac"), *TEST_RANGE, step=0.05, key="data_test_frac")
+    decimal_slider(c1, tr("data.val_frac"), *VAL_RANGE, None, 0.05, key="data_val_frac", help=tr("data.split.help"))
+    decimal_slider(c2, tr("data.test_frac"), *TEST_RANGE, None, 0.05, key="data_test_frac")
     c3.number_input(tr("data.split_seed"), min_value=0, max_value=MAX_SEED, step=1, key="data_split_seed")
 
 
@@ -175,7 +175,7 @@ def _builtin_controls() -> None:
             st.slider(tr("data.n_samples"), spec.n_samples_range[0], spec.n_samples_range[1], step=50,
                       key="data_n_samples")
         if spec.uses_noise:
-            st.slider(tr("data.noise"), spec.noise_range[0], spec.noise_range[1], step=0.05, key="data_noise")
+            decimal_slider(st, tr("data.noise"), spec.noise_range[0], spec.noise_range[1], None, 0.05, key="data_noise")
         if spec.uses_classes:
             st.slider(tr("data.n_classes"), *spec.classes_range, key="data_n_classes")
         if spec.is_toy:

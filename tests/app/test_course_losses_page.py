@@ -43,9 +43,9 @@ def test_each_loss_and_the_outlier_slider():
         _ok(at)
         assert any(f"`{__import__('mlcore.course.losses', fromlist=['x']).TORCH_NAMES[name]}`" in m.value
                    for m in at.markdown)
-    at.slider(key="course_loss_delta").set_value(0.5).run()
+    at.select_slider(key="course_loss_delta").set_value(0.5).run()
     _ok(at)
-    at.slider(key="course_loss_outlier").set_value(20.0).run()
+    at.select_slider(key="course_loss_outlier").set_value(20.0).run()
     _ok(at)
     table = at.dataframe[0].value
     assert list(table[t("course.loss.col.outlier_grad", "en")]) == ["40", "1", "1"]

@@ -67,11 +67,11 @@ def test_page_renders_in_each_language(page, lang):
 
 def test_neuron_formula_and_network_size_follow_the_sliders():
     at = make_app("en", "pages/course_neuron.py")
-    at.slider(key="course_neuron_w1").set_value(2.0)
-    at.slider(key="course_neuron_w2").set_value(-1.0)
-    at.slider(key="course_neuron_b").set_value(0.5)
-    at.slider(key="course_neuron_x1").set_value(1.0)
-    at.slider(key="course_neuron_x2").set_value(3.0)
+    at.select_slider(key="course_neuron_w1").set_value(2.0)
+    at.select_slider(key="course_neuron_w2").set_value(-1.0)
+    at.select_slider(key="course_neuron_b").set_value(0.5)
+    at.select_slider(key="course_neuron_x1").set_value(1.0)
+    at.select_slider(key="course_neuron_x2").set_value(3.0)
     at.selectbox(key="course_neuron_act").set_value("sigmoid")
     at.run()
     _ok(at)
@@ -90,7 +90,7 @@ def test_neuron_formula_and_network_size_follow_the_sliders():
 def test_spanish_formulas_write_the_decimal_comma_braced_for_latex():
     at = make_app("es", "pages/course_neuron.py")
     for key, value in (("w1", 2.0), ("w2", -1.0), ("b", 0.5), ("x1", 1.0), ("x2", 3.0)):
-        at.slider(key=f"course_neuron_{key}").set_value(value)
+        at.select_slider(key=f"course_neuron_{key}").set_value(value)
     at.selectbox(key="course_neuron_act").set_value("sigmoid")
     at.run()
     _ok(at)
@@ -100,6 +100,23 @@ def test_spanish_formulas_write_the_decimal_comma_braced_for_latex():
     assert r"\text{sigmoide}(-0{,}50) = " + expected in formula and not re.search(r"\d\.\d", formula)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_decimal_sliders_show_the_language_s_mark_and_snap_remembered_values(lang):
+    """The course's float sliders read "-0,5" in Spanish (st.slider can only write "-0.50"), and
+    a remembered value off their grid comes back on it (float drift) or as the default (past an end)."""
+    at = make_app(lang, "pages/course_neuron.py")
+    _ok(at)
+    w2 = at.select_slider(key="course_neuron_w2")
+    mark = "," if lang == "es" else "."
+    assert w2.value == -0.5 and w2.options[:3] == [f"-3{mark}0", f"-2{mark}9", f"-2{mark}8"]
+    assert len(w2.options) == 61 and w2.options[-1] == f"3{mark}0"
+    for remembered, shown in ((0.30000000000000004, 0.3), (7.5, 0.0)):
+        at.session_state["course_neuron_b"] = remembered
+        at.run()
+        _ok(at)
+        assert at.select_slider(key="course_neuron_b").value == shown
+
+
 def test_activations_page_every_function_dead_relus_and_collapse():
     at = make_app("es", "pages/course_activations.py")
     for name in ("sigmoid", "gelu", "leaky_relu", "identity"):
@@ -107,7 +124,7 @@ def test_activations_page_every_function_dead_relus_and_collapse():
         at.run()
         _ok(at)
     at.toggle(key="course_act_compare").set_value(True)
-    at.slider(key="course_act_shift").set_value(-4.0)
+    at.select_slider(key="course_act_shift").set_value(-4.0)
     at.run()
     _ok(at)
     assert any(m.value.startswith("**32 de 32**") for m in at.markdown)  # all dead at -4
@@ -183,7 +200,7 @@ def test_backprop_relu_identity_and_large_rate():
     at = make_app("es", "pages/course_backprop.py")
     at.selectbox(key="course_bp_hidden").set_value("relu")
     at.selectbox(key="course_bp_output").set_value("identity")
-    at.slider(key="course_bp_lr").set_value(2.0)
+    at.select_slider(key="course_bp_lr").set_value(2.0)
     at.select_slider(key="course_bp_step").set_value(4)
     at.run()
     _ok(at)

@@ -122,16 +122,16 @@ def test_empty_feature_choice_is_an_error_not_a_crash():
 def test_choices_survive_a_page_switch():
     at = make_app("en", PAGE)
     at.selectbox(key="data_builtin").set_value("spiral").run()
-    at.slider(key="data_noise").set_value(0.35).run()
-    at.slider(key="data_val_frac").set_value(0.3).run()
+    at.select_slider(key="data_noise").set_value(0.35).run()
+    at.select_slider(key="data_val_frac").set_value(0.3).run()
     at.button(key="data_load").click().run()
     assert at.session_state["data"].name == "spiral"
     at.switch_page("pages/home.py").run()
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.selectbox(key="data_builtin").value == "spiral"
-    assert at.slider(key="data_noise").value == pytest.approx(0.35)
-    assert at.slider(key="data_val_frac").value == pytest.approx(0.3)
+    assert at.select_slider(key="data_noise").value == pytest.approx(0.35)
+    assert at.select_slider(key="data_val_frac").value == pytest.approx(0.3)
 
 
 def test_uploaded_table_survives_a_page_switch():

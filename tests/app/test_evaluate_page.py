@@ -226,7 +226,7 @@ def test_regularisation_figure_and_table_show_the_same_gaps(lang, moons):
 
     at = _evaluate_app(lang, moons)
     _open_tab(at, "regularisation")
-    at.slider(key="e_reg_do").set_value(0.5).run()
+    at.select_slider(key="e_reg_do").set_value(0.5).run()
     at.number_input(key="e_reg_epochs").set_value(15).run()
     ctrl = _run_job(at, "regularisation")
     assert _progress_texts(at) == ["Terminado: 4 de 4 variantes" if lang == "es" else "Finished: 4 of 4 variants"]

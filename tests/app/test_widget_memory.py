@@ -90,10 +90,10 @@ def test_course_pages_keep_their_settings_across_a_page_visit():
     from tests.app.conftest import make_app
 
     cases = [("pages/course_gradient.py", "slider", "course_gd_steps", 20),
-             ("pages/course_neuron.py", "slider", "course_neuron_w1", -2.0),
+             ("pages/course_neuron.py", "select_slider", "course_neuron_w1", -2.0),
              ("pages/course_forward.py", "slider", "course_fwd_hidden", 5),
-             ("pages/course_losses.py", "slider", "course_loss_outlier", 10.0),
-             ("pages/course_backprop.py", "slider", "course_bp_lr", 1.25)]
+             ("pages/course_losses.py", "select_slider", "course_loss_outlier", 10.0),
+             ("pages/course_backprop.py", "select_slider", "course_bp_lr", 1.25)]
     at = make_app("es")
     for page, kind, key, value in cases:
         at.switch_page(page).run()
