@@ -7,7 +7,8 @@ import streamlit as st
 
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
-from ui.common import fmt, guarded, lang, lazy_tabs, number_formatter, require_data, show_error, tab_open, tr
+from ui.common import (decimal_slider, fmt, guarded, lang, lazy_tabs, number_formatter, require_data, show_error,
+                       tab_open, tr)
 from ui.presets import presets_panel
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
@@ -89,8 +90,8 @@ with tab_train:
             if kind == "toggle":
                 st.toggle(label, value=bool(value), key=key, on_change=_on_widget, args=(field, key))
             elif kind == "slider":
-                st.slider(label, lo, hi, float(value), step, format=fmt, key=key, on_change=_on_widget,
-                          args=(field, key))
+                decimal_slider(st, label, lo, hi, float(value), step, key=key, on_change=_on_widget,
+                               args=(field, key))
             else:
                 st.number_input(label, lo, hi, float(value), format=fmt, key=key, on_change=_on_widget,
                                 args=(field, key))

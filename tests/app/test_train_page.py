@@ -78,6 +78,19 @@ def test_changing_learning_rate_while_paused_keeps_training(moons):
     assert not at.exception, exceptions(at)
 
 
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_optimizer_sliders_show_the_language_s_decimal_mark_and_set_the_config(lang, moons):
+    at = _app_with(lang, moons, "pages/train.py", epochs=4)
+    at.selectbox(key="t_opt").set_value("momentum").run()
+    assert not at.exception, exceptions(at)
+    slider = at.select_slider(key="t_h_momentum")
+    mark = "," if lang == "es" else "."
+    assert slider.value == pytest.approx(0.9) and f"0{mark}90" in slider.options and len(slider.options) == 100
+    slider.set_value(0.5).run()
+    assert not at.exception, exceptions(at)
+    assert at.session_state["train_cfg"].optim.momentum == pytest.approx(0.5)
+
+
 def test_divergence_message_keeps_last_finite_weights():
     diabetes = prepare_builtin(BuiltinConfig(name="diabetes"), SplitConfig())
     at = _app_with("en", diabetes, "pages/train.py", epochs=5)
