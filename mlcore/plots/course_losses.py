@@ -30,8 +30,11 @@ def loss_figure(curve, loss_title: str, grad_title: str, x_label: str, target_la
     if not curve.is_classification:
         for col in (1, 2):
             fig.add_vline(x=curve.target, line=dict(color="#555", dash="dash", width=2), row=1, col=col)
+        # inside the plot, at the top beside the line: above it, the subplot's centred title sits
+        # at the same place when the target is near the middle (they were drawn over each other)
         fig.add_annotation(x=curve.target, y=1.0, yref="y domain", text=target_label, showarrow=False,
-                           yanchor="bottom", xanchor="left", row=1, col=1)
+                           yanchor="top", xanchor="left", xshift=6, bgcolor="rgba(255,255,255,0.8)",
+                           row=1, col=1)
     fig.update_xaxes(title=x_label, zeroline=True, zerolinecolor="#999")
     fig.update_yaxes(zeroline=True, zerolinecolor="#999")
     fig.update_annotations(font=dict(size=18))

@@ -32,6 +32,10 @@ def test_plotted_values_match_torch_functional(name, target):
     fig = loss_figure(curve, "loss", "grad", "x", "y")
     np.testing.assert_allclose(np.asarray(fig.data[0].y, dtype=float), curve.loss)
     np.testing.assert_allclose(np.asarray(fig.data[1].y, dtype=float), curve.grad)
+    if name in ("mse", "mae", "huber"):  # the target's label inside the plot, below the subplot titles
+        label = next(a for a in fig.layout.annotations if a.text == "y")
+        titles = [a for a in fig.layout.annotations if a.text in ("loss", "grad")]
+        assert label.yref == "y domain" and label.yanchor == "top" and all(t.yanchor == "bottom" for t in titles)
 
 
 def test_gradients_match_the_closed_forms():
