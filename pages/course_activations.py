@@ -18,7 +18,7 @@ from mlcore.course.activations import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import activation_figure, dead_relu_figure, derivatives_figure, latex_matrix
-from mlcore.plots.style import tex_decimal
+from mlcore.plots.style import tex_decimal, tex_number
 from ui.common import decimal_mark, decimal_slider, fnum, keep, lang, show_error, tr
 from ui.projector import show_chart
 
@@ -64,12 +64,13 @@ show_chart(st,
         curve,
         f_title=tr("course.act.f_title", name=act_label(name)),
         df_title=tr("course.act.df_title"),
-        saturated_label=tr("course.act.saturated", threshold=threshold),
+        saturated_label=tr("course.act.saturated", threshold=fnum(threshold, ".2f")),
         zero_label=tr("course.act.zero"),
     ),
     key="course_act_curve",
 )
-st.markdown(tr("course.act.saturated_share", share=round(100 * curve.saturated_fraction), threshold=threshold))
+st.markdown(tr("course.act.saturated_share", share=round(100 * curve.saturated_fraction),
+               threshold=tex_number(threshold, 2, decimal_mark())))
 st.markdown(tr(f"course.act.note.{name}"))
 
 if st.toggle(tr("course.act.compare"), **keep("course_act_compare")):

@@ -87,19 +87,22 @@ def plain(value, digits: int = 4) -> str:
     return "-" if value is None else plain_number(value, digits, decimal_comma=decimal_mark() == ",")
 
 
-def decimal_slider(where, label: str, lo: float, hi: float, value: float | None, step: float, **kwargs):
+def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, **kwargs):
     """A slider over ``lo``, ``lo + step`` ... ``hi`` whose numbers take the session language's
     decimal mark ("0,5" in Spanish). Why: ``st.slider`` formats floats with printf, always with a
     point; ``st.select_slider`` over the same values with :func:`fnum` looks and drags the same.
-    ``where`` is ``st`` or a column; ``value`` snaps to the nearest value on the grid (None: the
-    value the page seeded in the session state under ``key``). A remembered value off the grid
+    ``where`` is ``st`` or a column; ``value`` (a number, a (low, high) pair for a range, or None:
+    the value the page seeded in the session state under ``key``) snaps to the grid. A remembered value off the grid
     comes back as the option it prints as, one past the ends as ``value`` (Streamlit's matching)."""
     text = f"{step:.10g}"
     digits = len(text.split(".")[1]) if "." in text else 0
     n = int(round((hi - lo) / step))
     options = [round(lo + i * step, 10) for i in range(n + 1)]
-    if value is not None:
-        kwargs["value"] = min(options, key=lambda o: abs(o - float(value)))
+    def snap(v) -> float:
+        return min(options, key=lambda o: abs(o - float(v)))
+
+    if value is not None:  # a (low, high) pair makes a range slider
+        kwargs["value"] = tuple(map(snap, value)) if isinstance(value, (tuple, list)) else snap(value)
     from mlcore.plots.style import number
 
     mark = decimal_mark()  # bound now: format_func may run outside this script run (AppTest)

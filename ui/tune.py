@@ -14,7 +14,7 @@ import uuid
 import streamlit as st
 
 from mlcore.tune.space import BATCH_SIZES, SearchSpace
-from ui.common import keep, tr
+from ui.common import decimal_slider, keep, plain, tr
 
 JOB_KEY, COMPARE_KEY, RETRAIN_KEY = "tune_job", "tune_compare", "tune_retrain"
 
@@ -72,8 +72,8 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
             c2.caption(tr("tune.param.off", value=current))
             out[name] = None
 
-    row("lr", lambda: tuple(10 ** v for v in st.slider(tr("tune.range.log10"), -5.0, 0.0, (-4.0, -1.0), 0.5,
-                                                        **keep("tu_lr"))), f"{tcfg.optim.lr:g}")
+    row("lr", lambda: tuple(10 ** v for v in decimal_slider(st, tr("tune.range.log10"), -5.0, 0.0, (-4.0, -1.0), 0.5,
+                                                            **keep("tu_lr"))), plain(tcfg.optim.lr))
     row("n_layers", lambda: st.slider(tr("tune.range"), 0, 5, (1, 3), **keep("tu_layers")), mcfg.depth)
     row("units", lambda: st.slider(tr("tune.range"), 1, 256, (4, 64), **keep("tu_units")),
         ", ".join(str(h.units) for h in mcfg.hidden) or "-")
@@ -88,9 +88,11 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
         tr(f"optim.{tcfg.optim.name}.label"))
     row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], **keep("tu_bs"))) or None,
         tcfg.batch_size)
-    row("weight_decay", lambda: tuple(10 ** v for v in st.slider(tr("tune.range.log10"), -6.0, -1.0, (-5.0, -2.0),
-                                                                  0.5, **keep("tu_wd"))), f"{tcfg.optim.weight_decay:g}")
-    row("dropout", lambda: st.slider(tr("tune.range"), 0.0, 0.8, (0.0, 0.5), 0.05, **keep("tu_drop")), mcfg.dropout)
+    row("weight_decay", lambda: tuple(10 ** v for v in decimal_slider(st, tr("tune.range.log10"), -6.0, -1.0,
+                                                                      (-5.0, -2.0), 0.5, **keep("tu_wd"))),
+        plain(tcfg.optim.weight_decay))
+    row("dropout", lambda: decimal_slider(st, tr("tune.range"), 0.0, 0.8, (0.0, 0.5), 0.05, **keep("tu_drop")),
+        plain(mcfg.dropout))
     row("epochs", lambda: st.slider(tr("tune.range"), 2, 300, (10, 60), **keep("tu_epochs")), tcfg.epochs)
     return SearchSpace(**out)
 

@@ -293,6 +293,22 @@ def test_a_retraining_that_diverged_is_not_adopted(moons, tmp_path, monkeypatch)
     assert at.session_state["controller"] is before_ctrl and before_ctrl.snapshot().state.epoch == 0
 
 
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_search_space_numbers_take_the_language_s_decimal_mark(lang, moons, tmp_path, monkeypatch):
+    """The ranges (log10 of the rate and the decay, dropout) and the current values of what is
+    off read "-4,0" and "0,05" in Spanish; the space built from them is the same in both."""
+    at = _tune_app(lang, moons, 2, tmp_path, monkeypatch)
+    at.toggle(key="tu_on_dropout").set_value(True)
+    at.toggle(key="tu_on_weight_decay").set_value(True).run()
+    assert not at.exception, exceptions(at)
+    mark = "," if lang == "es" else "."
+    lr = at.select_slider(key="tu_lr")
+    assert lr.value == (-4.0, -1.0) and lr.options[:2] == [f"-5{mark}0", f"-4{mark}5"]
+    assert at.select_slider(key="tu_drop").value == (0.0, 0.5) and f"0{mark}05" in at.select_slider(key="tu_drop").options
+    at.toggle(key="tu_on_lr").set_value(False).run()
+    assert t_("tune.param.off", lang, value=f"0{mark}05") in [c.value for c in at.caption]  # the Train page's rate
+
+
 def test_settings_survive_a_visit_to_another_page(moons, tmp_path, monkeypatch):
     """The search space and the study settings are the student's work: a look at the Build page
     must not put them back to their defaults; a new dataset gets a fresh study name."""
