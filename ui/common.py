@@ -91,20 +91,22 @@ def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, 
     """A slider over ``lo``, ``lo + step`` ... ``hi`` whose numbers take the session language's
     decimal mark ("0,5" in Spanish). Why: ``st.slider`` formats floats with printf, always with a
     point; ``st.select_slider`` over the same values with :func:`fnum` looks and drags the same.
-    ``where`` is ``st`` or a column; ``value`` (a number, a (low, high) pair for a range, or None:
-    the value the page seeded in the session state under ``key``) snaps to the grid. A remembered value off the grid
-    comes back as the option it prints as, one past the ends as ``value`` (Streamlit's matching)."""
+
+    ``where`` is ``st`` or a column. ``value`` (a number, a (low, high) pair for a range, or None
+    for the value the page seeded in the session state under ``key``) snaps to the grid; a
+    remembered value off the grid comes back as the option it prints as, one past the ends as
+    ``value`` (Streamlit's own matching)."""
+    from mlcore.plots.style import number
+
     text = f"{step:.10g}"
     digits = len(text.split(".")[1]) if "." in text else 0
-    n = int(round((hi - lo) / step))
-    options = [round(lo + i * step, 10) for i in range(n + 1)]
+    options = [round(lo + i * step, 10) for i in range(int(round((hi - lo) / step)) + 1)]
+
     def snap(v) -> float:
         return min(options, key=lambda o: abs(o - float(v)))
 
-    if value is not None:  # a (low, high) pair makes a range slider
+    if value is not None:
         kwargs["value"] = tuple(map(snap, value)) if isinstance(value, (tuple, list)) else snap(value)
-    from mlcore.plots.style import number
-
     mark = decimal_mark()  # bound now: format_func may run outside this script run (AppTest)
     return where.select_slider(label, options=options, format_func=lambda v: number(v, f".{digits}f", mark),
                                **kwargs)
