@@ -10,7 +10,8 @@ simulated student would measure the browser, not the server. It does what the fr
   ``page_name`` before the page list is known, ``widget_states``, ``context_info.locale``) and read
   ``ForwardMsg``s until ``script_finished``;
 - learn widget ids from the ``new_element`` deltas (Streamlit ids end with ``-<user key>``):
-  sliders send ``double_array_value``, buttons ``trigger_value``, integer number inputs
+  sliders send ``double_array_value`` (a select slider, whose proto lists ``options``, the index
+  of its option, as the browser does), buttons ``trigger_value``, integer number inputs
   ``int_value``; values persist between reruns as in the browser's widget manager;
 - ``auto_rerun`` messages (``st.fragment(run_every=...)``) start a fixed-rate timer that sends
   ``rerun_script`` with ``fragment_id`` and ``is_auto_rerun``, as the browser's ``setInterval``
@@ -223,6 +224,10 @@ class ProtoSession:
         w = self.widget(key)
         state = WidgetState(id=w.id)
         if w.kind in ("slider",):
+            if len(w.proto.options):  # st.select_slider: the browser sends the option's index
+                if not (isinstance(value, int) and 0 <= value < len(w.proto.options)):
+                    raise ValueError(f"set_value: {key} is a select slider; give an option index "
+                                     f"below {len(w.proto.options)}, not {value!r}")
             state.double_array_value.CopyFrom(DoubleArray(data=[float(value)]))
         elif w.kind == "number_input":
             if w.proto.data_type == w.proto.INT:
