@@ -93,9 +93,9 @@ def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, 
     point; ``st.select_slider`` over the same values with :func:`fnum` looks and drags the same.
 
     ``where`` is ``st`` or a column. ``value`` (a number, a (low, high) pair for a range, or None
-    for the value the page seeded in the session state under ``key``) snaps to the grid; a
-    remembered value off the grid comes back as the option it prints as, one past the ends as
-    ``value`` (Streamlit's own matching)."""
+    for the value the page seeded in the session state under ``key`` in this run) snaps to the
+    grid; a value remembered by the widget itself off the grid comes back as the option it prints
+    as, one past the ends as ``value`` (Streamlit's own matching)."""
     from mlcore.plots.style import number
 
     text = f"{step:.10g}"
@@ -107,6 +107,11 @@ def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, 
 
     if value is not None:
         kwargs["value"] = tuple(map(snap, value)) if isinstance(value, (tuple, list)) else snap(value)
+    else:  # the page seeded the value in this run (a share link's 0.33): the nearest on the grid
+        key = kwargs.get("key")
+        seeded = st.session_state.get(key) if key is not None else None
+        if isinstance(seeded, (int, float)) and seeded not in options:
+            st.session_state[key] = snap(seeded)
     mark = decimal_mark()  # bound now: format_func may run outside this script run (AppTest)
     return where.select_slider(label, options=options, format_func=lambda v: number(v, f".{digits}f", mark),
                                **kwargs)

@@ -277,3 +277,22 @@ def test_figures_format_numbers_and_dates_in_the_page_s_language(lang):
         assert fmt == PLOTLY_LOCALES["es"]["format"]
     else:  # plotly.js's own English
         assert "locale" not in config and "locales" not in config
+
+
+def test_a_seeded_value_off_the_slider_grid_comes_back_at_the_nearest_step_not_the_minimum():
+    """A share link or an old session can hold noise 0.33 or a validation share of 0.33: the
+    sliders (steps of 0.05, with the language's decimal mark) show and load 0.35, not their
+    first value (a select slider falls back to it for a value it does not offer)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = "es"
+    at.session_state["data_noise"] = 0.33
+    at.session_state["data_val_frac"] = 0.33
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.select_slider(key="data_noise").value == 0.35 and at.select_slider(key="data_val_frac").value == 0.35
+    assert "0,35" in at.select_slider(key="data_noise").options
