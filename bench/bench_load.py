@@ -297,8 +297,8 @@ async def proto_student(i: int, url: str, use_cookie: bool, plan: Plan, clock: C
             if res.finished_after is not None:
                 break
             await s.switch(COURSE_PAGE)
-            # a select slider over 0.00, 0.01 ... 0.25 (ui.common.decimal_slider): the option's index
-            await s.set_value(COURSE_SLIDER, rng.randrange(26))
+            # a select slider (ui.common.decimal_slider): the index of one of its options
+            await s.set_value(COURSE_SLIDER, rng.randrange(len(s.widget(COURSE_SLIDER).proto.options)))
             await s.switch("train")
             observe(s)
         if s.finished_in is not None:

@@ -70,7 +70,7 @@ show_chart(st,
     key="course_act_curve",
 )
 st.markdown(tr("course.act.saturated_share", share=round(100 * curve.saturated_fraction),
-               threshold=tex_number(threshold, 2, decimal_mark())))
+               threshold=tex_number(threshold, 2, dm)))
 st.markdown(tr(f"course.act.note.{name}"))
 
 if st.toggle(tr("course.act.compare"), **keep("course_act_compare")):

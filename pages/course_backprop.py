@@ -63,6 +63,7 @@ def _apply_update() -> None:
 
 
 LANG = lang()  # format_func may run outside this script run (AppTest): bind the language now
+dm = decimal_mark()  # the decimal mark of the formulas, the diagram and the tables
 
 
 def hidden_label(name: str) -> str:
@@ -113,7 +114,7 @@ with right:
     step = int(st.session_state.get(_STEP, 0))
     show_chart(st, 
         backprop_figure(trace, step, [tr("course.bp.layer_in"), tr("course.bp.layer_hidden"), tr("course.bp.layer_out")],
-                        decimal=decimal_mark()),
+                        decimal=dm),
         key="course_bp_diagram",
     )
     st.caption(tr("course.bp.legend"))
@@ -122,7 +123,6 @@ fw = trace.forward
 st.subheader(f"{step + 1}. {tr(f'course.bp.step.{STEPS[step]}')}")
 st.markdown(tr(f"course.bp.explain.{STEPS[step]}"))
 a, g = hidden_label(hidden), hidden_label(output)
-dm = decimal_mark()
 
 
 def n(value: float, digits: int = 2) -> str:

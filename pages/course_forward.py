@@ -67,6 +67,7 @@ if rows.n_features > 15:
     st.caption(tr("course.fwd.wide"))
 st.markdown(tr("course.fwd.arch", n=rows.n_features, h=hidden, o=n_out, act=act_label(act)))
 
+dm = decimal_mark()
 for step in trace.steps:
     L = step.index
     st.subheader(tr("course.fwd.layer", i=L))
@@ -84,7 +85,6 @@ for step in trace.steps:
     ]
     show_chart(st, layer_figure(step, titles, trace.instance_labels), key=f"course_fwd_layer_{L}")
     # one cell worked out by hand: neuron 0, first instance
-    dm = decimal_mark()
     terms = " + ".join(
         f"{latex_number(step.W_aug[0, j], 2, dm)} \\cdot {latex_number(step.X_aug[j, 0], 2, dm)}"
         for j in range(min(step.n_inputs, 4))

@@ -27,12 +27,12 @@ from mlcore.optim import OPTIMIZER_INFO  # noqa: E402
 SETTLE_SECONDS = 3.0  # longest wait in a Pause/Step click for the chunk in flight
 
 # ---- configuration --------------------------------------------------------------------------
-HYPER_WIDGETS = {  # OptimConfig field -> (kind, min, max, step, format)
+HYPER_WIDGETS = {  # OptimConfig field -> (kind, min, max, step, number box format); a slider's decimals are its step's
     "lr": ("number", 1e-5, 10.0, None, "%.4g"),
     "momentum": ("slider", 0.0, 0.99, 0.01, None),
     "nesterov": ("toggle", None, None, None, None),
     "beta1": ("slider", 0.0, 0.999, 0.001, None),
-    "beta2": ("slider", 0.9, 0.9999, 0.0001, "%.4f"),
+    "beta2": ("slider", 0.9, 0.9999, 0.0001, None),
     "alpha": ("slider", 0.0, 0.999, 0.001, None),
     "weight_decay": ("number", 0.0, 1.0, None, "%.4g"),
     "eps": ("number", 1e-10, 1e-2, None, "%.1e"),

@@ -195,7 +195,7 @@ def _animate(fig, paths, clipped, first_trace, step_label, play_label, pause_lab
 def log_dtick(low: float, high: float) -> int:
     """Decades between a log axis's labels: every decade up to 6 of them, then every 2nd, 4th...
     so that a gap falling to 1e-16 is labelled 1, 10⁻⁴ ... 10⁻¹⁶, not in 17 crowded labels."""
-    decades = math.log10(max(high, 1e-300) / max(low, 1e-300)) if high > 0 and low > 0 else 0.0
+    decades = math.log10(high / low) if high > 0 and low > 0 else 0.0
     dtick = 1
     while decades / dtick > 6:
         dtick *= 2
@@ -214,7 +214,7 @@ def loss_gap_figure(paths: Sequence, labels: Mapping[str, str], min_value: float
         fig.add_trace(fast.Scatter(
             x=np.arange(len(gap)), y=gap, mode="lines", name=labels.get(path.method, path.method),
             line=dict(color=METHOD_COLORS.get(path.method, COLORS[0]), width=3)))
-    values = np.concatenate(shown) if shown else np.array([1.0])
+    values = np.concatenate(shown) if shown else np.empty(0)
     dtick = log_dtick(float(values.min()), float(values.max())) if values.size else 1
     fig.update_yaxes(type="log", title_text=y_label, exponentformat="power", dtick=dtick)
     fig.update_xaxes(title_text=x_label)

@@ -99,7 +99,7 @@ def tex_number(value: float, digits: int = 2, decimal: str = ".") -> str:
     text = f"{value:.{digits}f}"
     if text.startswith("-") and float(text) == 0:
         text = text[1:]
-    return text.replace(".", "{,}") if decimal == "," else text
+    return tex_decimal(text, decimal)
 
 
 def tex_decimal(latex: str, decimal: str = ".") -> str:

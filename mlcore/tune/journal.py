@@ -12,8 +12,9 @@ killed worker's trial would stay RUNNING. What is overridden:
   older than ``durable_seconds`` (5 s); ``read_logs`` answers "nothing new" from one ``stat``
   (the file's size is the offset already read) without opening the file, and reads this
   process's own last append (which the storage reads back after every write) from memory when no
-  other process wrote before it: the same text, parsed, without opening the file (about 0.4 ms
-  of a trial's 3.5 ms of sampler and storage time, ``bench.bench_tune``);
+  other process wrote before it: the same text, parsed, without opening the file (reading the
+  file back was about a tenth of a short trial's sampler and storage time; paired runs of
+  ``bench.bench_tune`` could not separate the saving from the machine's noise);
 - :class:`MLPlabJournalStorage`: ``set_trial_intermediate_value`` (``Trial.report``), a running
   trial's parameters and user attributes, and the heartbeat are buffered; the buffer goes out with
   the next write (in the same append, so the log order is kept: a trial's tell carries its last
