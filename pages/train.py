@@ -27,7 +27,7 @@ from mlcore.optim import OPTIMIZER_INFO  # noqa: E402
 SETTLE_SECONDS = 3.0  # longest wait in a Pause/Step click for the chunk in flight
 
 # ---- configuration --------------------------------------------------------------------------
-HYPER_WIDGETS = {  # OptimConfig field -> (kind, min, max, step, number box format); a slider's decimals are its step's
+HYPER_WIDGETS = {  # field -> (kind, min, max, step, number box format); sliders: decimals of the step
     "lr": ("number", 1e-5, 10.0, None, "%.4g"),
     "momentum": ("slider", 0.0, 0.99, 0.01, None),
     "nesterov": ("toggle", None, None, None, None),
