@@ -63,8 +63,9 @@ def _make_sampler(name: str, space: SearchSpace, seed: int):
     notices: list[Notice] = []
     cats = space.has_categorical()
     if name == "tpe":
-        _scipy_normal_cdf()
-        sampler = s.TPESampler(seed=seed, n_startup_trials=TPE_STARTUP, multivariate=True)
+        from mlcore.tune.tpe import TPESampler
+
+        sampler = TPESampler(seed=seed, n_startup_trials=TPE_STARTUP, multivariate=True)
     elif name == "random":
         sampler = s.RandomSampler(seed=seed)
     elif name == "grid":
@@ -85,56 +86,6 @@ def _make_sampler(name: str, space: SearchSpace, seed: int):
     else:
         raise ConfigError("err.tune.sampler", value=name, allowed=", ".join(SAMPLERS))
     return sampler, notices
-
-
-def log_ndtr(a):
-    """``log(Phi(a))``, the log of the standard normal CDF, elementwise: ``scipy.special.log_ndtr``.
-
-    Why this, :func:`ndtr` and :func:`ndtri_exp`: TPE's truncated normals
-    (``optuna.samplers._tpe._truncnorm``) call optuna's own ``_log_ndtr``, ``_ndtr`` and
-    ``_ndtri_exp``, pure Python per element (``np.frompyfunc`` and a ``math.erf`` list below 2000
-    values; ``_ndtri_exp`` is a Newton loop over ``_log_ndtr``): about 40 % of TPE's sampling time
-    here (cProfile of ``bench.bench_tune``), most of the sampler's overhead per trial. scipy's
-    are vectorised C and more accurate (optuna's ``log(ndtr(a))`` loses digits where ``ndtr(a)``
-    nears 1: relative error up to 5e-8 against mpmath, scipy's 6e-15); the sampled parameters
-    agree with stock optuna's to 1e-9 (tests/unit/test_tune.py)."""
-    import numpy as np
-    import scipy.special
-
-    return scipy.special.log_ndtr(np.asarray(a, dtype=float))
-
-
-def ndtr(a):
-    """``Phi(a)``, the standard normal CDF, elementwise: ``scipy.special.ndtr`` (see :func:`log_ndtr`)."""
-    import numpy as np
-    import scipy.special
-
-    return scipy.special.ndtr(np.asarray(a, dtype=float))
-
-
-def ndtri_exp(y):
-    """The ``x`` with ``log(Phi(x)) = y``, elementwise: ``scipy.special.ndtri_exp`` (optuna's
-    truncated-normal sampling draws through it; see :func:`log_ndtr`)."""
-    import numpy as np
-    import scipy.special
-
-    return scipy.special.ndtri_exp(np.asarray(y, dtype=float))
-
-
-SCIPY_NORMAL = (("_log_ndtr", log_ndtr), ("_ndtr", ndtr), ("_ndtri_exp", ndtri_exp))
-
-
-def _scipy_normal_cdf() -> None:
-    """Point TPE's truncated normals at :func:`log_ndtr`, :func:`ndtr` and :func:`ndtri_exp`
-    (scipy is pinned for QMC and Wilcoxon); optuna's own stay reachable as
-    ``<function>.optuna_original``."""
-    from optuna.samplers._tpe import _truncnorm
-
-    for name, fn in SCIPY_NORMAL:
-        current = getattr(_truncnorm, name)
-        if current is not fn:
-            fn.optuna_original = current
-            setattr(_truncnorm, name, fn)
 
 
 def _hyperband_pruner():

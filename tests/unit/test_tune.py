@@ -794,25 +794,25 @@ def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monk
     """make_sampler('tpe') points TPE's truncated normals at scipy's log_ndtr, ndtr and ndtri_exp:
     they match mpmath's log(Phi(a)) and Phi(a) to 1e-13 and 1e-12 in every branch of optuna's own
     (a <= -20, the middle, a > 6), where optuna's log is within 5e-8; ndtri_exp inverts mpmath's
-    log(Phi) as optuna's Newton loop does; and a TPE study draws the same parameters as with
-    optuna's own."""
+    log(Phi) as optuna's Newton loop does; and a TPE study draws the same parameters as stock
+    optuna's TPE (its own normals and acquisition)."""
     import mpmath
     from optuna.samplers._tpe import _truncnorm
 
-    from mlcore.tune import choices
+    from mlcore.tune import tpe
 
     sampler = make_sampler("tpe", SearchSpace(), 3)[0]
-    assert _truncnorm._log_ndtr is choices.log_ndtr and _truncnorm._ndtr is choices.ndtr
-    assert _truncnorm._ndtri_exp is choices.ndtri_exp
-    original, original_ndtr = choices.log_ndtr.optuna_original, choices.ndtr.optuna_original
-    original_ndtri_exp = choices.ndtri_exp.optuna_original
+    assert _truncnorm._log_ndtr is tpe.log_ndtr and _truncnorm._ndtr is tpe.ndtr
+    assert _truncnorm._ndtri_exp is tpe.ndtri_exp
+    original, original_ndtr = tpe.log_ndtr.optuna_original, tpe.ndtr.optuna_original
+    original_ndtri_exp = tpe.ndtri_exp.optuna_original
     a = np.concatenate([np.linspace(-60, -20.5, 40), np.linspace(-20, 6, 400), np.linspace(6.5, 12, 20)])
     with mpmath.workdps(80):  # log(Phi(12)) = log(1 - 1.8e-33)
         exact = np.array([float(mpmath.log(mpmath.ncdf(x))) for x in a])
         phi = np.array([float(mpmath.ncdf(x)) for x in a])
-    assert np.allclose(choices.log_ndtr(a), exact, rtol=1e-13, atol=0)
+    assert np.allclose(tpe.log_ndtr(a), exact, rtol=1e-13, atol=0)
     normal = phi > 1e-300  # below, Phi is a subnormal float (or 0) with fewer digits
-    assert np.allclose(choices.ndtr(a[normal]), phi[normal], rtol=1e-12, atol=0)
+    assert np.allclose(tpe.ndtr(a[normal]), phi[normal], rtol=1e-12, atol=0)
     central = np.abs(a) < 2  # where optuna uses its own (0.5 + erf / 2: no digits left in the tails)
     assert np.allclose(original_ndtr(a[central]), phi[central], rtol=1e-13, atol=0)
     assert np.allclose(original(a), exact, rtol=1e-7, atol=0)
@@ -820,7 +820,7 @@ def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monk
     x = np.concatenate([np.linspace(-30, -1, 30), np.linspace(-1, 5, 60)])
     with mpmath.workdps(80):
         y = np.array([float(mpmath.log(mpmath.ncdf(v))) for v in x])  # log(Phi(x)), from -454 to -3e-7
-    assert np.allclose(choices.ndtri_exp(y), x, rtol=1e-9, atol=1e-12)
+    assert np.allclose(tpe.ndtri_exp(y), x, rtol=1e-9, atol=1e-12)
     assert np.allclose(original_ndtri_exp(y), x, rtol=1e-7, atol=1e-9)
 
     def objective(t):
@@ -835,11 +835,75 @@ def test_tpe_normal_cdf_is_scipy_s_accurate_one_and_samples_as_stock_optuna(monk
         study.optimize(objective, n_trials=25)
         return [t.params for t in study.trials]
 
-    ours = params(sampler, choices.log_ndtr, choices.ndtr, choices.ndtri_exp)
-    stock = params(make_sampler("tpe", SearchSpace(), 3)[0], original, original_ndtr, original_ndtri_exp)
+    ours = params(sampler, tpe.log_ndtr, tpe.ndtr, tpe.ndtri_exp)
+    from mlcore.tune.choices import TPE_STARTUP
+
+    stock_sampler = optuna.samplers.TPESampler(seed=3, n_startup_trials=TPE_STARTUP, multivariate=True)
+    stock = params(stock_sampler, original, original_ndtr, original_ndtri_exp)
     assert len(ours) == len(stock) == 25
     for p, q in zip(ours, stock):
         assert p.keys() == q.keys() and all(math.isclose(p[k], q[k], rel_tol=1e-9) for k in p)
+
+
+def _random_mixture(rng, n_kernels: int):
+    """An optuna mixture over one parameter of each kind TPE builds (log-float, float, int,
+    log-int, stepped float, categorical), random kernels and weights."""
+    from optuna.samplers._tpe import probability_distributions as P
+
+    def mu_sigma(lo, hi):
+        return rng.uniform(lo, hi, n_kernels), rng.uniform(0.01, hi - lo, n_kernels)
+
+    ln = (np.log(1e-4), np.log(1e-1))
+    weights = rng.dirichlet(np.ones(n_kernels))
+    return P._MixtureOfProductDistribution(weights=weights, distributions=[
+        P._BatchedTruncLogNormDistributions(*mu_sigma(*ln), 1e-4, 1e-1),
+        P._BatchedTruncNormDistributions(*mu_sigma(0.0, 0.5), 0.0, 0.5),
+        P._BatchedDiscreteTruncNormDistributions(*mu_sigma(0.5, 3.5), 1, 3, 1),
+        P._BatchedDiscreteTruncLogNormDistributions(*mu_sigma(np.log(3.5), np.log(64.5)), 4, 64, 1),
+        P._BatchedDiscreteTruncNormDistributions(*mu_sigma(-0.025, 0.525), 0.0, 0.5, 0.05),
+        P._BatchedCategoricalDistributions(rng.dirichlet(np.ones(3), n_kernels)),
+    ])
+
+
+def test_tpe_acquisition_in_one_pass_gives_optuna_s_densities_bit_for_bit():
+    """mixtures_log_pdf of TPE's two estimators (a kernel per observation plus the prior) is
+    optuna's log_pdf of each, exactly: the same floats, not merely close; at the candidates the
+    sampler draws, at the bounds, and with kernels far from a point (densities near 0)."""
+    from mlcore.tune.tpe import mixtures_log_pdf
+
+    rng = np.random.default_rng(7)
+    for n_below, n_above in [(1, 1), (2, 9), (6, 25), (11, 40)]:
+        below, above = _random_mixture(rng, n_below), _random_mixture(rng, n_above)
+        x = below.sample(np.random.RandomState(int(rng.integers(1 << 30))), 24)
+        x[0] = [1e-4, 0.0, 1, 4, 0.0, 0]  # every parameter at its lower bound
+        x[1] = [1e-1, 0.5, 3, 64, 0.5, 2]  # and at its upper one
+        ours = mixtures_log_pdf([below, above], x)
+        assert np.array_equal(ours[0], below.log_pdf(x)) and np.array_equal(ours[1], above.log_pdf(x))
+        assert np.isfinite(ours[0]).all() and (ours[0] != ours[1]).any()
+        alone = mixtures_log_pdf([above], x)[0]
+        assert np.array_equal(alone, above.log_pdf(x))
+
+
+@pytest.mark.parametrize("kwargs", [{"multivariate": True}, {}, {"multivariate": True, "constant_liar": True}])
+def test_our_tpe_draws_what_optuna_s_tpe_draws(kwargs):
+    """mlcore.tune.tpe.TPESampler against optuna's TPESampler (both with scipy's normals, which
+    the test above compares on their own): 40 trials over every kind of parameter, the same
+    parameters exactly, multivariate or not, with constant liar."""
+    from mlcore.tune.tpe import TPESampler
+
+    def objective(t):
+        lr, n = t.suggest_float("lr", 1e-4, 1e-1, log=True), t.suggest_int("n_layers", 1, 3)
+        u, act = t.suggest_int("units", 4, 64, log=True), t.suggest_categorical("act", ["relu", "tanh", "gelu"])
+        d, w = t.suggest_float("drop", 0.0, 0.5, step=0.05), t.suggest_float("wd", 0.0, 1e-2)
+        return -(math.log10(lr) + 2) ** 2 - 0.01 * n - abs(u - 20) / 100 - 0.1 * (act == "tanh") - d + w
+
+    def params(cls):
+        study = optuna.create_study(sampler=cls(seed=5, n_startup_trials=5, **kwargs), direction="maximize")
+        study.optimize(objective, n_trials=40)
+        return [t.params for t in study.trials]
+
+    TPESampler(seed=0)  # installs scipy's normals for both
+    assert params(TPESampler) == params(optuna.samplers.TPESampler)
 
 
 def _hand_study(n_complete: int, n_pruned: int):
