@@ -10,11 +10,7 @@ killed worker's trial would stay RUNNING. What is overridden:
 - :class:`TrialDurableFileBackend.append_logs`: the same lock, append and flush as optuna's, with
   ``os.fsync`` when a write changes a study, and when it finishes a trial if the last fsync is
   older than ``durable_seconds`` (5 s); ``read_logs`` answers "nothing new" from one ``stat``
-  (the file's size is the offset already read) without opening the file, and reads this
-  process's own last append (which the storage reads back after every write) from memory when no
-  other process wrote before it: the same text, parsed, without opening the file (reading the
-  file back was about a tenth of a short trial's sampler and storage time; paired runs of
-  ``bench.bench_tune`` could not separate the saving from the machine's noise);
+  (the file's size is the offset already read) without opening the file;
 - :class:`MLPlabJournalStorage`: ``set_trial_intermediate_value`` (``Trial.report``), a running
   trial's parameters and user attributes, and the heartbeat are buffered; the buffer goes out with
   the next write (in the same append, so the log order is kept: a trial's tell carries its last
@@ -82,20 +78,16 @@ class TrialDurableFileBackend(JournalFileBackend):
         self.durable_seconds = durable_seconds
         self.appends = 0  # counted for tests and the bench
         self.fsyncs = 0
-        self.own_reads = 0  # reads of our own appends answered from memory
         self._last_fsync = float("-inf")
-        self._own: tuple[int, list[bytes], int] | None = None  # (first log number, lines, end offset)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        lines = [(_ENCODE(log) + "\n").encode("utf-8") for log in logs]
-        data = b"".join(lines)
+        text = "\n".join(map(_ENCODE, logs)) + "\n"
         now = time.monotonic()
         kinds = [_durability(log) for log in logs]
         durable = "study" in kinds or ("trial" in kinds and now - self._last_fsync >= self.durable_seconds)
         with get_lock_file(self._lock):
             with open(self._file_path, "ab") as f:
-                start = f.tell()  # the end of the file: no other process appends while we hold the lock
-                f.write(data)
+                f.write(text.encode("utf-8"))
                 f.flush()
                 if durable:
                     os.fsync(f.fileno())  # everything appended before it too
@@ -103,42 +95,14 @@ class TrialDurableFileBackend(JournalFileBackend):
         if durable:
             self.fsyncs += 1
             self._last_fsync = now
-        self._remember_own(start, lines)
-
-    def _remember_own(self, start: int, lines: list[bytes]) -> None:
-        # Our own lines follow the last line this process read when the file ended there before
-        # the append (no other process wrote in between): their numbers and offsets are known, and
-        # the next read (this storage's sync after every write) parses them from memory.
-        # (optuna's reader adds the offsets in increasing order, as do we: the last key is the largest)
-        self._own = None
-        last = next(reversed(self._log_number_offset))
-        if self._log_number_offset[last] != start:
-            return  # another process appended since our last read: read the file as optuna does
-        offset = start
-        for i, line in enumerate(lines, start=last + 1):
-            offset += len(line)
-            self._log_number_offset[i] = offset
-        self._own = (last, lines, offset)
 
     def read_logs(self, log_number_from: int):
         # Every read of the study starts here; most find nothing new (TPE reads the trials several
         # times per suggestion, the pruner once per chunk): answer those from one stat, unopened.
-        # Right after our own append, our lines come from memory (the same JSON text, parsed).
-        own, self._own = self._own, None
-        size = os.stat(self._file_path).st_size
-        if own is not None and own[0] == log_number_from and size >= own[2]:
-            self.own_reads += 1
-            return self._own_then_file(own, size)
         offset = self._log_number_offset.get(log_number_from)
-        if offset is not None and size == offset:
+        if offset is not None and os.stat(self._file_path).st_size == offset:
             return iter(())
         return super().read_logs(log_number_from)
-
-    def _own_then_file(self, own, size: int):
-        first, lines, end = own
-        yield from map(json.loads, lines)
-        if size > end:  # another process appended after us
-            yield from super().read_logs(first + len(lines))
 
 
 class _BatchedReplay(JournalStorageReplayResult):

@@ -134,15 +134,6 @@ def mixtures_log_pdf(mixtures, x: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _same_space(mixtures) -> bool:
-    first = mixtures[0].distributions
-    return all(len(m.distributions) == len(first) and
-               all(type(d) is type(e) and getattr(d, "step", None) == getattr(e, "step", None) and
-                   getattr(d, "adapted_low", None) == getattr(e, "adapted_low", None) and
-                   getattr(d, "adapted_high", None) == getattr(e, "adapted_high", None)
-                   for d, e in zip(m.distributions, first)) for m in mixtures[1:])
-
-
 class TPESampler(optuna.samplers.TPESampler):
     """Optuna's TPE, its acquisition computed by :func:`mixtures_log_pdf` (see the module docstring)."""
 
@@ -151,8 +142,7 @@ class TPESampler(optuna.samplers.TPESampler):
         super().__init__(*args, **kwargs)
 
     def _compute_acquisition_func(self, samples, mpe_below, mpe_above) -> np.ndarray:
+        # both estimators are built over the same search space (TPESampler._sample)
         mixtures = [mpe_below._mixture_distribution, mpe_above._mixture_distribution]
-        if not _same_space(mixtures):  # never for TPE's two estimators of one space; optuna's then
-            return super()._compute_acquisition_func(samples, mpe_below, mpe_above)
         below, above = mixtures_log_pdf(mixtures, mpe_below._transform(samples))
         return below - above
