@@ -16,7 +16,7 @@ from mlcore.course.backprop import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import decimal_mark, decimal_slider, fnum, keep, lang, show_error, tr
+from ui.common import decimal_mark, decimal_slider, fnum, keep, lang, number_table, show_error, tr
 from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
@@ -160,12 +160,9 @@ elif STEPS[step] in ("bwd_output", "bwd_hidden"):
         }
     )
     st.dataframe(
-        table, hide_index=True, key=f"course_bp_table_{step}",
-        column_config={
-            tr("course.bp.col.chain"): st.column_config.NumberColumn(format="%.6f"),
-            tr("course.bp.col.autograd"): st.column_config.NumberColumn(format="%.6f"),
-            tr("course.bp.col.diff"): st.column_config.NumberColumn(format="%.1e"),
-        },
+        number_table(table, formats={tr("course.bp.col.chain"): ".6f", tr("course.bp.col.autograd"): ".6f",
+                                     tr("course.bp.col.diff"): ".1e"}),
+        hide_index=True, key=f"course_bp_table_{step}",
     )
     st.success(tr("course.bp.match", diff=fnum(trace.max_abs_diff, ".1e")), icon="✅")
 else:  # update
@@ -183,8 +180,8 @@ else:  # update
         rf"= {n(trace.grad('w1_11').new_value, 4)}"
     )
     st.dataframe(
-        table, hide_index=True, key="course_bp_update_table",
-        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]},
+        number_table(table, formats=dict.fromkeys(table.columns[1:], ".4f")),
+        hide_index=True, key="course_bp_update_table",
     )
     m1, m2 = st.columns(2)
     m1.metric(tr("course.bp.loss_before"), fnum(fw.loss, ".5f"))

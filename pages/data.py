@@ -45,7 +45,7 @@ from mlcore.plots.data import (
     scatter_2d_figure,
     target_histogram_figure,
 )
-from ui.common import class_names, decimal_slider, lang, lazy_tabs, page_header, show_error, show_notes, tab_open, tr
+from ui.common import class_names, decimal_slider, lang, lazy_tabs, number_table, page_header, show_error, show_notes, tab_open, tr
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
@@ -232,7 +232,7 @@ def _table_pickers(table) -> None:
                   sep=tr(SEP_KEYS.get(table.sep, "data.sep.comma"))))
     infos = infer_columns(df)
     with st.expander(tr("data.preview_upload"), expanded=False):
-        st.dataframe(df.head(20), hide_index=True)
+        st.dataframe(number_table(df.head(20), digits=6), hide_index=True)
     with st.expander(tr("data.columns_detected"), expanded=True):
         st.dataframe(pd.DataFrame({
             tr("data.col.name"): [c.name for c in infos],
@@ -372,7 +372,7 @@ def _view_tab(data) -> None:
 
 
 def _preview_tab(data) -> None:
-    st.dataframe(_preview(data), hide_index=True)
+    st.dataframe(number_table(_preview(data), digits=6), hide_index=True)
 
 
 def _digits_tab(data) -> None:

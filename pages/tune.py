@@ -4,7 +4,7 @@ pruners, live trials, the study list, Optuna's plots, Random vs TPE, and "use th
 import streamlit as st
 
 from mlcore.errors import ConfigError, MLCoreError
-from ui.common import fmt, fnum, guarded, keep, lazy_tabs, require_data, show_error, tab_open, tr
+from ui.common import fmt, fnum, guarded, keep, lazy_tabs, number_table, require_data, show_error, tab_open, tr
 from ui.tune import (COMPARE_KEY, JOB_KEY, RETRAIN_KEY, not_yet_note, owner_key, owner_widget, plot_words,
                      retire, settle_abandoned, space_widgets, store, table_height, trials_rows)
 from ui.training import arrays_for, controller, input_grid, is_tuned_model, model_cfg, train_cfg
@@ -211,7 +211,7 @@ with tab_run:
         c1.metric(tr("tune.best"), fnum(study.best_value, ".4f") if complete else "—")
         c2.metric(tr("tune.n_trials"), len(rows))
         c3.metric(tr("tune.epochs_saved"), job.epochs_saved)
-        st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
+        st.dataframe(number_table(rows), hide_index=True, width="stretch", height=table_height(len(rows)))
         if any(t.state.name == "PRUNED" and t.value is not None for t in trials):
             st.caption(tr("tune.pruned_value"))
         with st.expander(tr("tune.worker_cmd")):
@@ -228,13 +228,13 @@ def studies_tab() -> None:
     if not infos:
         st.info(tr("tune.no_studies"), icon="ℹ️")
     else:
-        st.dataframe([{tr("tune.col.name"): i.name, tr("tune.col.trials"): i.n_trials,
+        st.dataframe(number_table([{tr("tune.col.name"): i.name, tr("tune.col.trials"): i.n_trials,
                        tr("tune.col.complete"): i.n_complete,
                        tr("tune.col.best"): None if i.best_value is None else round(i.best_value, 4),
                        tr("tune.col.direction"): tr(f"tune.direction.{i.direction}"),
                        tr("tune.col.shared"): "✓" if i.shared else "",
                        tr("tune.col.mine"): "✓" if i.owner == owner else "",
-                       tr("tune.col.created"): (i.created or "").replace("T", " ")} for i in infos],
+                       tr("tune.col.created"): (i.created or "").replace("T", " ")} for i in infos]),
                      hide_index=True, width="stretch")
         names = [i.name for i in infos]
         chosen = st.selectbox(tr("tune.pick"), names, **keep("tu_pick"))

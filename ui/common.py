@@ -87,6 +87,45 @@ def plain(value, digits: int = 4) -> str:
     return "-" if value is None else plain_number(value, digits, decimal_comma=decimal_mark() == ",")
 
 
+def number_table(data, digits: int = 4, formats: dict | None = None):
+    """``data`` (rows as dicts, or a DataFrame) for ``st.dataframe`` / ``st.table``, its decimal
+    numbers printed in the session language's decimal mark.
+
+    Why: the table widget prints a float column with a point in every language, and keeps at
+    most four decimals (a learning rate of 0.00213 read 0.0021, one of 1.2e-05 read 0.00001).
+    A pandas ``Styler`` gives each cell its display text, which Streamlit shows, while the column
+    stays numeric (right-aligned, sorted by value). Float columns get :func:`plain` with
+    ``digits`` significant digits (whole numbers as integers), or ``format(value, spec)`` with
+    the mark for the columns named in ``formats`` (``{column: ".6f"}``); missing values stay
+    missing. The Styler costs about 20 us a cell on the server (7 ms for a 30-trial table), so a
+    table without float columns comes back as it is."""
+    import numbers
+
+    import pandas as pd
+
+    from mlcore.plots.style import number, plain_number
+
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
+    formats = dict(formats or {})
+    floats = [c for c in df.columns if df[c].dtype.kind == "f" or c in formats]
+    if not floats:
+        return df
+    comma = decimal_mark() == ","
+
+    def cell(spec):
+        def text(value):
+            if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                return "" if value is None else str(value)
+            if value != value:  # NaN: a missing value
+                return ""
+            if spec is not None:
+                return number(float(value), spec, "," if comma else ".")
+            return plain_number(value, digits, decimal_comma=comma)
+        return text
+
+    return df.style.format({c: cell(formats.get(c)) for c in floats})
+
+
 def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, **kwargs):
     """A slider over ``lo``, ``lo + step`` ... ``hi`` whose numbers take the session language's
     decimal mark ("0,5" in Spanish). Why: ``st.slider`` formats floats with printf, always with a

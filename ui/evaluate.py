@@ -18,7 +18,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import decimal_mark, decimal_slider, fnum, guarded, keep, lang, number_formatter, plain, show_error, tr
+from ui.common import decimal_mark, decimal_slider, fnum, guarded, keep, lang, number_formatter, number_table, plain, show_error, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -339,11 +339,11 @@ def cv_section(data) -> None:
         d = diagnose(result.epoch_train_loss, result.epoch_val_loss,
                      baseline_losses(data.y_train, data.task, model_cfg().loss))
         st.markdown(tr("eval.cv.diagnosis", verdict=tr(f"diag.{d.verdict}.title")))
-        st.dataframe([{tr("eval.cv.fold"): i + 1, tr("eval.rows"): result.fold_rows[i],
+        st.dataframe(number_table([{tr("eval.cv.fold"): i + 1, tr("eval.rows"): result.fold_rows[i],
                        tr("eval.train_loss"): round(float(result.fold_train_loss[i]), 4),
                        tr("eval.val_loss"): round(float(result.fold_loss[i]), 4),
                        metric: round(float(result.fold_metric[i]), 4),
-                       tr("runs.col.status"): tr(f"train.status.{result.statuses[i]}")} for i in range(result.k)],
+                       tr("runs.col.status"): tr(f"train.status.{result.statuses[i]}")} for i in range(result.k)]),
                      hide_index=True, width="stretch")
 
     job_section("cv", data, make, f"k = {k} · {tr('eval.epochs')} {epochs}", render)
@@ -473,7 +473,7 @@ def biasvar_section(data) -> None:
                 v = getattr(d, p)
                 row[tr(f"eval.bv.{p}")] = None if v is None else round(float(v), 4)
             table.append(row)
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(number_table(table), hide_index=True, width="stretch")
         if regression and job.meta.get("toy") is None:
             st.caption(tr("eval.bv.remainder"))
         if not regression:
@@ -542,7 +542,7 @@ def regularisation_section(data) -> None:
                        "loss": tr("eval.loss"), "gap": tr("eval.reg.gap"), "decimal": decimal_mark()})
         fig = _cached("reg_fig", token, lambda: eplots.regularisation_figure(rec, labels))
         show_chart(st, fig, key="e_reg_chart", **CHART)
-        st.dataframe(regularisation_table(rec, labels, metric_label(data)), hide_index=True, width="stretch")
+        st.dataframe(number_table(regularisation_table(rec, labels, metric_label(data))), hide_index=True, width="stretch")
         st.caption(tr("eval.reg.gap_note"))
         _diverged_note(job.results, tr("eval.reg.variant"))
 

@@ -17,7 +17,7 @@ import streamlit as st
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
 from ui.common import (class_names, data_token, decimal_mark, fmt, fnum, guarded, keep, lang, number_formatter,
-                       plain, show_error, tr)
+                       number_table, plain, show_error, tr)
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -527,7 +527,7 @@ def prototypes_tab(ctx: ExplainContext) -> None:
             kinds = ([tr("explain.proto.prototype", share=int(round(100 * s))) for s in p.prototype_cover]
                      + [tr("explain.proto.criticism")] * len(p.criticism_rows))
             table.insert(0, tr("explain.proto.kind"), kinds)
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(number_table(table), hide_index=True, width="stretch")
     st.caption(tr("explain.proto.note"))
 
 

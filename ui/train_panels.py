@@ -10,7 +10,7 @@ import streamlit as st
 
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
-from ui.common import class_names, keep, lang, number_formatter, show_error, tr
+from ui.common import class_names, keep, lang, number_formatter, number_table, show_error, tr
 from ui.projector import show_chart
 from ui.training import model_cfg, optimizer_title, per_dataset, train_cfg
 
@@ -170,7 +170,7 @@ def runs_panel(metric_label: str) -> None:
               tr("runs.col.epochs"): r.epochs, tr("runs.col.status"): tr(f"train.status.{r.status}"),
               tr("runs.col.val_loss"): round(r.final_val_loss, 4),
               metric_label: round(r.final_val_metric, 4)} for r in runs]
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(number_table(table), hide_index=True, width="stretch")
     selected = [r for r in runs if r.id in chosen]
     if selected:
         show_chart(st, overlay_runs([(r.label, list(r.history)) for r in selected],

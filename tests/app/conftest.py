@@ -80,3 +80,12 @@ def exceptions(at: AppTest) -> str:
         stack = "".join(exc.stack_trace[-4:]) if exc.stack_trace else ""
         parts.append(f"{exc.message}\n{stack}")
     return "\n".join(parts)
+
+
+def table_texts(el):
+    """What an ``st.dataframe`` / ``st.table`` element shows, as a DataFrame: its pandas Styler's
+    display texts where it has them (``ui.common.number_table``), its values otherwise."""
+    from streamlit import dataframe_util
+
+    shown = el.proto.arrow_data.styler.display_values
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(shown) if shown else el.value

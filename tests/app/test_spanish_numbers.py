@@ -1,6 +1,6 @@
 """Every page in Spanish, with a dataset of real-valued features loaded: no number in its texts,
-captions, metrics, formulas or widget labels is written with a decimal point (the Spanish mark
-is the comma). Code spans, URLs and module names (``nn.HuberLoss``) are not numbers."""
+captions, metrics, formulas, widget labels or tables is written with a decimal point (the Spanish
+mark is the comma). Code spans, URLs and module names (``nn.HuberLoss``) are not numbers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from mlcore.config import BuiltinConfig, SplitConfig
 from mlcore.data import prepare_builtin
-from tests.app.conftest import APP, exceptions
+from tests.app.conftest import APP, exceptions, table_texts
 from ui.nav import PAGES
 
 POINT = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")  # 0.5, 12.25; not v1.2.3, x.5 or nn.L1
@@ -31,6 +31,23 @@ def _texts(at) -> list[tuple[str, str]]:
     for kind in ("button", "selectbox", "slider", "radio", "checkbox", "toggle", "number_input", "select_slider"):
         out += [(kind, str(el.label)) for el in getattr(at, kind)]
     out += [("select_slider", str(o)) for el in at.select_slider for o in el.options]
+    for kind in ("dataframe", "table"):
+        for el in getattr(at, kind):
+            out += [(kind, text) for text in _cells(el)]
+    return out
+
+
+def _cells(el) -> list[str]:
+    """A table's decimal cells as the browser prints them: a Styler's display text, or, for a
+    float column without one, the table widget's own printing (always with a point)."""
+    values, shown = el.value, table_texts(el)
+    out = []
+    for column in values.columns:
+        if values[column].dtype.kind != "f":
+            continue
+        for value, text in zip(values[column], shown[column]):
+            if value == value and value != round(value):  # not NaN, not a whole number
+                out.append(str(text) if shown is not values else repr(float(value)))
     return out
 
 
@@ -52,3 +69,55 @@ def test_no_decimal_point_on_a_spanish_page(page, cancer):
     assert not at.exception, exceptions(at)
     found = [(kind, text) for kind, text in _texts(at) if POINT.search(ASIDE.sub("", text))]
     assert not found, found
+
+
+def _table_script():
+    import math
+
+    import streamlit as st
+
+    from ui.common import number_table
+
+    rows = [{"n": 1, "lr": 0.00213, "small": 1.2e-05, "big": 24963.2, "whole": 3.0, "diff": 2.5e-07, "name": "a"},
+            {"n": 2, "lr": 0.1, "small": math.nan, "big": -0.5, "whole": None, "diff": 1e-3, "name": "b"}]
+    st.dataframe(number_table(rows, formats={"diff": ".1e"}))
+    st.dataframe(number_table([{"n": 1, "name": "no decimals"}]))
+
+
+@pytest.mark.parametrize("lang, mark", [("es", ","), ("en", ".")])
+def test_table_numbers_take_the_language_s_decimal_mark_and_keep_their_digits(lang, mark):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_table_script)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, exceptions(at)
+    table, plain_table = at.dataframe
+    shown = table_texts(table)
+    assert list(shown["lr"]) == ["0.00213".replace(".", mark), "0.1".replace(".", mark)]
+    assert shown["small"][0] == "0.000012".replace(".", mark)  # not 0.00001: four significant digits
+    assert list(shown["big"]) == ["24963", "-0.5".replace(".", mark)]  # no integer digit dropped, no exponent
+    assert shown["whole"][0] == "3" and shown["n"][0] == "1"  # whole numbers as integers
+    assert list(shown["diff"]) == ["2.5e-07".replace(".", mark), "1.0e-03".replace(".", mark)]  # its own format
+    assert table.value["lr"].dtype.kind == "f" and table.value["small"].isna()[1]  # the column stays numeric
+    assert not plain_table.proto.arrow_data.styler.display_values  # nothing to print: no Styler
+
+
+def test_every_backprop_step_s_tables_in_spanish(cancer):
+    """The backprop walk-through's gradient and update tables (steps after the first render)."""
+    from streamlit.testing.v1 import AppTest
+
+    from mlcore.course.backprop import STEPS
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "es"
+    at.run()
+    at.switch_page("pages/course_backprop.py").run()
+    tables = 0
+    for _ in STEPS:
+        assert not at.exception, exceptions(at)
+        found = [(kind, text) for kind, text in _texts(at) if POINT.search(ASIDE.sub("", text))]
+        assert not found, found
+        tables += len(at.dataframe)
+        at.button(key="course_bp_next").click().run()
+    assert tables >= 3  # two gradient steps and the update

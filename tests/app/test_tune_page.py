@@ -7,7 +7,7 @@ from mlcore.config import BuiltinConfig, OptimConfig, SplitConfig, TrainConfig
 from mlcore.data import prepare_builtin
 from mlcore.tune.storage import StudyStore
 from mlcore.i18n import t as t_
-from tests.app.conftest import APP, exceptions
+from tests.app.conftest import APP, exceptions, table_texts
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,18 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
     shown = f"{study.best_value:.4f}"
     shown = shown.replace(".", ",") if lang == "es" else shown  # the session's decimal mark
     assert any(m.label == best and m.value == shown for m in at.metric)
+    # the trials table prints its numbers in the session's language too (the column stays numeric)
+    from mlcore.plots.style import plain_number
+
+    table = at.dataframe[0]
+    values, texts = table.value, table_texts(table)
+    value_col, lr_col = t_("tune.col.value", lang), t_("tune.col.param.lr", lang)
+    row = list(values[t_("tune.col.number", lang)]).index(study.best_trial.number)
+    assert values[value_col].dtype.kind == "f"
+    assert texts[value_col][row] == plain_number(round(study.best_value, 4), 4, decimal_comma=lang == "es")
+    wrong = "." if lang == "es" else ","
+    assert not [x for x in texts[lr_col] if wrong in str(x)] and any(("," if lang == "es" else ".") in str(x)
+                                                                    for x in texts[lr_col])
     assert (tmp_path / "studies" / "moons-app.journal").exists()
     pruned = [t for t in study.trials if t.state.name == "PRUNED" and t.value is not None]
     assert (t_("tune.pruned_value", lang) in [c.value for c in at.caption]) == bool(pruned)
