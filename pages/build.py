@@ -6,7 +6,7 @@ import streamlit as st
 
 from mlcore.config import ACTIVATIONS, BINARY_HEADS, INITS, REGRESSION_LOSSES, LayerSpec, Task
 from mlcore.errors import MLCoreError
-from ui.common import decimal_slider, fmt, require_data, show_error, tr
+from ui.common import decimal_input, decimal_slider, fmt, require_data, show_error, tr
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
 from ui.training import model_cfg, train_cfg, worker_pool
@@ -92,10 +92,10 @@ with left:
         decimal_slider(st, tr("build.dropout"), 0.0, 0.8, float(cfg.dropout), 0.05, key="b_dropout",
                        on_change=_option_changed, args=("dropout", "b_dropout"))
         c1, c2 = st.columns(2)
-        c1.number_input(tr("build.l2"), 0.0, 1.0, float(cfg.l2), 0.0001, format="%.4f", key="b_l2",
-                        on_change=_option_changed, args=("l2", "b_l2"))
-        c2.number_input(tr("build.l1"), 0.0, 1.0, float(cfg.l1), 0.0001, format="%.4f", key="b_l1",
-                        on_change=_option_changed, args=("l1", "b_l1"))
+        decimal_input(c1, tr("build.l2"), 0.0, 1.0, float(cfg.l2), ".4g", key="b_l2",
+                      on_change=_option_changed, args=("l2", "b_l2"))
+        decimal_input(c2, tr("build.l1"), 0.0, 1.0, float(cfg.l1), ".4g", key="b_l1",
+                      on_change=_option_changed, args=("l1", "b_l1"))
     fixed_note("build")
     show_loss = visible("build.loss")
     if show_loss and data.task is Task.BINARY:

@@ -16,7 +16,7 @@ from mlcore.course.backprop import (
 from mlcore.errors import MLCoreError
 from mlcore.i18n import t
 from mlcore.plots.course_basics import backprop_figure, latex_number
-from ui.common import decimal_mark, decimal_slider, fnum, keep, lang, number_table, show_error, tr
+from ui.common import decimal_input, decimal_mark, decimal_slider, fnum, keep, lang, number_table, show_error, tr
 from ui.projector import show_chart
 
 W_LIMIT = 10.0  # bounds of the weight inputs
@@ -86,16 +86,17 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     st.markdown(f"**{tr('course.bp.example')}**")
     e1, e2, e3 = st.columns(3)
-    e1.number_input("x₁", -5.0, 5.0, 0.5, 0.1, format="%.2f", **keep("course_bp_x1"))
-    e2.number_input("x₂", -5.0, 5.0, -1.0, 0.1, format="%.2f", **keep("course_bp_x2"))
-    e3.number_input(tr("course.bp.target"), -5.0, 5.0, 1.0, 0.1, format="%.2f", **keep("course_bp_y"))
+    decimal_input(e1, "x₁", -5.0, 5.0, 0.5, ".2f", **keep("course_bp_x1"))
+    decimal_input(e2, "x₂", -5.0, 5.0, -1.0, ".2f", **keep("course_bp_x2"))
+    decimal_input(e3, tr("course.bp.target"), -5.0, 5.0, 1.0, ".2f", **keep("course_bp_y"))
     hidden = st.selectbox(tr("course.bp.hidden_act"), HIDDEN_ACTIVATIONS, format_func=hidden_label, **keep("course_bp_hidden"))
     output = st.selectbox(tr("course.bp.output_act"), OUTPUT_ACTIVATIONS, format_func=hidden_label, **keep("course_bp_output"))
     lr = decimal_slider(st, tr("course.bp.lr"), 0.01, 2.0, 0.5, 0.01, **keep("course_bp_lr"))
     with st.expander(tr("course.bp.weights"), expanded=False):
         cols = st.columns(3)
         for i, name in enumerate(PARAMS):
-            cols[i % 3].number_input(param_label(name), -W_LIMIT, W_LIMIT, step=0.1, format="%.3f", **keep(_wkey(name)))
+            decimal_input(cols[i % 3], param_label(name), -W_LIMIT, W_LIMIT, st.session_state[_wkey(name)], ".3f",
+                          **keep(_wkey(name)))
     st.button(tr("course.bp.new_weights"), key="course_bp_new", on_click=_new_weights, icon=":material/casino:")
 
 try:

@@ -7,8 +7,8 @@ import streamlit as st
 
 from mlcore.config import MAX_EPOCHS, OPTIMIZERS, OptimConfig, Task
 from mlcore.errors import MLCoreError
-from ui.common import (decimal_slider, fmt, guarded, lang, lazy_tabs, number_formatter, require_data, show_error,
-                       tab_open, tr)
+from ui.common import (decimal_input, decimal_slider, fmt, guarded, lang, lazy_tabs, number_formatter, require_data,
+                       show_error, tab_open, tr)
 from ui.presets import presets_panel
 from ui.projector import show_chart
 from ui.teacher import fixed_note, visible
@@ -27,16 +27,16 @@ from mlcore.optim import OPTIMIZER_INFO  # noqa: E402
 SETTLE_SECONDS = 3.0  # longest wait in a Pause/Step click for the chunk in flight
 
 # ---- configuration --------------------------------------------------------------------------
-HYPER_WIDGETS = {  # field -> (kind, min, max, step, number box format); sliders: decimals of the step
-    "lr": ("number", 1e-5, 10.0, None, "%.4g"),
+HYPER_WIDGETS = {  # field -> (kind, min, max, step, number box format spec); sliders: decimals of the step
+    "lr": ("number", 1e-5, 10.0, None, ".4g"),
     "momentum": ("slider", 0.0, 0.99, 0.01, None),
     "nesterov": ("toggle", None, None, None, None),
     "beta1": ("slider", 0.0, 0.999, 0.001, None),
     "beta2": ("slider", 0.9, 0.9999, 0.0001, None),
     "alpha": ("slider", 0.0, 0.999, 0.001, None),
-    "weight_decay": ("number", 0.0, 1.0, None, "%.4g"),
-    "eps": ("number", 1e-10, 1e-2, None, "%.1e"),
-    "trust_coef": ("number", 1e-5, 1.0, None, "%.4g"),
+    "weight_decay": ("number", 0.0, 1.0, None, ".4g"),
+    "eps": ("number", 1e-10, 1e-2, None, ".1e"),
+    "trust_coef": ("number", 1e-5, 1.0, None, ".4g"),
 }
 
 
@@ -93,8 +93,8 @@ with tab_train:
                 decimal_slider(st, label, lo, hi, float(value), step, key=key, on_change=_on_widget,
                                args=(field, key))
             else:
-                st.number_input(label, lo, hi, float(value), format=fmt, key=key, on_change=_on_widget,
-                                args=(field, key))
+                decimal_input(st, label, lo, hi, float(value), fmt, key=key, on_change=_on_widget,
+                              args=(field, key))
         n_train = len(data.y_train)
         sizes = sorted({s for s in (1, 4, 8, 16, 32, 64, 128, 256) if s < n_train} | {n_train})
         if visible("train.batch"):

@@ -126,6 +126,88 @@ def number_table(data, digits: int = 4, formats: dict | None = None):
     return df.style.format({c: cell(formats.get(c)) for c in floats})
 
 
+def parse_decimal(text: str, mark: str = ",") -> float:
+    """A number as typed: "0.05", " 1e-3 ", "-2" and, where the language's decimal mark ``mark``
+    is the comma, "0,05" and "1,5E-3" too. ``ValueError`` for anything else: a comma in English
+    ("1,000": a thousands separator there), a text with both marks ("1.000,5": which one is the
+    decimal?), a non-finite value."""
+    import math
+
+    s = str(text).strip().replace(" ", "")
+    if not s or ("," in s and ("." in s or mark != "," or s.count(",") > 1)):
+        raise ValueError(text)
+    value = float(s.replace(",", "."))  # ValueError for "abc", "1,2,3"
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def decimal_input(where, label: str, lo: float | None, hi: float | None, value: float, spec: str | None = ".4g", *,
+                  key: str, on_change=None, args: tuple = (), persist_state: str | None = None,
+                  help: str | None = None) -> float:
+    """A number box for a decimal value that reads and prints the session language's decimal
+    mark ("0,05" in Spanish), bounded by ``lo`` .. ``hi`` (None: open); returns the value.
+
+    Why not ``st.number_input``: its box drops every character but digits, one point, a sign and
+    an exponent as they are typed, so a Spanish student's "0,05" became 5 and was taken without a
+    word (a learning rate 100 times too large), and it prints with a point. This is a text box:
+    what cannot be read as a number, or falls outside the range, gets a message in the session's
+    language and the box keeps the student's text, while the value stays the last valid one.
+    ``spec`` is the printing's format spec (".4g", ".2f"); None prints 6 significant digits
+    without an exponent (:func:`plain`), for values in the data's own units.
+
+    The value lives in ``st.session_state[key]`` (what ``on_change(*args)`` reads, as it did with
+    the number box), the text under ``key + "_text"``. Like a widget's, the value starts from
+    ``value`` whenever the box was not drawn on the last run (a visit to another page), unless
+    ``persist_state="session"`` (``keep(key)``); a page that deletes ``key`` (a reset, a preset)
+    gets ``value`` again, and one that sets it sees its text follow."""
+    ss = st.session_state
+    text_key, err_key = f"{key}_text", f"_{key}_error"
+    if text_key not in ss or key not in ss:  # a fresh box: first draw, forgotten, or reset by the page
+        if not (persist_state and isinstance(ss.get(key), (int, float))):
+            ss[key] = float(value)
+        ss.pop(err_key, None)
+    error = ss.get(err_key)
+    if error is not None and error[2] != ss[key]:  # the page set another value since (new weights)
+        ss.pop(err_key)
+        error = None
+    mark = decimal_mark()
+    if error is None:
+        ss[text_key] = _decimal_text(float(ss[key]), spec, mark)
+    where.text_input(label, key=text_key, on_change=_commit_decimal, persist_state=persist_state, help=help,
+                     args=(key, lo, hi, spec, mark, on_change, tuple(args)))
+    if error is not None:
+        where.error(tr(error[0], **error[1]), icon="⚠️")
+    return float(ss[key])
+
+
+def _decimal_text(value: float, spec: str | None, mark: str) -> str:
+    from mlcore.plots.style import number, plain_number
+
+    return plain_number(value, 6, decimal_comma=mark == ",") if spec is None else number(value, spec, mark)
+
+
+def _commit_decimal(key, lo, hi, spec, mark, on_change, args) -> None:
+    ss = st.session_state
+    text, before = ss.get(f"{key}_text", ""), float(ss[key])
+    example = _decimal_text(before, spec, mark)
+    try:
+        value = parse_decimal(text, mark)
+    except ValueError:
+        ss[f"_{key}_error"] = ("err.decimal.invalid", {"text": text, "example": example}, before)
+        return
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        low = "-∞" if lo is None else _decimal_text(lo, spec, mark)
+        high = "∞" if hi is None else _decimal_text(hi, spec, mark)
+        ss[f"_{key}_error"] = ("err.decimal.range", {"text": text, "low": low, "high": high, "example": example},
+                               before)
+        return
+    ss.pop(f"_{key}_error", None)
+    ss[key] = value
+    if on_change is not None:
+        on_change(*args)
+
+
 def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, **kwargs):
     """A slider over ``lo``, ``lo + step`` ... ``hi`` whose numbers take the session language's
     decimal mark ("0,5" in Spanish). Why: ``st.slider`` formats floats with printf, always with a

@@ -18,7 +18,8 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import decimal_mark, decimal_slider, fnum, guarded, keep, lang, number_formatter, number_table, plain, show_error, tr
+from ui.common import (decimal_input, decimal_mark, decimal_slider, fnum, guarded, keep, lang, number_formatter,
+                       number_table, plain, show_error, tr)
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -525,7 +526,7 @@ def regularisation_section(data) -> None:
 
     st.markdown(tr("eval.reg.text"))
     c1, c2, c3, c4 = st.columns(4)
-    l2 = float(c1.number_input(tr("eval.reg.l2"), 0.0, 1.0, regularise.DEFAULT_L2, format="%.4g", **keep("e_reg_l2")))
+    l2 = decimal_input(c1, tr("eval.reg.l2"), 0.0, 1.0, regularise.DEFAULT_L2, ".4g", **keep("e_reg_l2"))
     dropout = float(decimal_slider(c2, tr("eval.reg.dropout"), 0.05, 0.9, regularise.DEFAULT_DROPOUT, 0.05, **keep("e_reg_do")))
     patience = int(c3.number_input(tr("eval.reg.patience"), 1, 500, regularise.DEFAULT_PATIENCE, **keep("e_reg_pat")))
     with c4:

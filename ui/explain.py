@@ -16,8 +16,8 @@ import streamlit as st
 
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
-from ui.common import (class_names, data_token, decimal_mark, fmt, fnum, guarded, keep, lang, number_formatter,
-                       number_table, plain, show_error, tr)
+from ui.common import (class_names, data_token, decimal_input, decimal_mark, fmt, fnum, guarded, keep, lang,
+                       number_formatter, number_table, plain, show_error, tr)
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -325,10 +325,10 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
         value = float(preds[row])
         c1.markdown(tr("explain.cf.now_value", value=num(value, 4)))
         spread = float(np.std(data.y_train)) or 1.0
-        lo = c2.number_input(tr("explain.cf.low"), value=round(value + 0.5 * spread, 3),
-                             **keep(f"x_cf_lo_{row}", per_data=True))
-        hi = c2.number_input(tr("explain.cf.high"), value=round(value + 1.5 * spread, 3),
-                             **keep(f"x_cf_hi_{row}", per_data=True))
+        lo = decimal_input(c2, tr("explain.cf.low"), None, None, value + 0.5 * spread, None,
+                           **keep(f"x_cf_lo_{row}", per_data=True))
+        hi = decimal_input(c2, tr("explain.cf.high"), None, None, value + 1.5 * spread, None,
+                           **keep(f"x_cf_hi_{row}", per_data=True))
         target = Target(low=float(min(lo, hi)), high=float(max(lo, hi)))
     else:
         now = int(preds[row])

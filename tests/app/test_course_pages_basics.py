@@ -171,8 +171,9 @@ def test_backprop_steps_update_and_new_weights():
     at = make_app("en", "pages/course_backprop.py")
     _ok(at)
     assert at.select_slider(key="course_bp_step").value == 0
-    net0 = TinyNet(**{p: at.number_input(key=f"course_bp_{p}").value for p in PARAMS})
+    net0 = TinyNet(**{p: at.session_state[f"course_bp_{p}"] for p in PARAMS})
     assert net0 == TinyNet.random(0)
+    assert all(at.text_input(key=f"course_bp_{p}_text").value == f"{getattr(net0, p):.3f}" for p in PARAMS)
     for step in range(1, 6):
         at.button(key="course_bp_next").click()
         at.run()
@@ -189,11 +190,12 @@ def test_backprop_steps_update_and_new_weights():
     _ok(at)
     assert at.select_slider(key="course_bp_step").value == 0
     for p in PARAMS:
-        assert at.number_input(key=f"course_bp_{p}").value == pytest.approx(getattr(expected.new_net, p))
+        assert at.session_state[f"course_bp_{p}"] == pytest.approx(getattr(expected.new_net, p))
+        assert at.text_input(key=f"course_bp_{p}_text").value == f"{getattr(expected.new_net, p):.3f}"  # the box follows
     at.button(key="course_bp_new").click()
     at.run()
     _ok(at)
-    assert TinyNet(**{p: at.number_input(key=f"course_bp_{p}").value for p in PARAMS}) == TinyNet.random(1)
+    assert TinyNet(**{p: at.session_state[f"course_bp_{p}"] for p in PARAMS}) == TinyNet.random(1)
 
 
 def test_backprop_relu_identity_and_large_rate():

@@ -50,7 +50,7 @@ def test_teacher_hides_controls_and_the_student_link_opens_with_them_hidden(lang
 
     student = _fresh(query, lang)
     assert "t_opt" not in _keys(student, "selectbox")
-    assert "t_h_lr" not in _keys(student, "number_input")
+    assert "t_h_lr_text" not in _keys(student, "text_input") and "t_h_lr_text" in _keys(at, "text_input")
     assert "t_epochs" in _keys(student, "number_input")
     ss = student.session_state
     assert ss["train_cfg"] == TrainConfig(optim=OptimConfig("sgd", lr=0.3), epochs=7, seed=4)

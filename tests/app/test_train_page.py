@@ -70,7 +70,7 @@ def test_changing_learning_rate_while_paused_keeps_training(moons):
     ctrl = at.session_state["controller"]
     assert ctrl.wait(60).state.epoch == 1
     at.run()
-    at.number_input(key="t_h_lr").set_value(0.2).run()
+    at.text_input(key="t_h_lr_text").input("0.2").run()
     assert at.session_state["controller"] is ctrl  # same model: not reset
     assert ctrl.train_cfg.optim.lr == pytest.approx(0.2)
     at.button(key="t_step").click().run()

@@ -129,7 +129,7 @@ def test_teacher_link_in_a_fresh_browser_session(server_url, browser, artifacts)
         sidebar = read_text(student, '[data-testid="stSidebar"]', expect="sin")
         assert "sin" in sidebar and t("teacher.locked", "en", n=1) in sidebar
         assert student.locator(".st-key-t_opt").count() == 0
-        assert student.locator(".st-key-t_h_lr").count() == 1
+        assert student.locator(".st-key-t_h_lr_text").count() == 1
         student.screenshot(path=str(artifacts / "teacher-student-link.png"), full_page=True)
         student.locator(".st-key-teacher_unlock button").click()
         wait_for_app(student)

@@ -96,3 +96,26 @@ def test_share_link_opens_the_same_setup(server_url, new_page):
     open_in_session(page, server_url, SPEC["build"])
     assert read_value(page, ".st-key-b_units_0 input", expect="6") == "6"
     assert page.locator(".st-key-b_units_1").count() == 0
+
+
+def test_spanish_learning_rate_box_reads_a_decimal_comma(server_url, new_page, artifacts):
+    """Streamlit's number box dropped the comma as it was typed ("0,05" became 5); the Train
+    page's learning-rate box reads it, prints the comma, and says so when a text is no number."""
+    from mlcore.i18n import t
+
+    page = new_page("es-ES")
+    load_default_data(page, server_url)
+    open_in_session(page, server_url, SPEC["train"])
+    box = ".st-key-t_h_lr_text input"
+    for typed, shown in (("0.05", "0,05"), ("0,2", "0,2")):  # a point is read too, and printed as a comma
+        page.locator(box).fill(typed)
+        page.locator(box).press("Enter")
+        wait_for_app(page)
+        assert read_value(page, box, expect=shown) == shown
+    page.locator(box).fill("0,2x")
+    page.locator(box).press("Enter")
+    wait_for_app(page)
+    message = t("err.decimal.invalid", "es", text="0,2x", example="0,2")
+    assert message in read_text(page, '[data-testid="stAlertContentError"]', expect=message)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(artifacts / "train-lr-comma-es.png"), full_page=True)
