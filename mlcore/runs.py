@@ -39,12 +39,14 @@ def architecture_string(model_cfg: ModelConfig, n_inputs: int, n_outputs: int) -
 
 
 def run_label(model_cfg: ModelConfig, train_cfg: TrainConfig, n_inputs: int, n_outputs: int,
-              optimizer_name: str) -> str:
+              optimizer_name: str, decimal: str = ".") -> str:
     """``Adam α=0.00443 · 2-8-8-1 relu · b=32``: the learning rate to 3 significant digits (a tuned
-    one, 0.00443038, made the runs' names and legends long)."""
+    one, 0.00443038, made the runs' names and legends long), with ``decimal`` as its decimal mark
+    (the session language's when the run is recorded)."""
     acts = sorted({h.activation for h in model_cfg.hidden})
     act = f" {'/'.join(acts)}" if acts else ""
-    return (f"{optimizer_name} α={train_cfg.optim.lr:.3g} · {architecture_string(model_cfg, n_inputs, n_outputs)}"
+    lr = f"{train_cfg.optim.lr:.3g}".replace(".", decimal)
+    return (f"{optimizer_name} α={lr} · {architecture_string(model_cfg, n_inputs, n_outputs)}"
             f"{act} · b={train_cfg.batch_size}")
 
 

@@ -53,7 +53,7 @@ def context_caption(ctx: dict, settings: str) -> str:
     data, mcfg, tcfg = ctx["data"], ctx["model_cfg"], ctx["train_cfg"]
     arch = architecture_string(mcfg, data.n_features, output_size(data.task, data.n_classes, mcfg.binary_head))
     return tr("eval.belongs", data=data.name, arch=arch, optim=tr(f"optim.{tcfg.optim.name}.label"),
-              lr=f"{tcfg.optim.lr:g}", batch=tcfg.batch_size, settings=settings)
+              lr=fnum(tcfg.optim.lr, "g"), batch=tcfg.batch_size, settings=settings)
 
 
 def section_epochs(key: str, default_from: int, cap: int = DEFAULT_SWEEP_EPOCHS) -> int:
@@ -547,8 +547,8 @@ def regularisation_section(data) -> None:
         st.caption(tr("eval.reg.gap_note"))
         _diverged_note(job.results, tr("eval.reg.variant"))
 
-    job_section("regularisation", data, make, f"L2 {l2:g} · dropout {dropout:g} · {tr('eval.reg.patience')} "
-                f"{patience} · {tr('eval.epochs')} {epochs}", render)
+    job_section("regularisation", data, make, f"L2 {fnum(l2, 'g')} · dropout {fnum(dropout, 'g')} · "
+                f"{tr('eval.reg.patience')} {patience} · {tr('eval.epochs')} {epochs}", render)
 
 
 __all__ = ["process_section", "test_section", "diagnosis_section", "validation_section", "cv_section",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import class_names, decimal_mark, fnum, tr
+from ui.common import class_names, decimal_mark, fnum, number_table, tr
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -26,11 +26,11 @@ def metrics_panel(data, y_true, pred, key: str, curves: bool = True) -> None:
     names = class_names(data)
     report = ev.evaluate(data.task, y_true, pred, names)
     if isinstance(report, ev.ClassificationReport):
-        st.metric(tr("metric.accuracy"), f"{report.accuracy:.1%}")
+        st.metric(tr("metric.accuracy"), fnum(report.accuracy, ".1%"))
         c1, c2 = st.columns(2)
-        c1.dataframe([{tr("metric.class"): m.label, tr("metric.precision"): round(m.precision, 3),
-                       tr("metric.recall"): round(m.recall, 3), tr("metric.f1"): round(m.f1, 3),
-                       tr("metric.support"): m.support} for m in report.per_class],
+        c1.dataframe(number_table([{tr("metric.class"): m.label, tr("metric.precision"): round(m.precision, 3),
+                                    tr("metric.recall"): round(m.recall, 3), tr("metric.f1"): round(m.f1, 3),
+                                    tr("metric.support"): m.support} for m in report.per_class]),
                      hide_index=True, width="stretch")
         show_chart(c2, plots.confusion_matrix(report.confusion, list(report.labels),
                                                (tr("metric.true"), tr("metric.predicted"))),

@@ -12,7 +12,7 @@ import streamlit as st
 from mlcore.config import ModelConfig, TrainConfig
 from mlcore.dataset import PreparedData
 from mlcore.runs import RunRecord, add_run, run_label
-from ui.common import tr
+from ui.common import decimal_mark, tr
 
 
 def _release_pool(pool) -> None:
@@ -120,7 +120,7 @@ def sync_runs(ctrl, leaving: bool = False) -> None:
         id=st.session_state["_run_counter"],
         label=f"#{st.session_state['_run_counter']} " + run_label(
             ctrl.model_cfg, ctrl.train_cfg, arrays.X_train.shape[1], n_out,
-            optimizer_title(ctrl.train_cfg.optim.name)),
+            optimizer_title(ctrl.train_cfg.optim.name), decimal_mark()),
         data_name=data.name if data is not None else "",
         model_cfg=ctrl.model_cfg,
         train_cfg=ctrl.train_cfg,

@@ -121,3 +121,48 @@ def test_every_backprop_step_s_tables_in_spanish(cancer):
         tables += len(at.dataframe)
         at.button(key="course_bp_next").click().run()
     assert tables >= 3  # two gradient steps and the update
+
+
+def _no_point(at, where: str) -> None:
+    assert not at.exception, (where, exceptions(at))
+    found = [(kind, text) for kind, text in _texts(at) if POINT.search(ASIDE.sub("", text))]
+    assert not found, (where, found)
+
+
+def test_a_trained_model_s_tabs_in_spanish(cancer):
+    """After training (a run recorded, metrics to show) and a cross-validation: every tab of the
+    Train and Evaluate pages, in Spanish, with their tables and metrics."""
+    from streamlit.testing.v1 import AppTest
+
+    from mlcore.config import OptimConfig, TrainConfig
+    from mlcore.i18n import t
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "es"
+    at.session_state["data"] = cancer
+    at.session_state["train_cfg"] = TrainConfig(optim=OptimConfig(lr=0.0123), epochs=2, batch_size=64)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="t_play").click().run()
+    assert at.session_state["controller"].wait(120).mode == "finished"
+    at.run()
+    for tab in ("train", "results", "optim", "runs", "save"):
+        at.session_state["t_tab_es"] = t(f"train.tab.{tab}", "es")
+        at.run()
+        _no_point(at, f"train/{tab}")
+    assert at.session_state["runs"] and "0,0123" in at.session_state["runs"][-1].label
+    at.switch_page("pages/evaluate.py").run()
+    at.session_state["e_tab_es"] = t("eval.tab.cv", "es")
+    at.run()
+    at.button(key="eval_job_cv_start").click().run()
+    assert at.session_state["eval_job_cv"].wait(120).mode == "finished"
+    at.run()
+    assert at.dataframe, "the folds table"
+    _no_point(at, "evaluate/cv")
+    for tab in ("process", "diagnosis", "metrics"):
+        at.session_state["e_tab_es"] = t(f"eval.tab.{tab}", "es")
+        at.run()
+        _no_point(at, f"evaluate/{tab}")
+    for page in ("pages/build.py", "pages/explain.py", "pages/tune.py"):  # with the trained model
+        at.switch_page(page).run()
+        _no_point(at, page)
