@@ -46,7 +46,7 @@ from mlcore.plots.data import (
     target_histogram_figure,
 )
 from ui.common import class_names, decimal_slider, lang, lazy_tabs, number_table, page_header, show_error, show_notes, tab_open, tr
-from ui.projector import show_chart
+from ui.projector import show_chart, uploader_texts_css
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool
 
@@ -197,6 +197,8 @@ def _builtin_controls() -> None:
 
 def _upload_controls() -> None:
     ss = st.session_state
+    texts = uploader_texts_css("data_upload", tr("data.upload.button"), tr("data.upload.limits", mb=MAX_UPLOAD_MB))
+    st.html(f"<style>{texts}</style>")  # the uploader's own texts are English in every language
     upload = st.file_uploader(tr("data.upload"), type=["csv", "txt", "tsv"], key="data_upload",
                               help=tr("data.upload.help", limit_mb=MAX_UPLOAD_MB),
                               max_upload_size=MAX_UPLOAD_MB)

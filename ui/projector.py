@@ -95,3 +95,21 @@ def show_chart(where, fig, **kwargs):
     # numbers and dates drawn by plotly.js in the page's language (0,5 and "3 dic 2026" in Spanish)
     kwargs["config"] = plotly_config(lang(), kwargs.get("config"))
     return where.plotly_chart(fig, **kwargs)
+
+
+def uploader_texts_css(key: str, button: str, limits: str) -> str:
+    """A style sheet that shows ``button`` and ``limits`` in place of the file uploader's own
+    English texts ("Upload", "25MB per file • CSV, TXT, TSV") for the uploader with widget key
+    ``key``: Streamlit has no option for them (streamlit#13500). Each original text is drawn at
+    size 0 and the translation as its ``::after`` content at the size Streamlit gives it (its
+    small font, 0.875 rem, so the projector view scales it too)."""
+    import json
+
+    scope = f".st-key-{key}"
+    texts = ((f'{scope} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p', button),
+             (f'{scope} [data-testid="stFileUploaderDropzoneInstructions"] span', limits))
+    # a JSON string is a valid CSS string (quotes and backslashes escaped); a "<" (CSS escape \3c)
+    # cannot close the style element
+    return "".join(f"{sel} {{ font-size: 0 !important; }}\n"
+                   f"{sel}::after {{ content: {json.dumps(text, ensure_ascii=False).replace('<', chr(92) + '3c ')}; "
+                   f"font-size: 0.875rem; }}\n" for sel, text in texts)

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from mlcore.data.csvfile import MAX_UPLOAD_MB
 from mlcore.i18n import t
 from tests.e2e.helpers import (
     LANG_LABELS,
@@ -150,6 +151,14 @@ def test_csv_upload_loads_the_dataset(server_url, new_page, artifacts, tmp_path)
     page.locator(".st-key-data_source_kind").get_by_text(t("data.source.upload", "es"), exact=True).click()
     uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     uploader.wait_for(state="attached")
+    # the uploader's own English texts ("Upload", "25MB per file") are drawn over in Spanish
+    # (ui.projector.uploader_texts_css): what the page shows is the style's content, the original at size 0
+    shown = page.evaluate("""() => ['[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p',
+                                    '[data-testid="stFileUploaderDropzoneInstructions"] span'].map(s => {
+        const e = document.querySelector('.st-key-data_upload ' + s);
+        return e ? [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content] : null; })""")
+    assert shown == [["0px", f'"{t("data.upload.button", "es")}"'],
+                     ["0px", f'"{t("data.upload.limits", "es", mb=MAX_UPLOAD_MB)}"']], shown
     uploader.set_input_files(str(csv))
     apply_button = page.locator(".st-key-data_apply button")
     apply_button.wait_for(state="visible")
