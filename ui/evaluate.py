@@ -543,7 +543,11 @@ def regularisation_section(data) -> None:
                        "loss": tr("eval.loss"), "gap": tr("eval.reg.gap"), "decimal": decimal_mark()})
         fig = _cached("reg_fig", token, lambda: eplots.regularisation_figure(rec, labels))
         show_chart(st, fig, key="e_reg_chart", **CHART)
-        st.dataframe(number_table(regularisation_table(rec, labels, metric_label(data))), hide_index=True, width="stretch")
+        from mlcore.plots.evaluate import GAP_DIGITS
+
+        table = regularisation_table(rec, labels, metric_label(data))
+        gap = {tr("eval.reg.gap"): f".{GAP_DIGITS}f"}  # printed as the subplot titles print it
+        st.dataframe(number_table(table, formats=gap), hide_index=True, width="stretch")
         st.caption(tr("eval.reg.gap_note"))
         _diverged_note(job.results, tr("eval.reg.variant"))
 

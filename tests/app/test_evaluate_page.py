@@ -5,7 +5,7 @@ import pytest
 
 from mlcore.config import BuiltinConfig, LayerSpec, ModelConfig, OptimConfig, SplitConfig, TrainConfig
 from mlcore.data import prepare_builtin
-from tests.app.conftest import exceptions
+from tests.app.conftest import exceptions, table_texts
 
 
 @pytest.fixture(scope="module")
@@ -233,15 +233,18 @@ def test_regularisation_figure_and_table_show_the_same_gaps(lang, moons):
     gap = "Distancia val − entr." if lang == "es" else "Gap val − train"
     table = at.dataframe[0].value
     fig = at.session_state["_eval_figs"]["reg_fig"][1]
-    titled = {}
+    titled, title_texts = {}, {}
     for a in fig.layout.annotations:
         m = re.fullmatch(rf"(.+)<br>{re.escape(gap)} (-?[0-9]+)([.,])([0-9]+)", a.text or "")
         if m:
             assert m.group(3) == ("," if lang == "es" else ".")  # the session's decimal mark
             titled[m.group(1)] = float(f"{m.group(2)}.{m.group(4)}")
+            title_texts[m.group(1)] = "".join(m.group(2, 3, 4))
     variant = "Variante" if lang == "es" else "Variant"
     tabled = dict(zip(table[variant], table[gap]))
     assert len(titled) == 4 and titled == tabled
+    shown = table_texts(at.dataframe[0])  # and the table prints them as the titles do
+    assert dict(zip(shown[variant], shown[gap])) == title_texts
     # and both are the final scores (eval mode, whole splits), not the curves' last points
     dropout = next(r.scores[0] for r in ctrl.job.results if r.key == "dropout")
     assert tabled["Dropout"] == round(dropout.val_loss - dropout.train_loss, 4)
