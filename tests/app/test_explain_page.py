@@ -88,6 +88,10 @@ def test_explain_page_on_a_trained_model(name, lang):
     if name != "digits":  # (on digits the image counterfactual below stands for both)
         cf = _run_job(at, "cf").results["cf"]
         assert all(item.valid for item in cf.items)
+        if name == "diabetes":  # the target range's boxes print (and read) the Spanish decimal comma
+            low = at.text_input(key="x_cf_lo_0_text").value
+            assert "," in low and "." not in low, low
+            assert float(low.replace(",", ".")) == pytest.approx(at.session_state["x_cf_lo_0"], rel=1e-5)
         if not cf.found:
             assert cf.hint is not None
         dis = _run_job(at, "dis")
