@@ -17,7 +17,7 @@ import streamlit as st
 from mlcore.config import Task
 from mlcore.errors import MLCoreError
 from ui.common import (class_names, data_token, decimal_input, decimal_mark, fmt, fnum, guarded, keep, lang,
-                       number_formatter, number_table, plain, show_error, tr)
+                       number_formatter, number_table, parse_decimal, plain, show_error, tr)
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -340,17 +340,20 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
     names = layout.names
     with st.expander(tr("explain.cf.constraints"), expanded=False):
         frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], **keep("x_cf_frozen", per_data=True))
-        table = pd.DataFrame({
-            tr("explain.cf.col.feature"): [f.name for f in layout.features if not f.is_categorical],
-            tr("explain.cf.col.low"): [f.low for f in layout.features if not f.is_categorical],
-            tr("explain.cf.col.high"): [f.high for f in layout.features if not f.is_categorical],
-        })
-        table = _remembered_ranges(table)
+        numeric = [f for f in layout.features if not f.is_categorical]
+        ranges = _remembered_ranges({f.name: (float(f.low), float(f.high)) for f in numeric})
+        low, high = tr("explain.cf.col.low"), tr("explain.cf.col.high")
+        table = _ranges_table(ranges, tr("explain.cf.col.feature"), low, high)
+        # the ranges as text in the session's decimal mark: the editor's number cells read a typed
+        # "0,25" as 5 (they drop the comma), as Streamlit's number box does
+        right = {c: st.column_config.TextColumn(alignment="right") for c in (low, high)}
         edited = st.data_editor(table, key="x_cf_ranges", hide_index=True, disabled=[tr("explain.cf.col.feature")],
-                                width="stretch", height=min(400, 38 * (len(table) + 1)))
+                                column_config=right, width="stretch", height=min(400, 38 * (len(table) + 1)))
+        ranges, bad = _read_ranges(edited, ranges)
+        if bad:
+            st.error(tr("explain.cf.bad_range", cells="; ".join(f"{name}: «{text}»" for name, text in bad)), icon="⚠️")
         st.caption(tr("explain.cf.constraints.note"))
     constraints = {}
-    ranges = {r[0]: (float(r[1]), float(r[2])) for r in edited.itertuples(index=False)}
     st.session_state["_x_cf_ranges"] = (data_token(), ranges)
     for f in layout.features:
         lo_hi = ranges.get(f.name, (None, None))
@@ -367,25 +370,55 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
               button_key="explain.cf.run")
 
 
-def _remembered_ranges(table: pd.DataFrame) -> pd.DataFrame:
-    """The ranges table with the student's last edits on this dataset. ``st.data_editor`` has no
-    ``persist_state``: its edits are gone once a run does not draw it (another tab or page), so
-    the edited ranges are kept apart and, when the editor starts afresh, become its table. While
-    the editor is drawn its table stays the same (a new table would remount it mid-edit)."""
+def _remembered_ranges(defaults: dict) -> dict:
+    """The ranges the editor starts from: the student's last ones on this dataset, else
+    ``defaults`` (the training ranges). ``st.data_editor`` has no ``persist_state``: its edits
+    are gone once a run does not draw it (another tab or page), so the ranges are kept apart
+    and, when the editor starts afresh, become its table. While the editor is drawn its table
+    stays the same (a new table would remount it mid-edit)."""
     ss = st.session_state
     owner = (lang(), data_token())
     base = ss.get("_x_cf_base")
     if "x_cf_ranges" in ss and base is not None and base[0] == owner:
         return base[1]
-    token, ranges = ss.get("_x_cf_ranges", (None, {}))
-    if token == owner[1] and ranges:
-        table = table.copy()
-        names = table.iloc[:, 0]
-        for i, name in enumerate(names):
-            if name in ranges:
-                table.iloc[i, 1], table.iloc[i, 2] = ranges[name]
-    ss["_x_cf_base"] = (owner, table)
-    return table
+    token, kept = ss.get("_x_cf_ranges", (None, {}))
+    ranges = {name: kept.get(name, lo_hi) if token == owner[1] else lo_hi for name, lo_hi in defaults.items()}
+    ss["_x_cf_base"] = (owner, ranges)
+    return ranges
+
+
+def _range_text(value: float) -> str:
+    """A range bound as the editor prints it: 6 significant digits, the session's decimal mark."""
+    from mlcore.plots.style import plain_number
+
+    return plain_number(value, 6, decimal_comma=decimal_mark() == ",")
+
+
+def _ranges_table(ranges: dict, feature: str, low: str, high: str) -> pd.DataFrame:
+    return pd.DataFrame({feature: list(ranges), low: [_range_text(lo) for lo, _ in ranges.values()],
+                         high: [_range_text(hi) for _, hi in ranges.values()]})
+
+
+def _read_ranges(edited: pd.DataFrame, shown: dict) -> tuple[dict, list]:
+    """The ranges in the edited table, and the cells that are no number ((feature, text)): those
+    keep the bound the table started from. A cell left as it was printed is that bound exactly
+    (the print has 6 digits, the training range more)."""
+    mark = decimal_mark()
+    ranges, bad = {}, []
+    for name, *texts in edited.itertuples(index=False):
+        bounds = []
+        for text, before in zip(texts, shown.get(name, (None, None))):
+            text = "" if text is None else str(text)
+            if before is not None and text == _range_text(before):
+                bounds.append(before)
+                continue
+            try:
+                bounds.append(parse_decimal(text, mark))
+            except ValueError:
+                bad.append((name, text))
+                bounds.append(before)
+        ranges[name] = tuple(bounds)
+    return ranges, bad
 
 
 def _cf_results(ctx, res) -> None:

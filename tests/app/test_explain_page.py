@@ -196,28 +196,56 @@ def test_chosen_rows_survive_a_visit_to_another_page():
 def test_counterfactual_ranges_come_back_after_another_tab():
     """The ranges editor (``st.data_editor``, which has no persist_state) starts from the last
     ranges the student set on this dataset; another dataset starts from the training ranges."""
+    from mlcore.plots.style import plain_number
+
     data = prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
     at = _trained_app("en", data, epochs=1)
     _open_tab(at, "cf")
     table = at.dataframe(key="x_cf_ranges").value
     first = table.iloc[0, 0]
-    low, high = float(table.iloc[0, 1]), float(table.iloc[0, 2])
     token, ranges = at.session_state["_x_cf_ranges"]
-    assert ranges[first] == (low, high)  # what the editor shows is what the search will use
+    low, high = ranges[first]
+    # what the editor shows is what the search will use: the training range, printed in full
+    assert (low, high) == (float(data.raw_train[first].min()), float(data.raw_train[first].max()))
+    assert (table.iloc[0, 1], table.iloc[0, 2]) == (plain_number(low, 6), plain_number(high, 6))
     _open_tab(at, "shap")
     # what the page keeps after the student narrowed the first feature's range in the editor
     at.session_state["_x_cf_ranges"] = (token, {**ranges, first: (low / 2, high / 2)})
     _open_tab(at, "cf")
     table = at.dataframe(key="x_cf_ranges").value
-    assert (float(table.iloc[0, 1]), float(table.iloc[0, 2])) == (low / 2, high / 2)
-    assert at.session_state["_x_cf_ranges"][1][first] == (low / 2, high / 2)
+    assert (table.iloc[0, 1], table.iloc[0, 2]) == (plain_number(low / 2, 6), plain_number(high / 2, 6))
+    assert at.session_state["_x_cf_ranges"][1][first] == (low / 2, high / 2)  # exactly, not the print
     at.run()  # while the editor is drawn its table stays put
-    assert float(at.dataframe(key="x_cf_ranges").value.iloc[0, 2]) == high / 2
+    assert at.dataframe(key="x_cf_ranges").value.iloc[0, 2] == plain_number(high / 2, 6)
     at.session_state["_x_cf_ranges"] = (("another", "dataset"), {first: (0.0, 0.1)})
     _open_tab(at, "shap")
     _open_tab(at, "cf")
     table = at.dataframe(key="x_cf_ranges").value
-    assert (float(table.iloc[0, 1]), float(table.iloc[0, 2])) == (low, high)
+    assert (table.iloc[0, 1], table.iloc[0, 2]) == (plain_number(low, 6), plain_number(high, 6))
+    assert at.session_state["_x_cf_ranges"][1][first] == (low, high)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_counterfactual_ranges_read_the_language_s_decimal_mark_and_keep_a_bound_that_is_no_number(lang):
+    """The editor's number cells read a typed "0,25" as 5: the bounds are text cells, read with
+    the session's mark; a cell that is no number keeps its bound, with a message."""
+    data = prepare_builtin(BuiltinConfig(name="moons", n_samples=200), SplitConfig())
+    at = _trained_app(lang, data, epochs=1)
+    _open_tab(at, "cf")
+    table = at.dataframe(key="x_cf_ranges").value
+    first, second = table.iloc[0, 0], table.iloc[1, 0]
+    low_col, high_col = table.columns[1], table.columns[2]
+    before = at.session_state["_x_cf_ranges"][1]
+    mark = "," if lang == "es" else "."
+    assert mark in table.iloc[0, 1] and ("." if lang == "es" else ",") not in table.iloc[0, 1]
+    at.session_state["x_cf_ranges"] = {"edited_rows": {0: {low_col: f"-0{mark}25"}, 1: {high_col: "0,4x"}},
+                                       "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, exceptions(at)
+    ranges = at.session_state["_x_cf_ranges"][1]
+    assert ranges[first] == (-0.25, before[first][1])
+    assert ranges[second] == before[second]  # "0,4x" is no number: the previous bound stays
+    assert [e.value for e in at.error] == [t("explain.cf.bad_range", lang, cells=f"{second}: «0,4x»")]
 
 
 def test_spanish_csv_shows_original_values_plain_numbers_and_a_row_per_feature(recwarn):
