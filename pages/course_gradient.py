@@ -165,7 +165,8 @@ def race_tab() -> None:
     scale = c3.select_slider(tr("course.gradient.race_scale"), SCALE_OPTIONS, value=1.0,
                              format_func=lambda v: f"×{num(v)}", **keep("course_race_scale"))
     methods = st.multiselect(tr("course.gradient.race_methods"), OPTIMIZERS, default=list(OPTIMIZERS),
-                             format_func=optim_label, **keep("course_race_methods"))
+                             format_func=optim_label, placeholder=tr("widget.choose"),
+                             **keep("course_race_methods"))
     race_surface = S.get_surface(race_name)
     show_surface(race_surface)
     if not methods:
@@ -244,7 +245,7 @@ def noise_tab() -> None:
             for c in noise.curves
         ]
         show_batch = st.toggle(tr("course.gradient.noise_show_batch"), value=False, **keep("course_noise_show_batch"))
-        show_chart(st, 
+        show_chart(st,
             minibatch_figure(noise, curve_labels, x_label=tr("course.gradient.noise_x"),
                              y_label=tr("course.gradient.noise_y"), batch_label=tr("course.gradient.noise_batch_loss"),
                              show_batch_loss=show_batch),

@@ -339,7 +339,8 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
         target = Target(cls=int(cls))
     names = layout.names
     with st.expander(tr("explain.cf.constraints"), expanded=False):
-        frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], **keep("x_cf_frozen", per_data=True))
+        frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], placeholder=tr("widget.choose"),
+                                **keep("x_cf_frozen", per_data=True))
         numeric = [f for f in layout.features if not f.is_categorical]
         ranges = _remembered_ranges({f.name: (float(f.low), float(f.high)) for f in numeric})
         low, high = tr("explain.cf.col.low"), tr("explain.cf.col.high")

@@ -165,7 +165,8 @@ def runs_panel(metric_label: str) -> None:
         kept = [i for i in st.session_state["r_chosen"] if i in labels]
         st.session_state["r_chosen"] = kept + [i for i in labels if i not in seen]
     st.session_state["_runs_seen"] = list(labels)
-    chosen = st.multiselect(tr("runs.choose"), list(labels), format_func=labels.get, **keep("r_chosen"))
+    chosen = st.multiselect(tr("runs.choose"), list(labels), format_func=labels.get, placeholder=tr("widget.choose"),
+                            **keep("r_chosen"))
     table = [{"#": r.id, tr("runs.col.label"): r.label, tr("runs.col.data"): r.data_name,
               tr("runs.col.epochs"): r.epochs, tr("runs.col.status"): tr(f"train.status.{r.status}"),
               tr("runs.col.val_loss"): round(r.final_val_loss, 4),

@@ -80,13 +80,15 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
     from mlcore.config import ACTIVATIONS, OPTIMIZERS
     from ui.common import fmt
 
-    row("activation", lambda: tuple(st.multiselect(tr("tune.choices"), ACTIVATIONS, ["relu", "tanh"],
+    choose = tr("widget.choose")
+    row("activation", lambda: tuple(st.multiselect(tr("tune.choices"), ACTIVATIONS, ["relu", "tanh"], placeholder=choose,
                                                    format_func=fmt("model.act."), **keep("tu_act"))) or None,
         ", ".join(h.activation for h in mcfg.hidden) or "-")
-    row("optimizer", lambda: tuple(st.multiselect(tr("tune.choices"), OPTIMIZERS, ["sgd", "adam"],
+    row("optimizer", lambda: tuple(st.multiselect(tr("tune.choices"), OPTIMIZERS, ["sgd", "adam"], placeholder=choose,
                                                   format_func=fmt("optim.", ".label"), **keep("tu_opt"))) or None,
         tr(f"optim.{tcfg.optim.name}.label"))
-    row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], **keep("tu_bs"))) or None,
+    row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], placeholder=choose,
+                                                   **keep("tu_bs"))) or None,
         tcfg.batch_size)
     row("weight_decay", lambda: tuple(10 ** v for v in decimal_slider(st, tr("tune.range.log10"), -6.0, -1.0,
                                                                       (-5.0, -2.0), 0.5, **keep("tu_wd"))),
