@@ -96,6 +96,12 @@ def test_explain_page_on_a_trained_model(name, lang):
             assert cf.hint is not None
         dis = _run_job(at, "dis")
         assert set(dis.results) == {"shap", "permutation", "grad_input", "integrated", "surrogate"}
+        if lang == "es":  # every tab's texts, tables and metrics with the Spanish decimal comma
+            from tests.app.test_spanish_numbers import _no_point
+
+            for tab in ("shap", "cf", "prototypes", "surrogate", "disagreement", "theory"):
+                _open_tab(at, tab)
+                _no_point(at, f"explain/{name}/{tab}")
     if name == "digits":
         maps = _run_job(at, "sal").results["maps"]
         assert maps.gradient.shape == (64,)
