@@ -97,11 +97,11 @@ def test_explain_page_on_a_trained_model(name, lang):
         dis = _run_job(at, "dis")
         assert set(dis.results) == {"shap", "permutation", "grad_input", "integrated", "surrogate"}
         if lang == "es":  # every tab's texts, tables and metrics with the Spanish decimal comma
-            from tests.app.test_spanish_numbers import _no_point
+            from tests.app.spanish import assert_no_decimal_point
 
             for tab in ("shap", "cf", "prototypes", "surrogate", "disagreement", "theory"):
                 _open_tab(at, tab)
-                _no_point(at, f"explain/{name}/{tab}")
+                assert_no_decimal_point(at, f"explain/{name}/{tab}")
     if name == "digits":
         maps = _run_job(at, "sal").results["maps"]
         assert maps.gradient.shape == (64,)

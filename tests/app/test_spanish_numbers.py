@@ -4,51 +4,17 @@ mark is the comma). Code spans, URLs and module names (``nn.HuberLoss``) are not
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from mlcore.config import BuiltinConfig, SplitConfig
 from mlcore.data import prepare_builtin
 from tests.app.conftest import APP, exceptions, table_texts
+from tests.app.spanish import ASIDE, POINT, assert_no_decimal_point
 from ui.nav import PAGES
-
-POINT = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")  # 0.5, 12.25; not v1.2.3, x.5 or nn.L1
-ASIDE = re.compile(r"`[^`]*`|\(https?:[^)]*\)|https?://\S+")
-
 
 @pytest.fixture(scope="module")
 def cancer():
     return prepare_builtin(BuiltinConfig(name="breast_cancer"), SplitConfig())
-
-
-def _texts(at) -> list[tuple[str, str]]:
-    out = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "latex", "subheader", "header",
-                 "title", "text"):
-        out += [(kind, str(el.value)) for el in getattr(at, kind)]
-    out += [("metric", f"{m.label} {m.value}") for m in at.metric]
-    for kind in ("button", "selectbox", "slider", "radio", "checkbox", "toggle", "number_input", "select_slider"):
-        out += [(kind, str(el.label)) for el in getattr(at, kind)]
-    out += [("select_slider", str(o)) for el in at.select_slider for o in el.options]
-    for kind in ("dataframe", "table"):
-        for el in getattr(at, kind):
-            out += [(kind, text) for text in _cells(el)]
-    return out
-
-
-def _cells(el) -> list[str]:
-    """A table's decimal cells as the browser prints them: a Styler's display text, or, for a
-    float column without one, the table widget's own printing (always with a point)."""
-    values, shown = el.value, table_texts(el)
-    out = []
-    for column in values.columns:
-        if values[column].dtype.kind != "f":
-            continue
-        for value, text in zip(values[column], shown[column]):
-            if value == value and value != round(value):  # not NaN, not a whole number
-                out.append(str(text) if shown is not values else repr(float(value)))
-    return out
 
 
 def test_the_decimal_point_pattern_finds_numbers_only():
@@ -66,7 +32,7 @@ def test_no_decimal_point_on_a_spanish_page(page, cancer):
     at.session_state["data"] = cancer
     at.run()
     at.switch_page(page).run()
-    _no_point(at, page)
+    assert_no_decimal_point(at, page)
 
 
 def _table_script():
@@ -112,22 +78,11 @@ def test_every_backprop_step_s_tables_in_spanish(cancer):
     at.run()
     at.switch_page("pages/course_backprop.py").run()
     tables = 0
-    for _ in STEPS:
-        assert not at.exception, exceptions(at)
-        found = [(kind, text) for kind, text in _texts(at) if POINT.search(ASIDE.sub("", text))]
-        assert not found, found
+    for step in STEPS:
+        assert_no_decimal_point(at, f"backprop/{step}")
         tables += len(at.dataframe)
         at.button(key="course_bp_next").click().run()
     assert tables >= 3  # two gradient steps and the update
-
-
-def _no_point(at, where: str) -> None:
-    assert not at.exception, (where, exceptions(at))
-    found = [(kind, text) for kind, text in _texts(at) if POINT.search(ASIDE.sub("", text))]
-    assert not found, (where, found)
-    # and no multiselect shows Streamlit's English "Choose options" when it is empty
-    english = [el.key for el in at.multiselect if el.proto.placeholder in ("", "Choose options")]
-    assert not english, (where, english)
 
 
 def test_a_trained_model_s_tabs_in_spanish(cancer):
@@ -150,7 +105,7 @@ def test_a_trained_model_s_tabs_in_spanish(cancer):
     for tab in ("train", "results", "optim", "runs", "save"):
         at.session_state["t_tab_es"] = t(f"train.tab.{tab}", "es")
         at.run()
-        _no_point(at, f"train/{tab}")
+        assert_no_decimal_point(at, f"train/{tab}")
     assert at.session_state["runs"] and "0,0123" in at.session_state["runs"][-1].label
     at.switch_page("pages/evaluate.py").run()
     at.session_state["e_tab_es"] = t("eval.tab.cv", "es")
@@ -159,11 +114,11 @@ def test_a_trained_model_s_tabs_in_spanish(cancer):
     assert at.session_state["eval_job_cv"].wait(120).mode == "finished"
     at.run()
     assert at.dataframe, "the folds table"
-    _no_point(at, "evaluate/cv")
+    assert_no_decimal_point(at, "evaluate/cv")
     for tab in ("process", "diagnosis", "metrics"):
         at.session_state["e_tab_es"] = t(f"eval.tab.{tab}", "es")
         at.run()
-        _no_point(at, f"evaluate/{tab}")
+        assert_no_decimal_point(at, f"evaluate/{tab}")
     for page in ("pages/build.py", "pages/explain.py", "pages/tune.py"):  # with the trained model
         at.switch_page(page).run()
-        _no_point(at, page)
+        assert_no_decimal_point(at, page)

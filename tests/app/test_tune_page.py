@@ -92,9 +92,9 @@ def test_three_trial_study_runs_lists_plots_and_gives_its_best(lang, moons, tmp_
         if kind == "timeline" and lang == "es":
             assert "<extra>completo</extra>" in _texts(spec)
     if lang == "es":  # the study list's texts, tables and metrics with the Spanish decimal comma
-        from tests.app.test_spanish_numbers import _no_point
+        from tests.app.spanish import assert_no_decimal_point
 
-        _no_point(at, "tune/studies")
+        assert_no_decimal_point(at, "tune/studies")
     at.button(key="tu_use_best").click().run()
     rt = at.session_state["tune_retrain"]
     _open_tab(at, "run")  # the retraining is adopted with the study list closed too
