@@ -45,7 +45,8 @@ from mlcore.plots.data import (
     scatter_2d_figure,
     target_histogram_figure,
 )
-from ui.common import class_names, decimal_slider, lang, lazy_tabs, number_table, page_header, show_error, show_notes, tab_open, tr
+from ui.common import (class_names, decimal_slider, lang, lazy_tabs, number_table, page_header, show_error, show_notes,
+                       tab_open, tr)
 from ui.projector import show_chart, uploader_texts_css
 from ui.teacher import fixed_note, visible
 from ui.training import worker_pool

@@ -103,14 +103,12 @@ def number_table(data, digits: int = 4, formats: dict | None = None):
 
     import pandas as pd
 
-    from mlcore.plots.style import number, plain_number
-
     df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
     formats = dict(formats or {})
     floats = [c for c in df.columns if df[c].dtype.kind == "f" or c in formats]
     if not floats:
         return df
-    comma = decimal_mark() == ","
+    mark = decimal_mark()
 
     def cell(spec):
         def text(value):
@@ -118,9 +116,7 @@ def number_table(data, digits: int = 4, formats: dict | None = None):
                 return "" if value is None else str(value)
             if value != value:  # NaN: a missing value
                 return ""
-            if spec is not None:
-                return number(float(value), spec, "," if comma else ".")
-            return plain_number(value, digits, decimal_comma=comma)
+            return _decimal_text(float(value), spec, mark, digits)
         return text
 
     return df.style.format({c: cell(formats.get(c)) for c in floats})
@@ -181,10 +177,14 @@ def decimal_input(where, label: str, lo: float | None, hi: float | None, value: 
     return float(ss[key])
 
 
-def _decimal_text(value: float, spec: str | None, mark: str) -> str:
+def _decimal_text(value: float, spec: str | None, mark: str, digits: int = 6) -> str:
+    """``format(value, spec)`` with ``mark`` as the decimal mark; ``spec`` None: ``digits``
+    significant digits without an exponent (:func:`plain`), for values in the data's units."""
     from mlcore.plots.style import number, plain_number
 
-    return plain_number(value, 6, decimal_comma=mark == ",") if spec is None else number(value, spec, mark)
+    if spec is None:
+        return plain_number(value, digits, decimal_comma=mark == ",")
+    return number(value, spec, mark)
 
 
 def _commit_decimal(key, lo, hi, spec, mark, on_change, args) -> None:

@@ -388,16 +388,10 @@ def _remembered_ranges(defaults: dict) -> dict:
     return ranges
 
 
-def _range_text(value: float) -> str:
-    """A range bound as the editor prints it: 6 significant digits, the session's decimal mark."""
-    from mlcore.plots.style import plain_number
-
-    return plain_number(value, 6, decimal_comma=decimal_mark() == ",")
-
-
 def _ranges_table(ranges: dict, feature: str, low: str, high: str) -> pd.DataFrame:
-    return pd.DataFrame({feature: list(ranges), low: [_range_text(lo) for lo, _ in ranges.values()],
-                         high: [_range_text(hi) for _, hi in ranges.values()]})
+    """The bounds as text: 6 significant digits in the session's decimal mark."""
+    return pd.DataFrame({feature: list(ranges), low: [plain(lo, 6) for lo, _ in ranges.values()],
+                         high: [plain(hi, 6) for _, hi in ranges.values()]})
 
 
 def _read_ranges(edited: pd.DataFrame, shown: dict) -> tuple[dict, list]:
@@ -410,7 +404,7 @@ def _read_ranges(edited: pd.DataFrame, shown: dict) -> tuple[dict, list]:
         bounds = []
         for text, before in zip(texts, shown.get(name, (None, None))):
             text = "" if text is None else str(text)
-            if before is not None and text == _range_text(before):
+            if before is not None and text == plain(before, 6):
                 bounds.append(before)
                 continue
             try:
