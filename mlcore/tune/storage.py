@@ -26,7 +26,7 @@ Keeping the sampler and storage overhead small (target < 5 % of trial time; meas
 ``python -m bench.bench_tune``). Optuna's ``JournalFileBackend`` takes the file lock, appends and
 ``fsync``s for every single operation, and ``Trial.report`` is one operation per epoch: with
 ~11 ms of batched training per epoch and 1-4 ms per fsync'd append (more on a busy disk), the
-reports alone cost 10-15 % of a trial. Two changes, both measured in the bench:
+reports alone cost 10-15 % of a trial. Three changes, all measured in the bench:
 
 - :class:`MLPlabJournalStorage` buffers a running trial's intermediate values (``Trial.report``),
   parameters, user attributes and heartbeat in memory and writes them in the same append as the
@@ -43,6 +43,11 @@ reports alone cost 10-15 % of a trial. Two changes, both measured in the bench:
   is busy: one per trial was still 1-2 % of trial time). fsync writes the whole file, so after an
   OS crash or a power cut a study loses at most the trials finished in the last 5 s, plus the
   running trials' last intermediate values (those trials are failed as stale anyway).
+- Its lock is optuna's lock file, whose link names the journal relative to its folder instead of
+  by absolute path (:class:`mlcore.tune.journal.RelativeSymlinkLock`): ext4 keeps a link's target
+  in the inode only below 60 bytes, and a data dir's absolute journal paths are usually longer,
+  which cost a data block allocated and freed with every lock (0.3 ms a trial, two locks, on
+  62-byte paths; more on longer ones).
 
 Why not only cache the study for ``should_prune``: the pruner's read replays just the new log
 lines (0.2 ms a call, measured; "nothing new" costs one ``stat``); the appends were the cost.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import optuna
@@ -662,6 +663,53 @@ def test_buffered_rung_attributes_prune_as_optuna_s_own_journal_and_reach_the_fi
     sid = theirs.get_study_id_from_name("rungs")
     assert ours_again._replay_result.__class__.__name__ == "_BatchedReplay"
     assert ours_again.get_all_trials(sid) == theirs.get_all_trials(sid)
+
+
+def test_journal_lock_is_optuna_s_lock_file_with_a_short_link_to_the_journal(tmp_path):
+    """The embedded storage locks with optuna's own lock file, so a stock optuna writer on the
+    same journal (optuna-dashboard) waits for it and it waits for them; its link names the journal
+    relative to its folder (under ext4's 60 bytes kept in the inode, where the absolute path of a
+    deep data dir is not) and resolves to the journal itself, as optuna's absolute one does."""
+    import threading
+
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
+    from optuna.storages.journal._file import get_lock_file
+    from optuna.study import StudyDirection
+
+    from mlcore.tune.journal import MLPlabJournalStorage, RelativeSymlinkLock, TrialDurableFileBackend
+
+    deep = tmp_path / ("d" * 40) / "studies"
+    deep.mkdir(parents=True)
+    path = str(deep / "s.journal")
+    ours = MLPlabJournalStorage(TrialDurableFileBackend(path))
+    sid = ours.create_new_study([StudyDirection.MAXIMIZE], "s")
+    lock = ours._backend._lock
+    stock = JournalFileSymlinkLock(path)
+    assert isinstance(lock, RelativeSymlinkLock) and lock._lock_file == stock._lock_file == path + ".lock"
+    assert len(stock._lock_target_file) > 60  # what optuna's own link would hold here
+
+    events = []
+    with get_lock_file(lock):
+        link = path + ".lock"
+        assert os.readlink(link) == "s.journal" and os.path.samefile(link, path)
+        stock_writer = threading.Thread(target=lambda: (JournalStorage(JournalFileBackend(path)).create_new_trial(sid),
+                                                        events.append("stock wrote")))
+        stock_writer.start()
+        stock_writer.join(0.3)
+        assert stock_writer.is_alive() and events == []  # it waits for our lock
+        events.append("ours released")
+    stock_writer.join(10)
+    assert events == ["ours released", "stock wrote"] and not os.path.lexists(path + ".lock")
+
+    with get_lock_file(stock):  # and ours waits for a stock writer's lock
+        writer = threading.Thread(target=lambda: (ours.create_new_trial(sid), events.append("ours wrote")))
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive()
+        events.append("stock released")
+    writer.join(10)
+    assert events[2:] == ["stock released", "ours wrote"]
+    assert len(JournalStorage(JournalFileBackend(path)).get_all_trials(sid)) == 2
 
 
 def test_batched_replay_reads_interleaved_and_repeated_values_as_optuna_does(tmp_path):
