@@ -17,9 +17,8 @@ from dataclasses import replace
 import streamlit as st
 
 from mlcore.config import Task
-from mlcore.errors import MLCoreError
 from ui.common import (decimal_input, decimal_mark, decimal_slider, fnum, guarded, keep, lang, number_formatter,
-                       number_table, plain, show_error, tr)
+                       number_table, plain, tr)
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}

@@ -15,9 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from mlcore.config import Task
-from mlcore.errors import MLCoreError
 from ui.common import (class_names, data_token, decimal_input, decimal_mark, fmt, fnum, guarded, keep, lang,
-                       number_formatter, number_table, parse_decimal, plain, show_error, tr)
+                       number_formatter, number_table, parse_decimal, plain, tr)
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
