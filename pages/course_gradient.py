@@ -11,7 +11,7 @@ from mlcore.plots import fast
 from mlcore.plots.course_optim import descent_figure, loss_gap_figure, minibatch_figure
 from mlcore.plots.style import tex_decimal
 from mlcore.i18n import t
-from ui.common import decimal_mark, keep, lang, number_formatter, show_error, tr
+from ui.common import decimal_mark, keep, lang, multiselect, number_formatter, show_error, tr
 from ui.projector import show_chart
 
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.09, 0.1, 0.11, 0.2, 0.3, 0.5,
@@ -164,9 +164,8 @@ def race_tab() -> None:
     race_steps = c2.slider(tr("course.gradient.steps"), 10, 300, 100, 10, **keep("course_race_steps"))
     scale = c3.select_slider(tr("course.gradient.race_scale"), SCALE_OPTIONS, value=1.0,
                              format_func=lambda v: f"×{num(v)}", **keep("course_race_scale"))
-    methods = st.multiselect(tr("course.gradient.race_methods"), OPTIMIZERS, default=list(OPTIMIZERS),
-                             format_func=optim_label, placeholder=tr("widget.choose"),
-                             **keep("course_race_methods"))
+    methods = multiselect(st, tr("course.gradient.race_methods"), OPTIMIZERS, default=list(OPTIMIZERS),
+                          format_func=optim_label, **keep("course_race_methods"))
     race_surface = S.get_surface(race_name)
     show_surface(race_surface)
     if not methods:

@@ -45,7 +45,7 @@ from mlcore.plots.data import (
     scatter_2d_figure,
     target_histogram_figure,
 )
-from ui.common import (class_names, decimal_slider, lang, lazy_tabs, number_table, page_header, show_error, show_notes,
+from ui.common import (class_names, decimal_slider, lang, lazy_tabs, multiselect, number_table, page_header, show_error, show_notes,
                        tab_open, tr)
 from ui.projector import show_chart, uploader_texts_css
 from ui.teacher import fixed_note, visible
@@ -251,13 +251,13 @@ def _table_pickers(table) -> None:
         target = st.selectbox(tr("data.target"), columns, key="data_target")
         options = [c for c in columns if c != target]
         ss["data_features"] = [f for f in ss.get("data_features", []) if f in options]
-        features = st.multiselect(tr("data.features"), options, key="data_features",
-                                  help=tr("data.features.help"), placeholder=tr("data.choose"))
+        features = multiselect(st, tr("data.features"), options, key="data_features",
+                               help=tr("data.features.help"), placeholder=tr("data.choose"))
         numeric = [c for c in features if pd.api.types.is_numeric_dtype(df[c])]
         ss["data_categorical"] = [c for c in ss.get("data_categorical", []) if c in numeric]
         if numeric:
-            st.multiselect(tr("data.categorical"), numeric, key="data_categorical",
-                           placeholder=tr("data.choose"))
+            multiselect(st, tr("data.categorical"), numeric, key="data_categorical",
+                        placeholder=tr("data.choose"))
     with right:
         auto = tr(f"task.{infer_task(df[target]).value}")
         st.selectbox(tr("data.task"), TASK_CHOICES, key="data_task",

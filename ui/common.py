@@ -208,6 +208,14 @@ def _commit_decimal(key, lo, hi, spec, mark, on_change, args) -> None:
         on_change(*args)
 
 
+def multiselect(where, label: str, options, default=None, **kwargs):
+    """``where.multiselect``, its empty box saying so in the session's language ("Elige
+    opciones"): Streamlit's own placeholder is English ("Choose options"). ``placeholder=``
+    still overrides it."""
+    kwargs.setdefault("placeholder", tr("widget.choose"))
+    return where.multiselect(label, options, default=default, **kwargs)
+
+
 def decimal_slider(where, label: str, lo: float, hi: float, value, step: float, **kwargs):
     """A slider over ``lo``, ``lo + step`` ... ``hi`` whose numbers take the session language's
     decimal mark ("0,5" in Spanish). Why: ``st.slider`` formats floats with printf, always with a

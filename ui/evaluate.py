@@ -17,8 +17,8 @@ from dataclasses import replace
 import streamlit as st
 
 from mlcore.config import Task
-from ui.common import (decimal_input, decimal_mark, decimal_slider, fnum, guarded, keep, lang, number_formatter,
-                       number_table, plain, tr)
+from ui.common import (decimal_input, decimal_mark, decimal_slider, fnum, guarded, keep, lang, multiselect,
+                       number_formatter, number_table, plain, tr)
 from ui.projector import show_chart
 
 CHART = {"config": {"displayModeBar": False}}
@@ -384,8 +384,7 @@ def capacity_section(data) -> None:
                     format_func=lambda v, l=lang(): _t(f"eval.capacity.{v}", l), horizontal=True)
     choices = WIDTH_CHOICES if kind == "width" else DEPTH_CHOICES
     default = [2, 4, 8, 16, 32] if kind == "width" else [1, 2, 3, 4]
-    values = c1.multiselect(tr("eval.capacity.values"), choices, default=default, placeholder=tr("widget.choose"),
-                            **keep(f"e_cap_values_{kind}"))
+    values = multiselect(c1, tr("eval.capacity.values"), choices, default=default, **keep(f"e_cap_values_{kind}"))
     seeds = int(c2.slider(tr("eval.seeds"), 1, 5, 3, **keep("e_cap_seeds")))
     with c3:
         epochs = section_epochs("e_cap_epochs", train_cfg().epochs)
@@ -408,9 +407,8 @@ def learning_section(data) -> None:
 
     st.markdown(tr("eval.learning.text"))
     c1, c2, c3 = st.columns(3)
-    fractions = c1.multiselect(tr("eval.learning.fractions"), FRACTION_CHOICES, default=[0.1, 0.2, 0.4, 0.6, 0.8, 1.0],
-                               placeholder=tr("widget.choose"), **keep("e_lc_fracs"),
-                               format_func=lambda f: f"{f:.0%}")
+    fractions = multiselect(c1, tr("eval.learning.fractions"), FRACTION_CHOICES, default=[0.1, 0.2, 0.4, 0.6, 0.8, 1.0],
+                            **keep("e_lc_fracs"), format_func=lambda f: f"{f:.0%}")
     seeds = int(c2.slider(tr("eval.seeds"), 1, 5, 1, **keep("e_lc_seeds")))
     with c3:
         epochs = section_epochs("e_lc_epochs", train_cfg().epochs)
@@ -445,8 +443,7 @@ def biasvar_section(data) -> None:
     toy = biasvar.known_toy(data)
     st.caption(tr("eval.bv.draws", noise=toy[1]) if toy else tr("eval.bv.bootstrap"))
     c1, c2, c3 = st.columns(3)
-    widths = c1.multiselect(tr("eval.bv.widths"), WIDTH_CHOICES, default=[2, 8, 32], placeholder=tr("widget.choose"),
-                             **keep("e_bv_widths"))
+    widths = multiselect(c1, tr("eval.bv.widths"), WIDTH_CHOICES, default=[2, 8, 32], **keep("e_bv_widths"))
     m = int(c2.slider(tr("eval.bv.m"), 2, biasvar.MAX_M, biasvar.DEFAULT_M, **keep("e_bv_m")))
     with c3:
         epochs = section_epochs("e_bv_epochs", train_cfg().epochs)

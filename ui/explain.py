@@ -16,7 +16,7 @@ import streamlit as st
 
 from mlcore.config import Task
 from ui.common import (class_names, data_token, decimal_input, decimal_mark, fmt, fnum, guarded, keep, lang,
-                       number_formatter, number_table, parse_decimal, plain, tr)
+                       multiselect, number_formatter, number_table, parse_decimal, plain, tr)
 from ui.projector import show_chart
 
 N_ROWS = 100  # rows explained by SHAP (validation split)
@@ -338,8 +338,7 @@ def counterfactual_tab(ctx: ExplainContext) -> None:
         target = Target(cls=int(cls))
     names = layout.names
     with st.expander(tr("explain.cf.constraints"), expanded=False):
-        frozen = st.multiselect(tr("explain.cf.frozen"), names, default=[], placeholder=tr("widget.choose"),
-                                **keep("x_cf_frozen", per_data=True))
+        frozen = multiselect(st, tr("explain.cf.frozen"), names, default=[], **keep("x_cf_frozen", per_data=True))
         numeric = [f for f in layout.features if not f.is_categorical]
         ranges = _remembered_ranges({f.name: (float(f.low), float(f.high)) for f in numeric})
         low, high = tr("explain.cf.col.low"), tr("explain.cf.col.high")

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from mlcore.i18n import t
-from ui.common import lang, tr
+from ui.common import lang, multiselect, tr
 
 HIDEABLE: dict[str, tuple[str, ...]] = {
     "data": ("data.dataset",),
@@ -126,9 +126,9 @@ def sidebar_panel() -> None:
         with box.expander(tr("teacher.hide_title"), expanded=False):
             for page, controls in HIDEABLE.items():
                 ss[f"_teacher_hide_{page}"] = [c for c in controls if c in chosen]
-                st.multiselect(tr(f"nav.{page}"), controls, key=f"_teacher_hide_{page}",
-                               format_func=lambda c, L=language: t(f"teacher.control.{c}", L),
-                               on_change=_on_hide_change, args=(page,), placeholder=tr("teacher.hide_none"))
+                multiselect(st, tr(f"nav.{page}"), controls, key=f"_teacher_hide_{page}",
+                            format_func=lambda c, L=language: t(f"teacher.control.{c}", L),
+                            on_change=_on_hide_change, args=(page,), placeholder=tr("teacher.hide_none"))
         data = ss.get("data")
         box.markdown(f"**{tr('teacher.student_link')}**")
         box.code(_link(link_params(ss.get("teacher_hide") or ())), language="text", wrap_lines=True)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from mlcore.errors import MLCoreError
 from mlcore.runs import delete_runs
-from ui.common import class_names, keep, lang, number_formatter, number_table, show_error, tr
+from ui.common import class_names, keep, lang, multiselect, number_formatter, number_table, show_error, tr
 from ui.projector import show_chart
 from ui.training import model_cfg, optimizer_title, per_dataset, train_cfg
 
@@ -165,8 +165,7 @@ def runs_panel(metric_label: str) -> None:
         kept = [i for i in st.session_state["r_chosen"] if i in labels]
         st.session_state["r_chosen"] = kept + [i for i in labels if i not in seen]
     st.session_state["_runs_seen"] = list(labels)
-    chosen = st.multiselect(tr("runs.choose"), list(labels), format_func=labels.get, placeholder=tr("widget.choose"),
-                            **keep("r_chosen"))
+    chosen = multiselect(st, tr("runs.choose"), list(labels), format_func=labels.get, **keep("r_chosen"))
     table = [{"#": r.id, tr("runs.col.label"): r.label, tr("runs.col.data"): r.data_name,
               tr("runs.col.epochs"): r.epochs, tr("runs.col.status"): tr(f"train.status.{r.status}"),
               tr("runs.col.val_loss"): round(r.final_val_loss, 4),

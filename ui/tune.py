@@ -14,7 +14,7 @@ import uuid
 import streamlit as st
 
 from mlcore.tune.space import BATCH_SIZES, SearchSpace
-from ui.common import decimal_slider, keep, plain, tr
+from ui.common import decimal_slider, keep, multiselect, plain, tr
 
 JOB_KEY, COMPARE_KEY, RETRAIN_KEY = "tune_job", "tune_compare", "tune_retrain"
 
@@ -80,15 +80,13 @@ def space_widgets(mcfg, tcfg) -> SearchSpace:
     from mlcore.config import ACTIVATIONS, OPTIMIZERS
     from ui.common import fmt
 
-    choose = tr("widget.choose")
-    row("activation", lambda: tuple(st.multiselect(tr("tune.choices"), ACTIVATIONS, ["relu", "tanh"], placeholder=choose,
-                                                   format_func=fmt("model.act."), **keep("tu_act"))) or None,
+    row("activation", lambda: tuple(multiselect(st, tr("tune.choices"), ACTIVATIONS, ["relu", "tanh"],
+                                                format_func=fmt("model.act."), **keep("tu_act"))) or None,
         ", ".join(h.activation for h in mcfg.hidden) or "-")
-    row("optimizer", lambda: tuple(st.multiselect(tr("tune.choices"), OPTIMIZERS, ["sgd", "adam"], placeholder=choose,
-                                                  format_func=fmt("optim.", ".label"), **keep("tu_opt"))) or None,
+    row("optimizer", lambda: tuple(multiselect(st, tr("tune.choices"), OPTIMIZERS, ["sgd", "adam"],
+                                               format_func=fmt("optim.", ".label"), **keep("tu_opt"))) or None,
         tr(f"optim.{tcfg.optim.name}.label"))
-    row("batch_size", lambda: tuple(st.multiselect(tr("tune.choices"), BATCH_SIZES, [16, 64], placeholder=choose,
-                                                   **keep("tu_bs"))) or None,
+    row("batch_size", lambda: tuple(multiselect(st, tr("tune.choices"), BATCH_SIZES, [16, 64], **keep("tu_bs"))) or None,
         tcfg.batch_size)
     row("weight_decay", lambda: tuple(10 ** v for v in decimal_slider(st, tr("tune.range.log10"), -6.0, -1.0,
                                                                       (-5.0, -2.0), 0.5, **keep("tu_wd"))),
